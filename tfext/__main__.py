@@ -1,0 +1,63 @@
+"""`tfext`: run a module program (as Terraform's external data source does), or a tool for people.
+
+    tfext --list                      the programs and what they do
+    tfext PROGRAM                     read a query on stdin, answer on stdout (the external protocol)
+    tfext install-provider DIR        install the offline hashicorp/external provider into a mirror
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = __doc__.strip() + "\n"
+
+# Tools for people, loaded only when asked for: `name -> "module:function"` taking argv, returning an exit code.
+COMMANDS = {
+    "install-provider": "tfext.provider.install:main",
+}
+
+
+def list_programs() -> str:
+    from tfext.programs import PROGRAMS
+    from tfext.protocol import load_schema
+
+    width = max(map(len, PROGRAMS))
+    return "".join(f"{name:<{width}}  {load_schema(name)['title'].split(': ', 1)[-1]}\n" for name in PROGRAMS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+
+    from tfext.programs import PROGRAMS
+
+    if name in PROGRAMS:
+        if rest:
+            sys.stderr.write(f"tfext {name}: takes no arguments; it reads its query as JSON on stdin\n")
+            return 2
+        from tfext import protocol
+        from tfext.programs import handler
+
+        return protocol.run(name, handler(name))
+    if name == "--list":
+        sys.stdout.write(list_programs())
+        return 0
+    if name in COMMANDS:
+        import importlib
+
+        module, _, func = COMMANDS[name].partition(":")
+        try:
+            command = getattr(importlib.import_module(module), func)
+        except ImportError as exc:
+            sys.stderr.write(f"tfext {name}: missing dependency ({exc.name}); install tfext[provider]\n")
+            return 2
+        return command(rest)
+    sys.stderr.write(f"tfext: unknown program or command {name!r}; `tfext --list` shows the programs\n{USAGE}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

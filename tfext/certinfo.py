@@ -1,0 +1,63 @@
+"""Non-secret facts about a certificate: what the `certificates` outputs and `tfext inspect` show."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+
+def rfc3339(when: dt.datetime) -> str:
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def san_strings(cert: x509.Certificate) -> list[str]:
+    """SANs as `DNS:name` / `IP:addr` strings, in certificate order."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    out = [f"DNS:{n}" for n in san.get_values_for_type(x509.DNSName)]
+    out += [f"IP:{ip}" for ip in san.get_values_for_type(x509.IPAddress)]
+    return out
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def usages(cert: x509.Certificate) -> list[str]:
+    """keyUsage and extendedKeyUsage names, e.g. `digital_signature`, `server_auth`."""
+    out: list[str] = []
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        for name in ("digital_signature", "key_encipherment", "key_cert_sign", "crl_sign", "key_agreement"):
+            if getattr(ku, name):
+                out.append(name)
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        names = {x509.oid.ExtendedKeyUsageOID.SERVER_AUTH: "server_auth", x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH: "client_auth"}
+        out += [names.get(oid, oid.dotted_string) for oid in eku]
+    except x509.ExtensionNotFound:
+        pass
+    return out
+
+
+def describe(cert: x509.Certificate) -> dict[str, object]:
+    """The facts users check when something expires or a name is missing; no secrets."""
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "sans": san_strings(cert),
+        "serial": format(cert.serial_number, "x"),
+        "sha256_fingerprint": cert.fingerprint(hashes.SHA256()).hex(),
+        "not_before": rfc3339(cert.not_valid_before_utc),
+        "not_after": rfc3339(cert.not_valid_after_utc),
+        "is_ca": is_ca(cert),
+    }

@@ -1,0 +1,247 @@
+"""Certificate role profiles: the heart of tfext.
+
+Each role (etcd server, apiserver, identity client, ...) is described once: subject, the names it
+carries, extended key usages, CA or not. The same description issues a certificate (`tfext.issue`) and
+checks one a user provides (`tfext.verify`). Key usages are not listed here: they follow from the role
+and the key type (RFC 8813: no keyEncipherment for ECDSA or Ed25519 keys).
+
+This module is pure data and imports no cryptography, so a program that has nothing to issue stays fast.
+Where we differ from Tectonic, the comment says so (docs/differences.md has the full list).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Names:
+    """subjectAltName entries: DNS names and IP addresses (as text), in issue order."""
+
+    dns: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+
+    def __add__(self, other: Names) -> Names:
+        return Names(_unique(self.dns + other.dns), _unique(self.ips + other.ips, ip=True))
+
+    def __sub__(self, other: Names) -> Names:
+        drop_dns = {d.lower() for d in other.dns}
+        drop_ips = {ipaddress.ip_address(i) for i in other.ips}
+        return Names(
+            tuple(d for d in self.dns if d.lower() not in drop_dns),
+            tuple(i for i in self.ips if ipaddress.ip_address(i) not in drop_ips),
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.dns or self.ips)
+
+
+def _unique(items: tuple[str, ...], ip: bool = False) -> tuple[str, ...]:
+    seen: set = set()
+    out = []
+    for item in items:
+        key = ipaddress.ip_address(item) if ip else item.lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What shapes certificates, parsed from a module's query (see `tfext.programs.inputs`)."""
+
+    dns_names: tuple[str, ...] = ()  # etcd: etcd_cert_dns_names; kube: extra apiserver names
+    ip_addresses: tuple[str, ...] = ()  # etcd: node IPs; kube: extra apiserver IPs
+    service_cidr: str = ""
+    api_host: str = ""  # host of kube_apiserver_url
+    cluster_domain: str = "cluster.local"
+    identity_names: tuple[str, ...] = ()  # DNS names of the identity service
+    ingress_host: str = ""  # host of base_address
+
+    def service_ip(self, n: int) -> tuple[str, ...]:
+        """Host number `n` of the service CIDR (Tectonic's cidrhost), or nothing when no CIDR is set."""
+        if not self.service_cidr:
+            return ()
+        return (str(ipaddress.ip_network(self.service_cidr, strict=False)[n]),)
+
+
+def host_names(host: str) -> Names:
+    """A host as a SAN: an IP SAN for an address, a DNS SAN for a name (Go matches IPs only to IP SANs)."""
+    if not host:
+        return Names()
+    try:
+        return Names(ips=(str(ipaddress.ip_address(host)),))
+    except ValueError:
+        return Names(dns=(host,))
+
+
+def no_names(_: Inputs) -> Names:
+    return Names()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One certificate role."""
+
+    role: str  # stable identifier, e.g. "etcd-server"
+    summary: str
+    common_name: Callable[[Inputs], str]
+    organization: str | None = None
+    is_ca: bool = False
+    server_auth: bool = False
+    client_auth: bool = False
+    # Every name the certificate is issued with.
+    names: Callable[[Inputs], Names] = no_names
+    # Names we add when issuing for convenience but do not demand of a certificate a user provides.
+    optional_names: Names = field(default_factory=Names)
+
+    def required_names(self, inputs: Inputs) -> Names:
+        """Names a provided certificate must carry for its consumers to accept it."""
+        return self.names(inputs) - self.optional_names
+
+    @property
+    def usages(self) -> tuple[str, ...]:
+        """Extended key usages, by name."""
+        return tuple(u for u, on in (("server_auth", self.server_auth), ("client_auth", self.client_auth)) if on)
+
+
+def fixed(cn: str) -> Callable[[Inputs], str]:
+    return lambda _: cn
+
+
+# --- etcd -------------------------------------------------------------------------------------------
+
+ETCD_SERVICE_NAMES = Names(
+    dns=("*.kube-etcd.kube-system.svc.cluster.local", "kube-etcd-client.kube-system.svc.cluster.local")
+)
+LOOPBACK = Names(dns=("localhost",), ips=("127.0.0.1",))
+
+
+def _etcd_nodes(i: Inputs) -> Names:
+    return Names(dns=i.dns_names, ips=i.ip_addresses) + Names(ips=i.service_ip(15) + i.service_ip(20))
+
+
+ETCD_CA = Profile(
+    role="etcd-ca",
+    summary="etcd CA: signs the etcd server, peer and client certificates",
+    common_name=fixed("etcd-ca"),
+    organization="etcd",
+    is_ca=True,
+)
+
+ETCD_SERVER = Profile(
+    role="etcd-server",
+    summary="etcd server (--cert-file); also a client of its own gRPC gateway",
+    common_name=fixed("etcd"),
+    organization="etcd",
+    server_auth=True,
+    client_auth=True,  # differs from Tectonic: etcd 3.2+ dials itself with this cert (etcd issue 9398)
+    names=lambda i: _etcd_nodes(i) + LOOPBACK + ETCD_SERVICE_NAMES,
+    optional_names=LOOPBACK + ETCD_SERVICE_NAMES,
+)
+
+ETCD_PEER = Profile(
+    role="etcd-peer",
+    summary="etcd peer (--peer-cert-file), server and client between members",
+    common_name=fixed("etcd"),
+    organization="etcd",
+    server_auth=True,
+    client_auth=True,
+    # differs from Tectonic: loopback too, so members on one host (tests, single-node) can peer
+    names=lambda i: _etcd_nodes(i) + ETCD_SERVICE_NAMES + LOOPBACK,
+    optional_names=LOOPBACK + ETCD_SERVICE_NAMES,
+)
+
+ETCD_CLIENT = Profile(
+    role="etcd-client",
+    summary="kube-apiserver's etcd client (--etcd-certfile)",
+    common_name=fixed("etcd"),
+    organization="etcd",
+    client_auth=True,
+)
+
+# --- kube -------------------------------------------------------------------------------------------
+
+KUBE_CA = Profile(
+    role="kube-ca",
+    summary="kube CA: signs the apiserver, kubelet, identity and ingress certificates",
+    common_name=fixed("kube-ca"),
+    organization="bootkube",
+    is_ca=True,
+)
+
+
+def _apiserver_names(i: Inputs) -> Names:
+    service = ("kubernetes", "kubernetes.default", "kubernetes.default.svc", f"kubernetes.default.svc.{i.cluster_domain}")
+    return (
+        host_names(i.api_host)
+        + Names(dns=service, ips=i.service_ip(1))
+        + Names(dns=i.dns_names, ips=i.ip_addresses)
+    )
+
+
+APISERVER = Profile(
+    role="kube-apiserver",
+    summary="kube-apiserver serving cert (--tls-cert-file), also its kubelet client cert",
+    common_name=fixed("kube-apiserver"),
+    organization="kube-master",
+    server_auth=True,
+    client_auth=True,
+    names=_apiserver_names,
+)
+
+KUBELET = Profile(
+    role="kubelet",
+    summary="kubelet and admin kubeconfig client (system:masters)",
+    common_name=fixed("kubelet"),
+    organization="system:masters",
+    server_auth=True,
+    client_auth=True,
+)
+
+# --- identity (Tectonic Identity, dex over gRPC) ------------------------------------------------------
+
+IDENTITY_SERVICE = "tectonic-identity-api.tectonic-system.svc"
+DEFAULT_IDENTITY_NAMES = (IDENTITY_SERVICE, f"{IDENTITY_SERVICE}.cluster.local")
+
+IDENTITY_SERVER = Profile(
+    role="identity-server",
+    summary="Tectonic Identity gRPC server (grpc.tlsCert)",
+    common_name=fixed(f"{IDENTITY_SERVICE}.cluster.local"),
+    server_auth=True,
+    names=lambda i: Names(dns=i.identity_names),  # differs from Tectonic: SANs, since Go ignores the CN
+)
+
+IDENTITY_CLIENT = Profile(
+    role="identity-client",
+    summary="Tectonic Console's gRPC client cert (BRIDGE_DEX_CLIENT_CERT_FILE)",
+    common_name=fixed(f"{IDENTITY_SERVICE}.cluster.local"),
+    client_auth=True,
+)
+
+# --- ingress ----------------------------------------------------------------------------------------
+
+INGRESS = Profile(
+    role="ingress",
+    summary="Tectonic Ingress default certificate (--default-ssl-certificate)",
+    common_name=lambda i: i.ingress_host if len(i.ingress_host) <= 64 else "",
+    server_auth=True,
+    client_auth=True,
+    names=lambda i: host_names(i.ingress_host),
+)
+
+ALL_PROFILES = (
+    ETCD_CA,
+    ETCD_SERVER,
+    ETCD_PEER,
+    ETCD_CLIENT,
+    KUBE_CA,
+    APISERVER,
+    KUBELET,
+    IDENTITY_SERVER,
+    IDENTITY_CLIENT,
+    INGRESS,
+)

@@ -1,0 +1,82 @@
+"""The one engine every module program runs: issue, adopt or verify each certificate slot.
+
+A module is a CA slot (maybe) and leaf slots, each bound to a role profile. For each slot the query says
+what to do, by which keys it carries:
+
+- `<slot>_issued_at` (+ `plan_time`): the issue-time gate. When they are equal, this plan creates or
+  replaces the slot's capture in Terraform state, so we issue (the CA slot adopts a given CA instead when
+  `ca_cert_pem` or `ca_cert_path` is set). Otherwise the capture already holds the material and we answer
+  with empty placeholders, without generating keys or importing `cryptography`.
+- `<slot>_cert_path` (+ `<slot>_key_path`): a user-provided file, verified against the profile and the CA
+  on every run, then passed through unchanged.
+
+Result keys per slot: `<slot>_cert_pem`, `<slot>_key_pem`, `<slot>_info` (JSON facts for the
+`certificates` output); the CA slot also gives `ca_key_alg`. Verified runs add `warnings` (JSON list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from tfext.errors import Code, TfextError
+from tfext.profiles import Profile
+from tfext.programs.inputs import Options, certificate_inputs, options, path
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str  # result keys start with it: "server" -> server_cert_pem, ...
+    profile: Profile
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    ca: Slot
+    leaves: tuple[Slot, ...]
+    service_hosts: int = 1  # highest service CIDR host number its certificates use
+
+    @property
+    def slots(self) -> tuple[Slot, ...]:
+        return (self.ca, *self.leaves)
+
+
+def placeholder(slot: Slot) -> dict[str, str]:
+    out = {f"{slot.name}_cert_pem": "", f"{slot.name}_key_pem": "", f"{slot.name}_info": ""}
+    if slot.name == "ca":
+        out["ca_key_alg"] = ""
+    return out
+
+
+def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -> dict[str, str]:
+    """Answer one query for `module`."""
+    plan_time = query.get("plan_time", "")
+    gated = [s for s in module.slots if f"{s.name}_issued_at" in query]
+    issuing = [s for s in gated if query[f"{s.name}_issued_at"] == plan_time]
+    given = [s for s in module.slots if path(query, f"{s.name}_cert_path") and s not in gated]
+    # Parse every input even when there is nothing to issue: a typo fails the plan that introduced it.
+    inputs = certificate_inputs(query, module.service_hosts)
+    opts = options(query)
+    result: dict[str, str] = {}
+    for slot in gated:
+        result |= placeholder(slot)
+    if not issuing and not given:
+        return result
+    if issuing and not plan_time:
+        raise TfextError.of(Code.MISSING_KEY, "query.plan_time", "required with *_issued_at (plantimestamp())")
+
+    from tfext.programs import material  # the only place that pulls in cryptography
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    work = material.Work(module=module, query=query, inputs=inputs, opts=opts, now=now)
+    result |= work.produce(issuing=issuing, given=given)
+    return result
+
+
+def json_text(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+__all__ = ["Module", "Options", "Slot", "json_text", "run"]

@@ -1,0 +1,139 @@
+"""The cryptographic half of the engine: issue, adopt and verify. Imported only when there is work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from tfext import certinfo, keys
+from tfext.errors import Code, TfextError
+from tfext.issue import KeyPair, issue
+from tfext.profiles import Inputs
+from tfext.programs.engine import Module, Slot, json_text
+from tfext.programs.inputs import Options, path
+from tfext.verify import Given, Report, check_ca, check_leaf, load_given, parse_certificates
+
+
+@dataclass
+class Work:
+    module: Module
+    query: dict[str, str]
+    inputs: Inputs
+    opts: Options
+    now: dt.datetime
+
+    def produce(self, issuing: list[Slot], given: list[Slot]) -> dict[str, str]:
+        report = Report()
+        result: dict[str, str] = {}
+        ca_slot = self.module.ca
+        signer: KeyPair | None = None
+        trust: x509.Certificate | None = None
+
+        if ca_slot in issuing:
+            signer, cert_text, key_text = self._issue_or_adopt_ca(report)
+            result |= self._emit(ca_slot, signer.cert, cert_text, key_text, signer.key)
+            trust = signer.cert
+        elif ca_slot in given:
+            ca = self._load(ca_slot, chain_allowed=False)
+            signer = KeyPair(ca.cert, ca.key) if ca.key is not None else None
+            check_ca(signer or ca.cert, self._where(ca_slot), report, self.now, self.opts.renewal_window)
+            report.raise_errors()  # nothing below can be trusted with a broken CA
+            result |= self._emit(ca_slot, ca.cert, ca.cert_text, ca.key_text, ca.key)
+            trust = ca.cert
+
+        leaves_to_issue = [s for s in issuing if s is not ca_slot]
+        if leaves_to_issue and signer is None:
+            signer = self._inline_signer(report)
+        for slot in leaves_to_issue:
+            pair = issue(
+                slot.profile,
+                self.inputs,
+                key_algorithm=self.opts.key_algorithm,
+                validity_hours=self.opts.validity_hours,
+                issuer=signer,
+                now=self.now,
+            )
+            result |= self._emit(slot, pair.cert, _cert_pem(pair.cert), keys.to_pem(pair.key, self.opts.key_format))
+
+        leaves_given = [s for s in given if s is not ca_slot]
+        if leaves_given and trust is None:
+            trust = self._inline_trust()
+        for slot in leaves_given:
+            leaf = self._load(slot, chain_allowed=True)
+            check_leaf(slot.profile, self.inputs, leaf, trust, report, self.now, self.opts.renewal_window)
+            result |= self._emit(slot, leaf.cert, leaf.cert_text, leaf.key_text)
+
+        report.raise_errors()
+        if given:
+            result["warnings"] = json_text([w.render() for w in report.warnings])
+        return result
+
+    # --- the CA -----------------------------------------------------------------------------------
+
+    def _issue_or_adopt_ca(self, report: Report) -> tuple[KeyPair, str, str]:
+        """Generate the module's CA, or take the one the user gave (inline PEM or files) after checking it."""
+        slot = self.module.ca
+        if self.query.get("ca_cert_pem"):
+            pair = self._inline_signer(report)
+            return pair, self.query["ca_cert_pem"], self.query.get("ca_key_pem", "")
+        if path(self.query, "ca_cert_path"):
+            ca = self._load(slot, chain_allowed=False)
+            if ca.key is None:
+                raise TfextError.of(Code.MISSING_KEY, "query.ca_key_path", "signing needs the CA key as well as its certificate")
+            pair = KeyPair(ca.cert, ca.key)
+            check_ca(pair, self._where(slot), report, self.now, self.opts.renewal_window)
+            report.raise_errors()
+            return pair, ca.cert_text, ca.key_text
+        pair = issue(
+            slot.profile,
+            self.inputs,
+            key_algorithm=self.opts.key_algorithm,
+            validity_hours=self.opts.validity_hours,
+            issuer=None,
+            now=self.now,
+        )
+        return pair, _cert_pem(pair.cert), keys.to_pem(pair.key, self.opts.key_format)
+
+    def _inline_signer(self, report: Report) -> KeyPair:
+        cert = self._inline_trust()
+        key_pem = self.query.get("ca_key_pem", "")
+        if not key_pem:
+            raise TfextError.of(Code.MISSING_KEY, "query.ca_key_pem", "signing needs the CA key as well as its certificate")
+        pair = KeyPair(cert, keys.load_private_key(key_pem, "ca_key_pem"))
+        check_ca(pair, "ca_cert_pem", report, self.now, self.opts.renewal_window)
+        report.raise_errors()
+        return pair
+
+    def _inline_trust(self) -> x509.Certificate:
+        pem = self.query.get("ca_cert_pem", "")
+        if not pem:
+            raise TfextError.of(Code.MISSING_KEY, "query.ca_cert_pem", "a CA certificate is needed to sign or to check against")
+        return parse_certificates(pem.encode("ascii", "replace"), "ca_cert_pem", chain_allowed=False)[0]
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _where(self, slot: Slot) -> str:
+        return f"{slot.name} certificate ({path(self.query, f'{slot.name}_cert_path')})"
+
+    def _load(self, slot: Slot, *, chain_allowed: bool) -> Given:
+        key_path = path(self.query, f"{slot.name}_key_path")
+        return load_given(
+            slot.name, path(self.query, f"{slot.name}_cert_path"), key_path or None, chain_allowed=chain_allowed
+        )
+
+    def _emit(self, slot: Slot, cert: x509.Certificate, cert_text: str, key_text: str, key=None) -> dict[str, str]:
+        out = {
+            f"{slot.name}_cert_pem": cert_text,
+            f"{slot.name}_key_pem": key_text,
+            f"{slot.name}_info": json_text(certinfo.describe(cert)),
+        }
+        if slot is self.module.ca:
+            out["ca_key_alg"] = keys.family(key) if key is not None else ""
+        return out
+
+
+def _cert_pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(Encoding.PEM).decode("ascii")

@@ -1,0 +1,156 @@
+"""Terraform's `external` data source protocol, and nothing else.
+
+Terraform writes one JSON object of strings on stdin and expects one JSON object of strings on stdout.
+On failure we print one clear message on stderr (Terraform shows it verbatim), exit non-zero and print
+nothing on stdout. No traceback ever reaches the user; messages never carry key material.
+
+Every program walks the same path:  stdin -> JSON -> schema check -> handler -> stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from importlib import resources
+from typing import BinaryIO, TextIO
+
+from tfext.errors import Code, Problem, TfextError
+
+# The query holds at most a few CA certificates and keys; anything near this is a mistake, and reading
+# it all would let a runaway input exhaust memory.
+MAX_INPUT_BYTES = 1024 * 1024
+
+Query = dict[str, str]
+Result = dict[str, str]
+Handler = Callable[[Query], Mapping[str, str]]
+
+
+def read_query(stream: BinaryIO) -> object:
+    """Read and decode stdin, bounded in size. Returns the decoded JSON value."""
+    raw = stream.read(MAX_INPUT_BYTES + 1)
+    if len(raw) > MAX_INPUT_BYTES:
+        raise TfextError.of(
+            Code.INPUT_TOO_LARGE, "stdin", f"more than {MAX_INPUT_BYTES} bytes; a query is a few KiB at most"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TfextError.of(Code.NOT_UTF8, "stdin", f"invalid UTF-8 at byte {exc.start}") from None
+    if not text.strip():
+        raise TfextError.of(
+            Code.EMPTY_INPUT, "stdin", "expected one JSON object of strings (the data source's query)"
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TfextError.of(
+            Code.NOT_JSON, "stdin", f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+
+
+def load_schema(program: str) -> dict:
+    """The JSON Schema of a program's query, shipped in the package."""
+    text = resources.files("tfext.schemas").joinpath(f"{program}.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _common_registry():
+    from referencing import Registry, Resource
+
+    common = json.loads(resources.files("tfext.schemas").joinpath("common.json").read_text("utf-8"))
+    return Registry().with_resource("common.json", Resource.from_contents(common))
+
+
+def validate_query(program: str, value: object) -> Query:
+    """Check a decoded query against the program's schema; report every violation at once."""
+    if not isinstance(value, dict):
+        kind = "null" if value is None else type(value).__name__
+        raise TfextError.of(Code.NOT_AN_OBJECT, "stdin", f"expected a JSON object of strings, got {kind}")
+    from jsonschema import Draft202012Validator
+
+    schema = load_schema(program)
+    validator = Draft202012Validator(schema, registry=_common_registry())
+    problems = [_describe(error, schema) for error in validator.iter_errors(value)]
+    if problems:
+        problems.sort(key=lambda p: (p.code.number, p.where))
+        raise TfextError(problems)
+    return value  # type: ignore[return-value]  # the schema guarantees dict[str, str]
+
+
+def _describe(error, schema: dict) -> Problem:
+    """Turn one jsonschema error into a message that names the key and says what is expected."""
+    where = f"query.{error.path[0]}" if error.path else "query"
+    if error.validator == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(known))
+        return Problem(Code.UNKNOWN_KEY, "query", f"unknown key(s) {', '.join(extra)}; known keys: {', '.join(known)}")
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return Problem(Code.MISSING_KEY, f"query.{missing}", "required key is missing")
+    if error.validator == "dependentRequired":
+        # message: "'plan_time' is a dependency of 'ca_issued_at'"
+        parts = error.message.split("'")
+        missing, owner = (parts[1], parts[3]) if len(parts) >= 4 else (error.message, "another key")
+        return Problem(Code.MISSING_KEY, f"query.{missing}", f"required when {owner} is set")
+    if error.validator == "type":
+        kind = "null" if error.instance is None else type(error.instance).__name__
+        return Problem(
+            Code.NOT_A_STRING,
+            where,
+            f"got a {kind}; every query value must be a string (jsonencode lists in HCL)",
+        )
+    if error.validator == "enum":
+        allowed = ", ".join(repr(v) for v in error.validator_value)
+        return Problem(Code.INVALID_VALUE, where, f"{_safe_repr(error.instance)} is not one of {allowed}")
+    expected = error.schema.get("description", error.validator)
+    return Problem(Code.INVALID_VALUE, where, f"{_safe_repr(error.instance)} is not valid: expected {expected}")
+
+
+def _safe_repr(value: object) -> str:
+    """Echo short values so users see their typo; never echo anything that could be a key."""
+    text = repr(value)
+    if "PRIVATE KEY" in text or len(text) > 80:
+        return f"a value of {len(str(value))} characters"
+    return text
+
+
+def write_result(result: Mapping[str, str], stream: TextIO) -> None:
+    """Write the one JSON object of strings Terraform expects."""
+    bad = [k for k, v in result.items() if not isinstance(v, str)]
+    if bad:  # a bug in a program, not user error; never print a half-right object
+        raise TfextError.of(Code.INTERNAL, "result", f"non-string values for {', '.join(sorted(bad))}")
+    stream.write(json.dumps(dict(result), separators=(",", ":"), sort_keys=True))
+    stream.flush()
+
+
+def run(
+    program: str,
+    handler: Handler,
+    stdin: BinaryIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run one program under the protocol. Returns the exit code; prints nothing but the result."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    try:
+        query = validate_query(program, read_query(stdin))
+        result = handler(query)
+        write_result(result, stdout)
+        return 0
+    except TfextError as exc:
+        stderr.write(f"tfext {program}: {exc.render()}\n")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the contract is one clear line, never a traceback
+        if os.environ.get("TFEXT_DEBUG") == "1":
+            import traceback
+
+            traceback.print_exc(file=stderr)
+        stderr.write(
+            f"tfext {program}: {Code.INTERNAL.tag} unexpected {type(exc).__name__}; this is a bug in tfext, "
+            "please report it (set TFEXT_DEBUG=1 to see the traceback)\n"
+        )
+        return 70
