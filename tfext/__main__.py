@@ -2,7 +2,10 @@
 
     tfext --list                      the programs and what they do
     tfext PROGRAM                     read a query on stdin, answer on stdout (the external protocol)
+    tfext summary                     table of `terraform output -json certificates` (stdin)
     tfext install-provider DIR        install the offline hashicorp/external provider into a mirror
+
+Every command takes --help.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ USAGE = __doc__.strip() + "\n"
 # Tools for people, loaded only when asked for: `name -> "module:function"` taking argv, returning an exit code.
 COMMANDS = {
     "install-provider": "tfext.provider.install:main",
+    "summary": "tfext.tools.summary:main",
 }
 
 

@@ -55,7 +55,12 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
     plan_time = query.get("plan_time", "")
     gated = [s for s in module.slots if f"{s.name}_issued_at" in query]
     issuing = [s for s in gated if query[f"{s.name}_issued_at"] == plan_time]
-    given = [s for s in module.slots if path(query, f"{s.name}_cert_path") and s not in gated]
+    given = [s for s in module.slots if f"{s.name}_cert_path" in query and s not in gated]
+    for slot in given:
+        needed = [f"{slot.name}_cert_path"] + ([] if slot is module.ca else [f"{slot.name}_key_path"])
+        for key in needed:
+            if not path(query, key):
+                raise TfextError.of(Code.MISSING_KEY, f"query.{key}", "a PEM file path is required here")
     # Parse every input even when there is nothing to issue: a typo fails the plan that introduced it.
     inputs = certificate_inputs(query, module.service_hosts)
     opts = options(query)

@@ -1,0 +1,56 @@
+# The two commands of the README, and what they need.
+#   make demo   install tfext, then terraform init + apply the Tectonic example (offline), and summarize
+#   make test   install tfext with its test extras, then run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+STATE := $(CURDIR)/.tfext
+EXAMPLE ?= terraform/examples/tectonic
+
+export PATH := $(VENV)/bin:$(PATH)
+export TF_CLI_CONFIG_FILE := $(STATE)/terraformrc
+export TF_IN_AUTOMATION := 1
+
+.PHONY: install provider demo test lint bench sync-modules clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[provider,test]'
+	touch $@
+
+# The hashicorp/external provider, offline: ours, or a real one from $TFEXT_PROVIDER_MIRROR.
+provider: install
+	@mkdir -p $(STATE)
+	@if [ -n "$$TFEXT_PROVIDER_MIRROR" ]; then \
+	  $(PY) -m tfext install-provider --use-mirror "$$TFEXT_PROVIDER_MIRROR" --cli-config $(STATE)/terraformrc; \
+	else \
+	  $(PY) -m tfext install-provider $(STATE)/mirror --cli-config $(STATE)/terraformrc >/dev/null; \
+	fi
+
+demo: provider
+	terraform -chdir=$(EXAMPLE) init -input=false -no-color >/dev/null
+	terraform -chdir=$(EXAMPLE) apply -input=false -auto-approve -no-color
+	terraform -chdir=$(EXAMPLE) output -json certificates | tfext summary
+
+test: provider
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	terraform fmt -check -recursive terraform
+
+bench: provider
+	$(PY) bench/run.py
+
+sync-modules:
+	scripts/sync-modules
+
+clean:
+	rm -rf $(VENV) $(STATE)
+	find terraform -name .terraform -type d -prune -exec rm -rf {} +
+	find terraform \( -name 'terraform.tfstate*' -o -name .terraform.lock.hcl \) -delete

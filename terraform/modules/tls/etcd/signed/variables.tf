@@ -1,0 +1,132 @@
+# Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+
+variable "self_signed" {
+  description = "true: generate the etcd CA and every certificate. false: use etcd_ca_cert_path - with etcd_ca_key_path to sign the certificates, without it for an external etcd (CA and client pair passed through, server and peer empty)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "validity_period" {
+  description = "Validity of generated certificates, in hours (default 3 years)."
+  type        = number
+  default     = 26280
+  nullable    = false
+
+  validation {
+    condition     = var.validity_period > 0 && floor(var.validity_period) == var.validity_period
+    error_message = "validity_period must be a positive whole number of hours, e.g. 26280 for 3 years."
+  }
+}
+
+variable "etcd_ca_cert_path" {
+  description = "PEM file of an external etcd CA certificate (self_signed = false). \"\", null or \"/dev/null\" mean not given."
+  type        = string
+  default     = "/dev/null"
+  nullable    = false
+}
+
+variable "etcd_ca_key_path" {
+  description = "tfext: PEM file of the external etcd CA's private key, to sign the etcd certificates with it (self_signed = false)."
+  type        = string
+  default     = "/dev/null"
+  nullable    = false
+}
+
+variable "etcd_client_cert_path" {
+  description = "PEM file of the client certificate for an external etcd (self_signed = false, no CA key)."
+  type        = string
+  default     = "/dev/null"
+  nullable    = false
+}
+
+variable "etcd_client_key_path" {
+  description = "PEM file of the client key for an external etcd (self_signed = false, no CA key)."
+  type        = string
+  default     = "/dev/null"
+  nullable    = false
+}
+
+variable "service_cidr" {
+  description = "Kubernetes service CIDR; its hosts 15 and 20 (the self-hosted etcd service IPs) become IP SANs of the server and peer certificates. Empty: none."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.service_cidr == "" || can(cidrhost(var.service_cidr, 20))
+    error_message = "service_cidr must be a CIDR with at least 21 addresses, such as 10.3.0.0/16, or empty."
+  }
+}
+
+variable "etcd_cert_dns_names" {
+  description = "DNS names of the etcd nodes, added to the server and peer certificates."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for n in var.etcd_cert_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
+    error_message = "etcd_cert_dns_names must hold DNS names such as etcd-0.example.com (no scheme, port or spaces)."
+  }
+}
+
+variable "etcd_cert_ip_addresses" {
+  description = "tfext: IP addresses of the etcd nodes, added to the server and peer certificates (peer URLs by IP need them)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for ip in var.etcd_cert_ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0))])
+    error_message = "etcd_cert_ip_addresses must hold IP addresses such as 10.0.0.10 (no CIDR suffix)."
+  }
+}
+
+variable "key_algorithm" {
+  description = "tfext: algorithm of generated keys: RSA-2048 (Tectonic's), RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384 or ED25519."
+  type        = string
+  default     = "RSA-2048"
+  nullable    = false
+
+  validation {
+    condition     = contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
+  }
+}
+
+variable "key_format" {
+  description = "tfext: PEM format of generated keys: traditional (PKCS#1 RSA / SEC1 EC, as Tectonic wrote them) or pkcs8."
+  type        = string
+  default     = "traditional"
+  nullable    = false
+
+  validation {
+    condition     = contains(["traditional", "pkcs8"], var.key_format)
+    error_message = "key_format must be traditional or pkcs8."
+  }
+}
+
+variable "renewal_window_hours" {
+  description = "tfext: warn at plan time (without failing) when a certificate expires within this many hours."
+  type        = number
+  default     = 720
+  nullable    = false
+
+  validation {
+    condition     = var.renewal_window_hours >= 0
+    error_message = "renewal_window_hours must be zero or more hours."
+  }
+}
+
+variable "tfext_command" {
+  description = "tfext: how Terraform runs tfext (the `tfext` console script on PATH by default)."
+  type        = list(string)
+  default     = ["tfext"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
+    error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+}

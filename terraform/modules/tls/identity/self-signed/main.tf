@@ -1,0 +1,32 @@
+# identity TLS (Tectonic Identity = dex, gRPC), self-signed flavor: the gRPC server certificate and the
+# console's client certificate, signed by the CA given (the kube CA).
+
+locals {
+  issuing = {
+    validity_period = tostring(var.validity_period)
+    key_algorithm   = var.key_algorithm
+    key_format      = var.key_format
+  }
+  ca_hash = sha256(var.ca_cert_pem)
+}
+
+module "certs" {
+  source = "./internal/issue"
+
+  program = concat(var.tfext_command, ["identity-self-signed"])
+  query = merge(local.issuing, {
+    identity_dns_names = jsonencode(var.identity_dns_names)
+    ca_cert_pem        = var.ca_cert_pem
+    ca_key_pem         = var.ca_key_pem
+  })
+  certs = {
+    server = sha256(jsonencode([local.issuing, var.identity_dns_names, local.ca_hash]))
+    client = sha256(jsonencode([local.issuing, local.ca_hash]))
+  }
+  renewal_window_hours = var.renewal_window_hours
+}
+
+locals {
+  ca_cert_pem = var.ca_cert_pem
+  certs       = module.certs.certs
+}

@@ -1,0 +1,101 @@
+# Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+
+variable "ca_cert_pem" {
+  description = "PEM of the CA certificate to sign with (the kube CA in Tectonic: module.kube_certs.ca_cert_pem)."
+  type        = string
+
+  validation {
+    condition     = can(regex("-----BEGIN CERTIFICATE-----", var.ca_cert_pem))
+    error_message = "ca_cert_pem must hold a PEM certificate (-----BEGIN CERTIFICATE-----), e.g. module.kube_certs.ca_cert_pem."
+  }
+}
+
+variable "ca_key_pem" {
+  description = "PEM of the CA's private key (PKCS#1, SEC1 or PKCS#8): module.kube_certs.ca_key_pem."
+  type        = string
+  sensitive   = true
+}
+
+variable "ca_key_alg" {
+  description = "Algorithm of ca_key_pem (RSA or ECDSA in Tectonic). Accepted for compatibility; tfext detects the algorithm from the key."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
+    error_message = "ca_key_alg must be RSA, ECDSA, ED25519 or empty (it is detected from the key anyway)."
+  }
+}
+
+variable "identity_dns_names" {
+  description = "tfext: DNS names of the identity gRPC service, the server certificate's SANs (Go ignores the CN, so the name the console dials must be here)."
+  type        = list(string)
+  default     = ["tectonic-identity-api.tectonic-system.svc", "tectonic-identity-api.tectonic-system.svc.cluster.local"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
+    error_message = "identity_dns_names must hold at least one DNS name, such as tectonic-identity-api.tectonic-system.svc."
+  }
+}
+
+variable "validity_period" {
+  description = "Validity of generated certificates, in hours (default 3 years)."
+  type        = number
+  default     = 26280
+  nullable    = false
+
+  validation {
+    condition     = var.validity_period > 0 && floor(var.validity_period) == var.validity_period
+    error_message = "validity_period must be a positive whole number of hours, e.g. 26280 for 3 years."
+  }
+}
+
+variable "key_algorithm" {
+  description = "tfext: algorithm of generated keys: RSA-2048 (Tectonic's), RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384 or ED25519."
+  type        = string
+  default     = "RSA-2048"
+  nullable    = false
+
+  validation {
+    condition     = contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
+  }
+}
+
+variable "key_format" {
+  description = "tfext: PEM format of generated keys: traditional (PKCS#1 RSA / SEC1 EC, as Tectonic wrote them) or pkcs8."
+  type        = string
+  default     = "traditional"
+  nullable    = false
+
+  validation {
+    condition     = contains(["traditional", "pkcs8"], var.key_format)
+    error_message = "key_format must be traditional or pkcs8."
+  }
+}
+
+variable "renewal_window_hours" {
+  description = "tfext: warn at plan time (without failing) when a certificate expires within this many hours."
+  type        = number
+  default     = 720
+  nullable    = false
+
+  validation {
+    condition     = var.renewal_window_hours >= 0
+    error_message = "renewal_window_hours must be zero or more hours."
+  }
+}
+
+variable "tfext_command" {
+  description = "tfext: how Terraform runs tfext (the `tfext` console script on PATH by default)."
+  type        = list(string)
+  default     = ["tfext"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
+    error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+}

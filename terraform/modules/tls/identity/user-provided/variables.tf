@@ -1,0 +1,87 @@
+# Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+
+variable "client_cert_pem_path" {
+  description = "PEM file of the identity gRPC client certificate (a chain is allowed)."
+  type        = string
+
+  validation {
+    condition     = var.client_cert_pem_path != "" && var.client_cert_pem_path != "/dev/null"
+    error_message = "client_cert_pem_path must name a PEM file (the identity gRPC client certificate (a chain is allowed))."
+  }
+}
+
+variable "client_key_pem_path" {
+  description = "PEM file of the identity gRPC client private key."
+  type        = string
+
+  validation {
+    condition     = var.client_key_pem_path != "" && var.client_key_pem_path != "/dev/null"
+    error_message = "client_key_pem_path must name a PEM file (the identity gRPC client private key)."
+  }
+}
+
+variable "server_cert_pem_path" {
+  description = "PEM file of the identity gRPC server certificate (a chain is allowed)."
+  type        = string
+
+  validation {
+    condition     = var.server_cert_pem_path != "" && var.server_cert_pem_path != "/dev/null"
+    error_message = "server_cert_pem_path must name a PEM file (the identity gRPC server certificate (a chain is allowed))."
+  }
+}
+
+variable "server_key_pem_path" {
+  description = "PEM file of the identity gRPC server private key."
+  type        = string
+
+  validation {
+    condition     = var.server_key_pem_path != "" && var.server_key_pem_path != "/dev/null"
+    error_message = "server_key_pem_path must name a PEM file (the identity gRPC server private key)."
+  }
+}
+
+variable "ca_cert_pem_path" {
+  description = "PEM file of the CA the identity certificates chain to (tfext: checked against, and output as ca_cert_pem)."
+  type        = string
+
+  validation {
+    condition     = var.ca_cert_pem_path != "" && var.ca_cert_pem_path != "/dev/null"
+    error_message = "ca_cert_pem_path must name a PEM file (the CA the identity certificates chain to (tfext: checked against, and output as ca_cert_pem))."
+  }
+}
+
+variable "identity_dns_names" {
+  description = "tfext: DNS names of the identity gRPC service, which the server certificate must carry as SANs (Go ignores the CN)."
+  type        = list(string)
+  default     = ["tectonic-identity-api.tectonic-system.svc", "tectonic-identity-api.tectonic-system.svc.cluster.local"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
+    error_message = "identity_dns_names must hold at least one DNS name, such as tectonic-identity-api.tectonic-system.svc."
+  }
+}
+
+variable "renewal_window_hours" {
+  description = "tfext: warn at plan time (without failing) when a certificate expires within this many hours."
+  type        = number
+  default     = 720
+  nullable    = false
+
+  validation {
+    condition     = var.renewal_window_hours >= 0
+    error_message = "renewal_window_hours must be zero or more hours."
+  }
+}
+
+variable "tfext_command" {
+  description = "tfext: how Terraform runs tfext (the `tfext` console script on PATH by default)."
+  type        = list(string)
+  default     = ["tfext"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
+    error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+}

@@ -1,0 +1,67 @@
+# Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+
+variable "ca_cert_pem_path" {
+  description = "PEM file of the ingress CA certificate."
+  type        = string
+
+  validation {
+    condition     = var.ca_cert_pem_path != "" && var.ca_cert_pem_path != "/dev/null"
+    error_message = "ca_cert_pem_path must name a PEM file (the ingress CA certificate)."
+  }
+}
+
+variable "cert_pem_path" {
+  description = "PEM file of the ingress certificate (a chain is allowed)."
+  type        = string
+
+  validation {
+    condition     = var.cert_pem_path != "" && var.cert_pem_path != "/dev/null"
+    error_message = "cert_pem_path must name a PEM file (the ingress certificate (a chain is allowed))."
+  }
+}
+
+variable "key_pem_path" {
+  description = "PEM file of the ingress private key."
+  type        = string
+
+  validation {
+    condition     = var.key_pem_path != "" && var.key_pem_path != "/dev/null"
+    error_message = "key_pem_path must name a PEM file (the ingress private key)."
+  }
+}
+
+variable "base_address" {
+  description = "tfext: when set, the certificate must carry its host. Address users reach the ingress by: a host or host:port (e.g. console.example.com:443). Its host becomes the certificate's CN and SAN (a DNS or IP SAN)."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.base_address == "" || can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
+    error_message = "base_address must be a host or host:port without a scheme, e.g. console.example.com or console.example.com:443."
+  }
+}
+
+variable "renewal_window_hours" {
+  description = "tfext: warn at plan time (without failing) when a certificate expires within this many hours."
+  type        = number
+  default     = 720
+  nullable    = false
+
+  validation {
+    condition     = var.renewal_window_hours >= 0
+    error_message = "renewal_window_hours must be zero or more hours."
+  }
+}
+
+variable "tfext_command" {
+  description = "tfext: how Terraform runs tfext (the `tfext` console script on PATH by default)."
+  type        = list(string)
+  default     = ["tfext"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
+    error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+}

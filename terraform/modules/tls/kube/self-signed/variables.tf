@@ -1,0 +1,144 @@
+# Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+
+variable "ca_cert_pem" {
+  description = "PEM of an existing kube CA certificate to sign with. Empty (the default): generate the kube CA."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "ca_key_pem" {
+  description = "PEM of the existing kube CA's private key (PKCS#1, SEC1 or PKCS#8). Empty: generate the kube CA."
+  type        = string
+  default     = ""
+  nullable    = false
+  sensitive   = true
+}
+
+variable "ca_key_alg" {
+  description = "Algorithm of ca_key_pem (RSA or ECDSA in Tectonic). Accepted for compatibility; tfext detects the algorithm from the key."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
+    error_message = "ca_key_alg must be RSA, ECDSA, ED25519 or empty (it is detected from the key anyway)."
+  }
+}
+
+variable "kube_apiserver_url" {
+  description = "URL of the API server, e.g. https://api.example.com:443; its host becomes a SAN of the apiserver certificate."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[^/:]+(:[0-9]+)?/?$", var.kube_apiserver_url)) || can(regex("^https://\\[[0-9a-fA-F:.]+\\](:[0-9]+)?/?$", var.kube_apiserver_url))
+    error_message = "kube_apiserver_url must be an https URL with a host and an optional port, e.g. https://api.example.com:443."
+  }
+}
+
+variable "service_cidr" {
+  description = "Kubernetes service CIDR, e.g. 10.3.0.0/16; its first host (the kubernetes service IP) becomes a SAN of the apiserver certificate."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.service_cidr, 1))
+    error_message = "service_cidr must be a CIDR such as 10.3.0.0/16."
+  }
+}
+
+variable "apiserver_extra_dns_names" {
+  description = "tfext: more DNS SANs for the apiserver certificate (load balancer names, advertise names)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for n in var.apiserver_extra_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
+    error_message = "apiserver_extra_dns_names must hold DNS names such as api.internal.example.com."
+  }
+}
+
+variable "apiserver_extra_ip_addresses" {
+  description = "tfext: more IP SANs for the apiserver certificate (advertise address, load balancer IPs)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for ip in var.apiserver_extra_ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0))])
+    error_message = "apiserver_extra_ip_addresses must hold IP addresses such as 10.0.0.10 (no CIDR suffix)."
+  }
+}
+
+variable "cluster_domain" {
+  description = "tfext: the cluster DNS domain; the apiserver certificate carries kubernetes.default.svc.<cluster_domain>."
+  type        = string
+  default     = "cluster.local"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$", var.cluster_domain))
+    error_message = "cluster_domain must be a lower-case DNS domain such as cluster.local."
+  }
+}
+
+variable "validity_period" {
+  description = "Validity of generated certificates, in hours (default 3 years)."
+  type        = number
+  default     = 26280
+  nullable    = false
+
+  validation {
+    condition     = var.validity_period > 0 && floor(var.validity_period) == var.validity_period
+    error_message = "validity_period must be a positive whole number of hours, e.g. 26280 for 3 years."
+  }
+}
+
+variable "key_algorithm" {
+  description = "tfext: algorithm of generated keys: RSA-2048 (Tectonic's), RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384 or ED25519."
+  type        = string
+  default     = "RSA-2048"
+  nullable    = false
+
+  validation {
+    condition     = contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
+  }
+}
+
+variable "key_format" {
+  description = "tfext: PEM format of generated keys: traditional (PKCS#1 RSA / SEC1 EC, as Tectonic wrote them) or pkcs8."
+  type        = string
+  default     = "traditional"
+  nullable    = false
+
+  validation {
+    condition     = contains(["traditional", "pkcs8"], var.key_format)
+    error_message = "key_format must be traditional or pkcs8."
+  }
+}
+
+variable "renewal_window_hours" {
+  description = "tfext: warn at plan time (without failing) when a certificate expires within this many hours."
+  type        = number
+  default     = 720
+  nullable    = false
+
+  validation {
+    condition     = var.renewal_window_hours >= 0
+    error_message = "renewal_window_hours must be zero or more hours."
+  }
+}
+
+variable "tfext_command" {
+  description = "tfext: how Terraform runs tfext (the `tfext` console script on PATH by default)."
+  type        = list(string)
+  default     = ["tfext"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
+    error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+}

@@ -1,0 +1,27 @@
+# User-provided material: checked by the program on every plan (so a bad file fails the plan before
+# anything is deployed), then passed through unchanged.
+
+data "external" "verify" {
+  program = var.program
+  query   = var.query
+}
+
+locals {
+  result = data.external.verify.result
+  certs = {
+    for name in var.slots : name => {
+      cert_pem = local.result["${name}_cert_pem"]
+      key_pem  = sensitive(local.result["${name}_key_pem"])
+      key_alg  = lookup(local.result, "${name}_key_alg", "")
+      info     = jsondecode(local.result["${name}_info"])
+    }
+  }
+  warnings = jsondecode(local.result.warnings)
+}
+
+check "provided_certificates" {
+  assert {
+    condition     = length(local.warnings) == 0
+    error_message = join("\n", local.warnings)
+  }
+}

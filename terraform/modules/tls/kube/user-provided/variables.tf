@@ -1,0 +1,143 @@
+# Tectonic's five *_path inputs, an optional CA key path, and (marked tfext:) what the certificates must
+# carry, so that a wrong file fails `terraform plan` instead of the cluster.
+
+variable "ca_cert_pem_path" {
+  description = "PEM file of the kube CA certificate."
+  type        = string
+
+  validation {
+    condition     = var.ca_cert_pem_path != "" && var.ca_cert_pem_path != "/dev/null"
+    error_message = "ca_cert_pem_path must name a PEM file (the kube CA certificate)."
+  }
+}
+
+variable "apiserver_cert_pem_path" {
+  description = "PEM file of the apiserver certificate (a chain is allowed)."
+  type        = string
+
+  validation {
+    condition     = var.apiserver_cert_pem_path != "" && var.apiserver_cert_pem_path != "/dev/null"
+    error_message = "apiserver_cert_pem_path must name a PEM file (the apiserver certificate (a chain is allowed))."
+  }
+}
+
+variable "apiserver_key_pem_path" {
+  description = "PEM file of the apiserver private key."
+  type        = string
+
+  validation {
+    condition     = var.apiserver_key_pem_path != "" && var.apiserver_key_pem_path != "/dev/null"
+    error_message = "apiserver_key_pem_path must name a PEM file (the apiserver private key)."
+  }
+}
+
+variable "kubelet_cert_pem_path" {
+  description = "PEM file of the kubelet client certificate (a chain is allowed)."
+  type        = string
+
+  validation {
+    condition     = var.kubelet_cert_pem_path != "" && var.kubelet_cert_pem_path != "/dev/null"
+    error_message = "kubelet_cert_pem_path must name a PEM file (the kubelet client certificate (a chain is allowed))."
+  }
+}
+
+variable "kubelet_key_pem_path" {
+  description = "PEM file of the kubelet client private key."
+  type        = string
+
+  validation {
+    condition     = var.kubelet_key_pem_path != "" && var.kubelet_key_pem_path != "/dev/null"
+    error_message = "kubelet_key_pem_path must name a PEM file (the kubelet client private key)."
+  }
+}
+
+variable "ca_key_pem_path" {
+  description = "tfext: PEM file of the kube CA private key, so identity and ingress can be signed with it. \"\", null or \"/dev/null\": not given, and ca_key_pem / ca_key_alg are empty."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "kube_apiserver_url" {
+  description = "tfext: URL of the API server; when set, the apiserver certificate must carry its host. Empty: not checked."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.kube_apiserver_url == "" || can(regex("^https://[^/:]+(:[0-9]+)?/?$", var.kube_apiserver_url)) || can(regex("^https://\\[[0-9a-fA-F:.]+\\](:[0-9]+)?/?$", var.kube_apiserver_url))
+    error_message = "kube_apiserver_url must be an https URL with a host and an optional port, e.g. https://api.example.com:443."
+  }
+}
+
+variable "service_cidr" {
+  description = "tfext: Kubernetes service CIDR; when set, the apiserver certificate must carry its first host (the kubernetes service IP). Empty: not checked."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.service_cidr == "" || can(cidrhost(var.service_cidr, 1))
+    error_message = "service_cidr must be a CIDR such as 10.3.0.0/16."
+  }
+}
+
+variable "apiserver_extra_dns_names" {
+  description = "tfext: more DNS names the apiserver certificate must carry (load balancer names, advertise names)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for n in var.apiserver_extra_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
+    error_message = "apiserver_extra_dns_names must hold DNS names such as api.internal.example.com."
+  }
+}
+
+variable "apiserver_extra_ip_addresses" {
+  description = "tfext: more IP addresses the apiserver certificate must carry (advertise address, load balancer IPs)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for ip in var.apiserver_extra_ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0))])
+    error_message = "apiserver_extra_ip_addresses must hold IP addresses such as 10.0.0.10 (no CIDR suffix)."
+  }
+}
+
+variable "cluster_domain" {
+  description = "tfext: the cluster DNS domain; the apiserver certificate must carry kubernetes.default.svc.<cluster_domain> (and kubernetes, kubernetes.default, kubernetes.default.svc)."
+  type        = string
+  default     = "cluster.local"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$", var.cluster_domain))
+    error_message = "cluster_domain must be a lower-case DNS domain such as cluster.local."
+  }
+}
+
+variable "renewal_window_hours" {
+  description = "tfext: warn at plan time (without failing) when a certificate expires within this many hours."
+  type        = number
+  default     = 720
+  nullable    = false
+
+  validation {
+    condition     = var.renewal_window_hours >= 0
+    error_message = "renewal_window_hours must be zero or more hours."
+  }
+}
+
+variable "tfext_command" {
+  description = "tfext: how Terraform runs tfext (the `tfext` console script on PATH by default)."
+  type        = list(string)
+  default     = ["tfext"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
+    error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+}

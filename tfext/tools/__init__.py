@@ -1,0 +1,1 @@
+"""Commands for people (`tfext summary`, `tfext inspect`, ...), as opposed to the module programs."""
