@@ -3,6 +3,7 @@
     tfext --list                      the programs and what they do
     tfext PROGRAM                     read a query on stdin, answer on stdout (the external protocol)
     tfext summary                     table of `terraform output -json certificates` (stdin)
+    tfext write-assets DIR            `terraform output -json` (stdin) as files, keys 0600
     tfext install-provider DIR        install the offline hashicorp/external provider into a mirror
 
 Every command takes --help.
@@ -18,6 +19,7 @@ USAGE = __doc__.strip() + "\n"
 COMMANDS = {
     "install-provider": "tfext.provider.install:main",
     "summary": "tfext.tools.summary:main",
+    "write-assets": "tfext.tools.assets:main",
 }
 
 
@@ -58,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as exc:
             sys.stderr.write(f"tfext {name}: missing dependency ({exc.name}); install tfext[provider]\n")
             return 2
-        return command(rest)
+        try:
+            return command(rest)
+        except BrokenPipeError:  # `tfext summary | head` is fine
+            sys.stderr.close()
+            return 0
     sys.stderr.write(f"tfext: unknown program or command {name!r}; `tfext --list` shows the programs\n{USAGE}")
     return 2
 

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
@@ -55,10 +55,10 @@ load any plugins automatically
 
 def _cache_dir_candidates() -> list[tuple[Path, bool]]:
     """Where the identity may be cached, best first, each with "must be private to us" (shared /tmp)."""
-    candidates: list[tuple[Path, bool]] = []
     override = os.environ.get("TFEXT_PROVIDER_CACHE_DIR")
-    if override:
-        candidates.append((Path(override), False))
+    if override:  # an explicit choice is the only place used
+        return [(Path(override), False)]
+    candidates: list[tuple[Path, bool]] = []
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):
         candidates.append((Path(xdg) / "tfext" / "provider", False))
@@ -285,8 +285,8 @@ def serve() -> int:
     return 0
 
 
-def main() -> int:
-    """Entry point of the launcher and of `python -m tfext.provider`."""
+def main() -> NoReturn:
+    """Entry point of the launcher and of `python -m tfext.provider`; ends the process."""
     code = serve()
     try:
         sys.stdout.flush()

@@ -557,13 +557,6 @@ class ProgramSupervisor:
         finally:
             self._local.scope = previous
 
-    def _add(self, process: subprocess.Popen[bytes]) -> None:
-        with self._lock:
-            self._running.add(process)
-        scope = getattr(self._local, "scope", None)
-        if scope is not None:
-            scope.processes.add(process)
-
     def _discard(self, process: subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._running.discard(process)
@@ -586,18 +579,23 @@ class ProgramSupervisor:
                 os.stat(working_dir)
             except OSError as exc:
                 return ProgramRun(None, b"", b"", f"chdir {working_dir}: {go_errno_text(exc.errno)}")
-        try:
-            process = subprocess.Popen(
-                list(argv),
-                executable=executable,
-                cwd=working_dir or None,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-        except OSError as exc:
-            return ProgramRun(None, b"", b"", f"fork/exec {display}: {go_errno_text(exc.errno)}")
-        self._add(process)
+        # Started and registered under the lock, so that a concurrent kill_all can't miss it.
+        with self._lock:
+            try:
+                process = subprocess.Popen(
+                    list(argv),
+                    executable=executable,
+                    cwd=working_dir or None,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            except OSError as exc:
+                return ProgramRun(None, b"", b"", f"fork/exec {display}: {go_errno_text(exc.errno)}")
+            self._running.add(process)
+        scope = getattr(self._local, "scope", None)
+        if scope is not None:
+            scope.processes.add(process)
         try:
             stdout, stderr = process.communicate(stdin)  # a program that ignores stdin is fine (EPIPE)
         finally:
