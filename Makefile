@@ -26,7 +26,8 @@ $(VENV)/.installed: pyproject.toml
 provider: install
 	@mkdir -p $(STATE)
 	@if [ -n "$$TFEXT_PROVIDER_MIRROR" ]; then \
-	  $(PY) -m tfext install-provider --use-mirror "$$TFEXT_PROVIDER_MIRROR" --cli-config $(STATE)/terraformrc; \
+	  $(PY) -c 'import sys; from pathlib import Path; from tfext.provider.install import cli_config_text as c; \
+	    Path(sys.argv[2]).write_text(c(Path(sys.argv[1])))' "$$TFEXT_PROVIDER_MIRROR" $(STATE)/terraformrc; \
 	else \
 	  $(PY) -m tfext install-provider $(STATE)/mirror --cli-config $(STATE)/terraformrc >/dev/null; \
 	fi

@@ -89,7 +89,7 @@ def raised_codes(exc: TfextError) -> list:
 
 # --- raw certificates for the bad cases -----------------------------------------------------------------
 
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 DAY = dt.timedelta(days=1)
 
 
@@ -143,7 +143,7 @@ def build(
     ski: bool = True,
     san_entries: list[x509.GeneralName] | None = None,
 ) -> KeyPair:
-    """A certificate built with `cryptography` directly, every knob exposed; `ca=None` omits basicConstraints."""
+    """A certificate built with `cryptography`, every knob exposed (`ca=None`: no basicConstraints)."""
     key = key if key is not None else new_key()
     subject = subject if subject is not None else name("leaf")
     signer = issuer.key if issuer else key
@@ -157,7 +157,9 @@ def build(
         .not_valid_after(not_after or NOW + 30 * DAY)
     )
     if ski:
-        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        )
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
     if key_usage is not None:
@@ -181,9 +183,7 @@ def build(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
         )
     elif isinstance(aki, bytes):
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier(aki, None, None), critical=False
-        )
+        builder = builder.add_extension(x509.AuthorityKeyIdentifier(aki, None, None), critical=False)
     if hash_algorithm is _AUTO:
         hash_algorithm = None if isinstance(signer, ed25519.Ed25519PrivateKey) else hashes.SHA256()
     return KeyPair(cert=builder.sign(signer, hash_algorithm), key=key)
@@ -196,7 +196,7 @@ def build_ca(cn: str = "test-ca", key=None, path_length: int | None = 0, **kw) -
 
 
 def resign_with_sha1(cert: x509.Certificate, issuer_key: rsa.RSAPrivateKey) -> x509.Certificate:
-    """`cryptography` no longer signs with SHA-1: rewrite a SHA-256/RSA certificate's algorithm and re-sign."""
+    """`cryptography` no longer signs with SHA-1: rewrite a SHA-256/RSA cert's algorithm and re-sign."""
     from cryptography.hazmat.primitives.asymmetric import padding
 
     sha256_rsa = bytes.fromhex("2a864886f70d01010b")  # 1.2.840.113549.1.1.11
@@ -216,7 +216,7 @@ def resign_with_sha1(cert: x509.Certificate, issuer_key: rsa.RSAPrivateKey) -> x
 
 
 class IssuedCache:
-    """Issue each (profile, algorithm) once per test module; leaves are signed by a CA of the same algorithm."""
+    """Issue each (profile, algorithm) once per test module; a leaf is signed by a CA of its algorithm."""
 
     def __init__(self, inputs: profiles.Inputs, validity_hours: int = 24 * 30):
         self.inputs = inputs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -13,19 +14,38 @@ from tfext import certinfo, issue, keys, profiles, protocol
 from tfext.errors import Code, TfextError
 from tfext.programs import MODULES, PROGRAMS, engine
 
-from ._pki import NOW, build, cert_fingerprint, cert_pem, key_fingerprint, key_pem, new_key, raised_codes, spki
+from ._pki import (
+    NOW,
+    build,
+    cert_fingerprint,
+    cert_pem,
+    key_fingerprint,
+    key_pem,
+    new_key,
+    raised_codes,
+    spki,
+)
 
 T_OLD = "2030-01-01T00:00:00Z"
 T = "2030-01-01T00:05:00Z"
 ALG = "ECDSA-P256"
 
 INPUTS = {
-    "etcd": {"dns_names": '["etcd-0.example.com"]', "ip_addresses": '["192.168.10.11"]', "service_cidr": "10.3.0.0/24"},
+    "etcd": {
+        "dns_names": '["etcd-0.example.com"]',
+        "ip_addresses": '["192.168.10.11"]',
+        "service_cidr": "10.3.0.0/24",
+    },
     "kube": {"kube_apiserver_url": "https://api.example.com:443", "service_cidr": "10.3.0.0/24"},
     "identity": {},
     "ingress": {"base_address": "console.example.com:443"},
 }
-SELF_SIGNED = {"etcd": "etcd-signed", "kube": "kube-self-signed", "identity": "identity-self-signed", "ingress": "ingress-self-signed"}
+SELF_SIGNED = {
+    "etcd": "etcd-signed",
+    "kube": "kube-self-signed",
+    "identity": "identity-self-signed",
+    "ingress": "ingress-self-signed",
+}
 USER_PROVIDED = {m: f"{m}-user-provided" for m in MODULES}
 
 
@@ -40,16 +60,28 @@ def load_cert(text: str) -> x509.Certificate:
 
 
 def slot_keys(slot: str) -> set[str]:
-    return {f"{slot}_cert_pem", f"{slot}_key_pem", f"{slot}_info"} | ({"ca_key_alg"} if slot == "ca" else set())
+    return {f"{slot}_cert_pem", f"{slot}_key_pem", f"{slot}_info"} | (
+        {"ca_key_alg"} if slot == "ca" else set()
+    )
 
 
 def ca_stage(module: str, **extra: str) -> dict[str, str]:
-    return run_program(SELF_SIGNED[module], {"plan_time": T, "ca_issued_at": T, "key_algorithm": ALG, **INPUTS[module], **extra})
+    return run_program(
+        SELF_SIGNED[module],
+        {"plan_time": T, "ca_issued_at": T, "key_algorithm": ALG, **INPUTS[module], **extra},
+    )
 
 
 def leaves_stage(module: str, ca_cert: str, ca_key: str, **extra: str) -> dict[str, str]:
     program = SELF_SIGNED[module]
-    query = {"plan_time": T, "ca_cert_pem": ca_cert, "ca_key_pem": ca_key, "key_algorithm": ALG, **INPUTS[module], **extra}
+    query = {
+        "plan_time": T,
+        "ca_cert_pem": ca_cert,
+        "ca_key_pem": ca_key,
+        "key_algorithm": ALG,
+        **INPUTS[module],
+        **extra,
+    }
     for slot in MODULES[module].leaves:
         query[f"{slot.name}_issued_at"] = T
     if "ca_issued_at" in protocol.load_schema(program)["properties"]:
@@ -59,7 +91,7 @@ def leaves_stage(module: str, ca_cert: str, ca_key: str, **extra: str) -> dict[s
 
 @pytest.fixture(scope="module")
 def staged() -> dict[str, tuple[dict, dict]]:
-    """Each module issued in two stages: CA (etcd, kube; identity and ingress use the kube CA), then leaves."""
+    """Each module in two stages: the CA (identity and ingress use the kube CA), then the leaves."""
     out = {}
     for module in ("etcd", "kube"):
         ca = ca_stage(module)
@@ -70,7 +102,7 @@ def staged() -> dict[str, tuple[dict, dict]]:
     return out
 
 
-# --- issuing in stages ------------------------------------------------------------------------------------------
+# --- issuing in stages --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("module", ["etcd", "kube"])
@@ -83,7 +115,9 @@ def test_ca_stage_gives_exactly_the_ca_outputs(staged, module):
     expected_cn = {"etcd": "etcd-ca", "kube": "kube-ca"}[module]
     assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == expected_cn
     key = keys.load_private_key(ca["ca_key_pem"], "ca")
-    assert spki(key) == spki(cert.public_key()), f"CA key {key_fingerprint(key)} != cert {cert_fingerprint(cert)}"
+    assert spki(key) == spki(cert.public_key()), (
+        f"CA key {key_fingerprint(key)} != cert {cert_fingerprint(cert)}"
+    )
 
 
 @pytest.mark.parametrize("module", list(MODULES))
@@ -93,13 +127,17 @@ def test_leaves_stage_signs_every_leaf_with_the_ca_of_the_first_stage(staged, mo
     expected = set().union(*(slot_keys(s.name) for s in MODULES[module].leaves))
     if module in ("etcd", "kube"):
         expected |= slot_keys("ca")
-        assert {leaves[k] for k in slot_keys("ca")} == {""}, "the captured CA must be answered with placeholders"
+        assert {leaves[k] for k in slot_keys("ca")} == {""}, (
+            "the captured CA must be answered with placeholders"
+        )
     assert set(leaves) == expected
     for slot in MODULES[module].leaves:
         cert = load_cert(leaves[f"{slot.name}_cert_pem"])
         cert.verify_directly_issued_by(ca)
         key = keys.load_private_key(leaves[f"{slot.name}_key_pem"], slot.name)
-        assert spki(key) == spki(cert.public_key()), f"{slot.name}: key {key_fingerprint(key)} != cert {cert_fingerprint(cert)}"
+        assert spki(key) == spki(cert.public_key()), (
+            f"{slot.name}: key {key_fingerprint(key)} != cert {cert_fingerprint(cert)}"
+        )
         assert leaves[f"{slot.name}_key_pem"].startswith("-----BEGIN EC PRIVATE KEY-----")
 
 
@@ -119,7 +157,14 @@ def test_etcd_leaves_carry_the_module_inputs_and_the_server_is_also_a_client(sta
     _, leaves = staged["etcd"]
     server = load_cert(leaves["server_cert_pem"])
     sans = certinfo.san_strings(server)
-    for expected in ("DNS:etcd-0.example.com", "DNS:localhost", "IP:192.168.10.11", "IP:127.0.0.1", "IP:10.3.0.15", "IP:10.3.0.20"):
+    for expected in (
+        "DNS:etcd-0.example.com",
+        "DNS:localhost",
+        "IP:192.168.10.11",
+        "IP:127.0.0.1",
+        "IP:10.3.0.15",
+        "IP:10.3.0.20",
+    ):
         assert expected in sans
     assert {"server_auth", "client_auth"} <= set(certinfo.usages(server))
     assert certinfo.san_strings(load_cert(leaves["client_cert_pem"])) == []
@@ -127,7 +172,11 @@ def test_etcd_leaves_carry_the_module_inputs_and_the_server_is_also_a_client(sta
 
 def test_kube_apiserver_sans_come_from_the_url_and_service_cidr(staged):
     sans = certinfo.san_strings(load_cert(staged["kube"][1]["apiserver_cert_pem"]))
-    assert "DNS:api.example.com" in sans and "IP:10.3.0.1" in sans and "DNS:kubernetes.default.svc.cluster.local" in sans
+    assert (
+        "DNS:api.example.com" in sans
+        and "IP:10.3.0.1" in sans
+        and "DNS:kubernetes.default.svc.cluster.local" in sans
+    )
 
 
 def test_identity_server_defaults_to_the_service_names(staged):
@@ -139,7 +188,9 @@ def test_identity_server_defaults_to_the_service_names(staged):
 
 
 def test_ingress_cert_is_for_the_host_of_base_address(staged):
-    assert certinfo.san_strings(load_cert(staged["ingress"][1]["ingress_cert_pem"])) == ["DNS:console.example.com"]
+    assert certinfo.san_strings(load_cert(staged["ingress"][1]["ingress_cert_pem"])) == [
+        "DNS:console.example.com"
+    ]
 
 
 def test_key_format_pkcs8_applies_to_the_ca_and_leaves():
@@ -151,7 +202,11 @@ def test_key_format_pkcs8_applies_to_the_ca_and_leaves():
 
 def test_validity_period_sets_not_after_hours_from_now():
     now = NOW
-    out = run_program("etcd-signed", {"plan_time": T, "ca_issued_at": T, "key_algorithm": ALG, "validity_period": "48"}, now=now)
+    out = run_program(
+        "etcd-signed",
+        {"plan_time": T, "ca_issued_at": T, "key_algorithm": ALG, "validity_period": "48"},
+        now=now,
+    )
     cert = load_cert(out["ca_cert_pem"])
     assert cert.not_valid_after_utc == now + dt.timedelta(hours=48)
 
@@ -174,21 +229,32 @@ def test_nothing_to_do_gives_an_empty_result():
     assert run_program("kube-self-signed", {}) == {}
 
 
-# --- adopting a given CA -----------------------------------------------------------------------------------------
+# --- adopting a given CA ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def given_cas():
-    return {alg: issue.issue(profiles.KUBE_CA, profiles.Inputs(), key_algorithm=alg, validity_hours=24 * 30, issuer=None) for alg in ("RSA-2048", "ECDSA-P256", "ED25519")}
+    return {
+        alg: issue.issue(
+            profiles.KUBE_CA, profiles.Inputs(), key_algorithm=alg, validity_hours=24 * 30, issuer=None
+        )
+        for alg in ("RSA-2048", "ECDSA-P256", "ED25519")
+    }
 
 
-@pytest.mark.parametrize(("alg", "family"), [("RSA-2048", "RSA"), ("ECDSA-P256", "ECDSA"), ("ED25519", "ED25519")])
+@pytest.mark.parametrize(
+    ("alg", "family"), [("RSA-2048", "RSA"), ("ECDSA-P256", "ECDSA"), ("ED25519", "ED25519")]
+)
 @pytest.mark.parametrize("key_format", ["traditional", "pkcs8"])
 @pytest.mark.parametrize("program", ["kube-self-signed", "etcd-signed"])
-def test_adopting_a_given_ca_returns_it_unchanged_with_its_key_family_detected(given_cas, program, alg, family, key_format):
+def test_adopting_a_given_ca_returns_it_unchanged_with_its_key_family_detected(
+    given_cas, program, alg, family, key_format
+):
     pair = given_cas[alg]
     ca_text, key_text = cert_pem(pair.cert), keys.to_pem(pair.key, key_format)
-    out = run_program(program, {"plan_time": T, "ca_issued_at": T, "ca_cert_pem": ca_text, "ca_key_pem": key_text})
+    out = run_program(
+        program, {"plan_time": T, "ca_issued_at": T, "ca_cert_pem": ca_text, "ca_key_pem": key_text}
+    )
     assert out["ca_cert_pem"] == ca_text
     assert out["ca_key_pem"] == key_text
     assert out["ca_key_alg"] == family
@@ -197,8 +263,15 @@ def test_adopting_a_given_ca_returns_it_unchanged_with_its_key_family_detected(g
 
 def test_an_adopted_ca_signs_the_leaves_issued_in_the_same_run(given_cas):
     pair = given_cas["ED25519"]
-    query = {"plan_time": T, "ca_issued_at": T, "apiserver_issued_at": T, "kubelet_issued_at": T,
-             "ca_cert_pem": cert_pem(pair.cert), "ca_key_pem": keys.to_pem(pair.key), "key_algorithm": ALG}
+    query = {
+        "plan_time": T,
+        "ca_issued_at": T,
+        "apiserver_issued_at": T,
+        "kubelet_issued_at": T,
+        "ca_cert_pem": cert_pem(pair.cert),
+        "ca_key_pem": keys.to_pem(pair.key),
+        "key_algorithm": ALG,
+    }
     out = run_program("kube-self-signed", query)
     for slot in ("apiserver", "kubelet"):
         load_cert(out[f"{slot}_cert_pem"]).verify_directly_issued_by(pair.cert)
@@ -207,8 +280,14 @@ def test_an_adopted_ca_signs_the_leaves_issued_in_the_same_run(given_cas):
 @pytest.mark.parametrize(
     ("make_query", "code"),
     [
-        (lambda ca, leaf: {"ca_cert_pem": cert_pem(leaf.cert), "ca_key_pem": keys.to_pem(leaf.key)}, Code.NOT_A_CA),
-        (lambda ca, leaf: {"ca_cert_pem": cert_pem(ca.cert), "ca_key_pem": keys.to_pem(leaf.key)}, Code.KEY_MISMATCH),
+        (
+            lambda ca, leaf: {"ca_cert_pem": cert_pem(leaf.cert), "ca_key_pem": keys.to_pem(leaf.key)},
+            Code.NOT_A_CA,
+        ),
+        (
+            lambda ca, leaf: {"ca_cert_pem": cert_pem(ca.cert), "ca_key_pem": keys.to_pem(leaf.key)},
+            Code.KEY_MISMATCH,
+        ),
         (lambda ca, leaf: {"ca_cert_pem": cert_pem(ca.cert)}, Code.MISSING_KEY),
         (
             lambda ca, leaf: {
@@ -221,7 +300,13 @@ def test_an_adopted_ca_signs_the_leaves_issued_in_the_same_run(given_cas):
             },
             Code.ENCRYPTED_KEY,
         ),
-        (lambda ca, leaf: {"ca_cert_pem": cert_pem(ca.cert) + cert_pem(leaf.cert), "ca_key_pem": keys.to_pem(ca.key)}, Code.TOO_MANY_CERTS),
+        (
+            lambda ca, leaf: {
+                "ca_cert_pem": cert_pem(ca.cert) + cert_pem(leaf.cert),
+                "ca_key_pem": keys.to_pem(ca.key),
+            },
+            Code.TOO_MANY_CERTS,
+        ),
     ],
     ids=["leaf-as-ca", "wrong-key", "no-key", "encrypted-key", "two-certs"],
 )
@@ -238,8 +323,14 @@ def test_etcd_signed_adopts_a_ca_from_files_and_signs_with_it(tmp_path, given_ca
     pair = given_cas["RSA-2048"]
     (tmp_path / "ca.pem").write_text(cert_pem(pair.cert))
     (tmp_path / "ca.key").write_text(keys.to_pem(pair.key))
-    query = {"plan_time": T, "ca_issued_at": T, "client_issued_at": T, "key_algorithm": ALG,
-             "ca_cert_path": str(tmp_path / "ca.pem"), "ca_key_path": str(tmp_path / "ca.key")}
+    query = {
+        "plan_time": T,
+        "ca_issued_at": T,
+        "client_issued_at": T,
+        "key_algorithm": ALG,
+        "ca_cert_path": str(tmp_path / "ca.pem"),
+        "ca_key_path": str(tmp_path / "ca.key"),
+    }
     out = run_program("etcd-signed", query)
     assert out["ca_cert_pem"] == (tmp_path / "ca.pem").read_text()
     assert out["ca_key_pem"] == (tmp_path / "ca.key").read_text()
@@ -247,7 +338,7 @@ def test_etcd_signed_adopts_a_ca_from_files_and_signs_with_it(tmp_path, given_ca
     load_cert(out["client_cert_pem"]).verify_directly_issued_by(pair.cert)
 
 
-# --- user-provided files ---------------------------------------------------------------------------------------------
+# --- user-provided files ------------------------------------------------------------------------------------
 
 
 def write_module_files(tmp_path, module: str, staged) -> dict[str, str]:
@@ -270,11 +361,13 @@ def test_user_provided_files_round_trip_byte_for_byte(tmp_path, staged, module):
     out = run_program(USER_PROVIDED[module], query)
     for key, path in query.items():
         if key.endswith("_path"):
-            assert out[key.replace("_path", "_pem")] == open(path).read(), f"{key} changed on the way through"
+            assert out[key.replace("_path", "_pem")] == Path(path).read_text(), f"{key} changed on the way"
     assert json.loads(out["warnings"]) == []
     assert out["ca_key_pem"] == "" and out["ca_key_alg"] == ""
     for slot in MODULES[module].leaves:
-        assert json.loads(out[f"{slot.name}_info"]) == certinfo.describe(load_cert(out[f"{slot.name}_cert_pem"]))
+        assert json.loads(out[f"{slot.name}_info"]) == certinfo.describe(
+            load_cert(out[f"{slot.name}_cert_pem"])
+        )
 
 
 def test_kube_user_provided_passes_an_optional_ca_key_through(tmp_path, staged):
@@ -291,16 +384,38 @@ def test_dev_null_ca_key_path_is_treated_as_not_given(tmp_path, staged):
     assert out["ca_key_pem"] == "" and out["ca_key_alg"] == ""
 
 
-def test_dev_null_leaf_key_path_is_treated_as_not_given(tmp_path, staged):
-    query = write_module_files(tmp_path, "ingress", staged) | INPUTS["ingress"] | {"ingress_key_path": "/dev/null"}
-    out = run_program("ingress-user-provided", query)
-    assert out["ingress_key_pem"] == ""
-    assert out["ingress_cert_pem"] == open(query["ingress_cert_path"]).read()
+@pytest.mark.parametrize("not_given", ["", "/dev/null"])
+def test_a_required_leaf_key_path_that_is_not_given_is_a_missing_key(tmp_path, staged, not_given):
+    query = (
+        write_module_files(tmp_path, "ingress", staged) | INPUTS["ingress"] | {"ingress_key_path": not_given}
+    )
+    with pytest.raises(TfextError) as info:
+        run_program("ingress-user-provided", query)
+    assert raised_codes(info.value) == [Code.MISSING_KEY]
+    assert info.value.problems[0].where == "query.ingress_key_path"
 
 
-def test_etcd_signed_with_only_dev_null_paths_does_nothing():
-    query = {"ca_cert_path": "/dev/null", "client_cert_path": "/dev/null", "client_key_path": "/dev/null"}
-    assert run_program("etcd-signed", query) == {}
+@pytest.mark.parametrize("not_given", ["", "/dev/null"])
+def test_etcd_signed_external_mode_without_a_ca_path_is_a_missing_key(not_given):
+    query = {"ca_cert_path": not_given, "client_cert_path": "/tmp/c.pem", "client_key_path": "/tmp/c.key"}
+    with pytest.raises(TfextError) as info:
+        run_program("etcd-signed", query)
+    assert raised_codes(info.value) == [Code.MISSING_KEY]
+    assert info.value.problems[0].where == "query.ca_cert_path"
+
+
+def test_etcd_signed_generate_mode_ignores_dev_null_ca_paths():
+    query = {
+        "plan_time": T,
+        "ca_issued_at": T,
+        "key_algorithm": ALG,
+        "ca_cert_path": "/dev/null",
+        "ca_key_path": "/dev/null",
+    }
+    out = run_program("etcd-signed", query)
+    cert = load_cert(out["ca_cert_pem"])
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "etcd-ca"
+    assert out["ca_key_alg"] == "ECDSA"
 
 
 def test_etcd_signed_external_mode_checks_and_passes_through_the_ca_and_client_pair(tmp_path, staged):
@@ -315,7 +430,11 @@ def test_etcd_signed_external_mode_checks_and_passes_through_the_ca_and_client_p
 
 
 def test_user_provided_apiserver_cert_for_another_url_is_missing_san(tmp_path, staged):
-    query = write_module_files(tmp_path, "kube", staged) | INPUTS["kube"] | {"kube_apiserver_url": "https://api.other.org"}
+    query = (
+        write_module_files(tmp_path, "kube", staged)
+        | INPUTS["kube"]
+        | {"kube_apiserver_url": "https://api.other.org"}
+    )
     with pytest.raises(TfextError) as info:
         run_program("kube-user-provided", query)
     assert raised_codes(info.value) == [Code.MISSING_SAN]
@@ -325,7 +444,9 @@ def test_user_provided_apiserver_cert_for_another_url_is_missing_san(tmp_path, s
 
 def test_user_provided_leaves_from_another_ca_are_all_reported(tmp_path, staged):
     query = write_module_files(tmp_path, "identity", staged)
-    other = issue.issue(profiles.KUBE_CA, profiles.Inputs(), key_algorithm=ALG, validity_hours=24, issuer=None)
+    other = issue.issue(
+        profiles.KUBE_CA, profiles.Inputs(), key_algorithm=ALG, validity_hours=24, issuer=None
+    )
     (tmp_path / "ca.pem").write_text(cert_pem(other.cert))
     with pytest.raises(TfextError) as info:
         run_program("identity-user-provided", query)
@@ -344,7 +465,9 @@ def test_user_provided_cert_expiring_soon_is_a_warning_in_the_result(tmp_path, s
     ca_key = keys.load_private_key(ca_out["ca_key_pem"], "ca")
     from tfext.issue import KeyPair
 
-    soon = build(issuer=KeyPair(ca, ca_key), sans=("console.example.com",), not_after=NOW + dt.timedelta(days=3))
+    soon = build(
+        issuer=KeyPair(ca, ca_key), sans=("console.example.com",), not_after=NOW + dt.timedelta(days=3)
+    )
     (tmp_path / "ingress.pem").write_text(cert_pem(soon.cert))
     (tmp_path / "ingress.key").write_text(key_pem(soon.key))
     out = run_program("ingress-user-provided", query | {"renewal_window_hours": str(24 * 7)})
@@ -364,14 +487,16 @@ def test_user_provided_key_of_another_cert_is_a_key_mismatch(tmp_path, staged):
 
 
 def test_user_provided_missing_file_names_the_input(tmp_path, staged):
-    query = write_module_files(tmp_path, "ingress", staged) | {"ingress_cert_path": str(tmp_path / "gone.pem")}
+    query = write_module_files(tmp_path, "ingress", staged) | {
+        "ingress_cert_path": str(tmp_path / "gone.pem")
+    }
     with pytest.raises(TfextError) as info:
         run_program("ingress-user-provided", query)
     assert raised_codes(info.value) == [Code.FILE_MISSING]
     assert "gone.pem" in str(info.value)
 
 
-# --- bad inputs name the key, even when there is nothing to issue --------------------------------------------------
+# --- bad inputs name the key, even when there is nothing to issue -------------------------------------------
 
 BAD_INPUTS = [
     ("etcd-signed", "dns_names", "not json", Code.INVALID_LIST),
@@ -396,13 +521,17 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("program", "key", "value", "code"), BAD_INPUTS, ids=[f"{p}-{k}-{v}" for p, k, v, _ in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("program", "key", "value", "code"), BAD_INPUTS, ids=[f"{p}-{k}-{v}" for p, k, v, _ in BAD_INPUTS]
+)
 def test_bad_input_is_rejected_naming_the_key_even_with_the_gate_closed(program, key, value, code):
     query = {"plan_time": T, key: value}
     module = MODULES[PROGRAMS[program]]
     query[f"{module.leaves[0].name}_issued_at"] = T_OLD  # nothing to issue in this plan
     if program in ("identity-self-signed", "ingress-self-signed"):
-        query |= {"ca_cert_pem": "unused", "ca_key_pem": "unused", "base_address": query.get("base_address", "a.example.com")}
+        query |= {"ca_cert_pem": "unused", "ca_key_pem": "unused"}
+    if program == "ingress-self-signed":
+        query.setdefault("base_address", "a.example.com")
     with pytest.raises(TfextError) as info:
         run_program(program, query)
     assert raised_codes(info.value) == [code]
@@ -411,7 +540,7 @@ def test_bad_input_is_rejected_naming_the_key_even_with_the_gate_closed(program,
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: split_host() puts a bare value behind '//' for urlsplit, so a bare IPv6 base_address such as "
+    reason="BUG: split_host() puts a bare value behind '//' for urlsplit, so a bare IPv6 base_address like "
     "'2001:db8::7' (a host, which the schema promises to accept) is rejected with INVALID_ADDRESS",
 )
 def test_a_bare_ipv6_base_address_is_a_host():

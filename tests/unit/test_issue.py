@@ -136,7 +136,9 @@ def test_leaf_authority_key_identifier_equals_the_issuer_subject_key_identifier(
     assert aki.value.key_identifier != ext(cert, x509.SubjectKeyIdentifier).value.digest
 
 
-@pytest.mark.parametrize(("profile", "algorithm"), [pytest.param(p, a, id=f"{p.role}-{a}") for p in CAS for a in MAIN_ALGORITHMS])
+@pytest.mark.parametrize(
+    ("profile", "algorithm"), [pytest.param(p, a, id=f"{p.role}-{a}") for p in CAS for a in MAIN_ALGORITHMS]
+)
 def test_root_ca_is_self_issued_and_any_authority_key_identifier_is_its_own(issued, profile, algorithm):
     cert = issued.get(profile, algorithm).cert
     assert cert.issuer == cert.subject
@@ -153,7 +155,9 @@ def test_extended_key_usage_is_exactly_the_role_usages_and_absent_on_cas(issued,
     cert = issued.get(profile, algorithm).cert
     expected = EXPECTED_EKU[profile.role]
     if expected is None:
-        assert not has_ext(cert, x509.ExtendedKeyUsage), "a CA must not carry EKU (it would constrain its leaves)"
+        assert not has_ext(cert, x509.ExtendedKeyUsage), (
+            "a CA must not carry EKU (it would constrain its leaves)"
+        )
         return
     eku = ext(cert, x509.ExtendedKeyUsage)
     assert eku.critical is False
@@ -233,7 +237,12 @@ def test_serials_are_unique_across_issued_certs(issued):
     assert len(set(serials)) == len(serials)
 
 
-EXPECTED_HASH = {"RSA-2048": hashes.SHA256, "ECDSA-P256": hashes.SHA256, "ECDSA-P384": hashes.SHA384, "ED25519": None}
+EXPECTED_HASH = {
+    "RSA-2048": hashes.SHA256,
+    "ECDSA-P256": hashes.SHA256,
+    "ECDSA-P384": hashes.SHA384,
+    "ED25519": None,
+}
 EXPECTED_SIG_OID = {
     "RSA-2048": SignatureAlgorithmOID.RSA_WITH_SHA256,
     "ECDSA-P256": SignatureAlgorithmOID.ECDSA_WITH_SHA256,
@@ -306,7 +315,9 @@ def test_private_key_matches_the_certificate_and_has_the_requested_algorithm(iss
 def test_large_rsa_keys_issue_a_valid_leaf(issued, algorithm):
     # RSA-3072/4096 once each (slow to generate): under the RSA-2048 kube CA
     ca = issued.get(profiles.KUBE_CA, "RSA-2048")
-    pair = issue.issue(profiles.APISERVER, issued.inputs, key_algorithm=algorithm, validity_hours=24, issuer=ca)
+    pair = issue.issue(
+        profiles.APISERVER, issued.inputs, key_algorithm=algorithm, validity_hours=24, issuer=ca
+    )
     _assert_key_of_algorithm(pair.key, algorithm)
     assert spki(pair.key) == spki(pair.cert.public_key())
     assert ext(pair.cert, x509.KeyUsage).value.key_encipherment is True
@@ -328,8 +339,15 @@ def test_leaf_signature_verifies_with_its_ca_and_not_with_the_other_ca(issued, p
 
 
 def test_validity_is_the_requested_hours_from_now_with_not_before_backdated_a_little():
-    now = dt.datetime(2030, 5, 17, 12, 0, 0, tzinfo=dt.timezone.utc)
-    pair = issue.issue(profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=100, issuer=None, now=now)
+    now = dt.datetime(2030, 5, 17, 12, 0, 0, tzinfo=dt.UTC)
+    pair = issue.issue(
+        profiles.KUBE_CA,
+        profiles.Inputs(),
+        key_algorithm="ECDSA-P256",
+        validity_hours=100,
+        issuer=None,
+        now=now,
+    )
     assert pair.cert.not_valid_after_utc == now + dt.timedelta(hours=100)
     backdate = now - pair.cert.not_valid_before_utc
     assert dt.timedelta(0) < backdate <= dt.timedelta(minutes=15)
@@ -338,31 +356,59 @@ def test_validity_is_the_requested_hours_from_now_with_not_before_backdated_a_li
 @pytest.mark.parametrize(("profile", "algorithm"), MATRIX)
 def test_not_before_is_slightly_in_the_past_for_clock_skew(issued, profile, algorithm):
     cert = issued.get(profile, algorithm).cert
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert cert.not_valid_before_utc < now
     assert now - cert.not_valid_before_utc <= dt.timedelta(minutes=15) + dt.timedelta(minutes=5)
 
 
 def test_leaf_requested_beyond_its_ca_expiry_is_capped_at_the_ca_not_after():
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    ca = issue.issue(profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=2, issuer=None, now=now)
-    leaf = issue.issue(profiles.KUBELET, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=1000, issuer=ca, now=now)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    ca = issue.issue(
+        profiles.KUBE_CA,
+        profiles.Inputs(),
+        key_algorithm="ECDSA-P256",
+        validity_hours=2,
+        issuer=None,
+        now=now,
+    )
+    leaf = issue.issue(
+        profiles.KUBELET,
+        profiles.Inputs(),
+        key_algorithm="ECDSA-P256",
+        validity_hours=1000,
+        issuer=ca,
+        now=now,
+    )
     assert leaf.cert.not_valid_after_utc == ca.cert.not_valid_after_utc
 
 
 def test_leaf_shorter_than_its_ca_keeps_its_own_validity():
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    ca = issue.issue(profiles.ETCD_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=1000, issuer=None, now=now)
-    leaf = issue.issue(profiles.ETCD_CLIENT, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=10, issuer=ca, now=now)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    ca = issue.issue(
+        profiles.ETCD_CA,
+        profiles.Inputs(),
+        key_algorithm="ECDSA-P256",
+        validity_hours=1000,
+        issuer=None,
+        now=now,
+    )
+    leaf = issue.issue(
+        profiles.ETCD_CLIENT,
+        profiles.Inputs(),
+        key_algorithm="ECDSA-P256",
+        validity_hours=10,
+        issuer=ca,
+        now=now,
+    )
     assert leaf.cert.not_valid_after_utc == now + dt.timedelta(hours=10)
     assert leaf.cert.not_valid_after_utc < ca.cert.not_valid_after_utc
 
 
-# --- chains, with cryptography's verifier and with openssl ---------------------------------------------------
+# --- chains, with cryptography's verifier and with openssl --------------------------------------------------
 
 
 def _policy_builder(ca: x509.Certificate) -> xv.PolicyBuilder:
-    return xv.PolicyBuilder().store(xv.Store([ca])).time(dt.datetime.now(dt.timezone.utc))
+    return xv.PolicyBuilder().store(xv.Store([ca])).time(dt.datetime.now(dt.UTC))
 
 
 def _client_verifier(ca: x509.Certificate) -> xv.ClientVerifier:
@@ -388,9 +434,14 @@ def _server_subjects(profile: profiles.Profile, inputs: profiles.Inputs) -> list
 WEBPKI_ALGORITHMS = tuple(a for a in MAIN_ALGORITHMS if a != "ED25519")
 # The kubelet cert has serverAuth but no SAN (as in Tectonic): there is no name to verify it for.
 SERVER_MATRIX = [
-    pytest.param(p, a, id=f"{p.role}-{a}") for p in LEAVES if p.server_auth and p.role != "kubelet" for a in WEBPKI_ALGORITHMS
+    pytest.param(p, a, id=f"{p.role}-{a}")
+    for p in LEAVES
+    if p.server_auth and p.role != "kubelet"
+    for a in WEBPKI_ALGORITHMS
 ]
-CLIENT_MATRIX = [pytest.param(p, a, id=f"{p.role}-{a}") for p in LEAVES if p.client_auth for a in WEBPKI_ALGORITHMS]
+CLIENT_MATRIX = [
+    pytest.param(p, a, id=f"{p.role}-{a}") for p in LEAVES if p.client_auth for a in WEBPKI_ALGORITHMS
+]
 
 
 def test_ed25519_is_refused_by_cryptography_webpki_policy_so_openssl_checks_it(issued):
@@ -464,7 +515,14 @@ def test_chain_verifies_with_openssl_for_the_role_purpose(issued, openssl_dir, p
     assert result.returncode == 0, f"openssl verify -purpose {purpose}: {result.stdout}{result.stderr}"
 
 
-@pytest.mark.parametrize(("profile", "purpose"), [(profiles.IDENTITY_SERVER, "sslclient"), (profiles.IDENTITY_CLIENT, "sslserver"), (profiles.ETCD_CLIENT, "sslserver")])
+@pytest.mark.parametrize(
+    ("profile", "purpose"),
+    [
+        (profiles.IDENTITY_SERVER, "sslclient"),
+        (profiles.IDENTITY_CLIENT, "sslserver"),
+        (profiles.ETCD_CLIENT, "sslserver"),
+    ],
+)
 def test_openssl_refuses_a_cert_for_a_purpose_its_role_lacks(issued, openssl_dir, profile, purpose):
     openssl = openssl_or_skip()
     leaf = issued.get(profile, "ECDSA-P256").cert
@@ -491,20 +549,27 @@ def test_etcd_server_cert_is_usable_as_client_too(issued):
 def test_etcd_server_sans_cover_loopback_given_names_and_service_hosts_15_and_20(issued):
     cert = issued.get(profiles.ETCD_SERVER, "RSA-2048").cert
     assert {"localhost", "etcd-0.example.com", "node.example.com"} <= set(san_dns(cert))
-    assert {"*.kube-etcd.kube-system.svc.cluster.local", "kube-etcd-client.kube-system.svc.cluster.local"} <= set(san_dns(cert))
+    assert {
+        "*.kube-etcd.kube-system.svc.cluster.local",
+        "kube-etcd-client.kube-system.svc.cluster.local",
+    } <= set(san_dns(cert))
     assert {"127.0.0.1", "192.168.10.11", "192.168.10.12", "10.3.0.15", "10.3.0.20"} <= set(san_ips(cert))
 
 
 def test_etcd_peer_sans_cover_given_names_service_names_and_service_hosts(issued):
     cert = issued.get(profiles.ETCD_PEER, "ECDSA-P256").cert
-    assert {"etcd-0.example.com", "node.example.com", "*.kube-etcd.kube-system.svc.cluster.local"} <= set(san_dns(cert))
+    assert {"etcd-0.example.com", "node.example.com", "*.kube-etcd.kube-system.svc.cluster.local"} <= set(
+        san_dns(cert)
+    )
     assert {"192.168.10.11", "10.3.0.15", "10.3.0.20"} <= set(san_ips(cert))
 
 
 def test_etcd_server_without_service_cidr_has_only_loopback_ips():
     inputs = certificate_inputs({"dns_names": '["etcd.example.com"]'}, service_hosts=20)
     ca = issue.issue(profiles.ETCD_CA, inputs, key_algorithm="ECDSA-P256", validity_hours=48, issuer=None)
-    cert = issue.issue(profiles.ETCD_SERVER, inputs, key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca).cert
+    cert = issue.issue(
+        profiles.ETCD_SERVER, inputs, key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca
+    ).cert
     assert san_ips(cert) == ["127.0.0.1"]
     assert "etcd.example.com" in san_dns(cert)
 
@@ -531,10 +596,16 @@ def test_apiserver_sans_include_api_host_kubernetes_service_names_and_first_serv
 
 def test_apiserver_with_an_ip_api_url_gets_an_ip_san_and_the_custom_cluster_domain():
     inputs = certificate_inputs(
-        {"kube_apiserver_url": "https://172.16.0.10:6443", "service_cidr": "10.96.0.0/12", "cluster_domain": "corp.internal"}
+        {
+            "kube_apiserver_url": "https://172.16.0.10:6443",
+            "service_cidr": "10.96.0.0/12",
+            "cluster_domain": "corp.internal",
+        }
     )
     ca = issue.issue(profiles.KUBE_CA, inputs, key_algorithm="ECDSA-P256", validity_hours=48, issuer=None)
-    cert = issue.issue(profiles.APISERVER, inputs, key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca).cert
+    cert = issue.issue(
+        profiles.APISERVER, inputs, key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca
+    ).cert
     assert set(san_ips(cert)) == {"172.16.0.10", "10.96.0.1"}
     assert "172.16.0.10" not in san_dns(cert)
     assert "kubernetes.default.svc.corp.internal" in san_dns(cert)
@@ -554,7 +625,9 @@ def test_apiserver_with_an_ip_api_url_gets_an_ip_san_and_the_custom_cluster_doma
 def test_ingress_san_is_the_host_of_base_address(base_address, dns, ips):
     inputs = certificate_inputs({"base_address": base_address})
     ca = issue.issue(profiles.KUBE_CA, inputs, key_algorithm="ECDSA-P256", validity_hours=48, issuer=None)
-    cert = issue.issue(profiles.INGRESS, inputs, key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca).cert
+    cert = issue.issue(
+        profiles.INGRESS, inputs, key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca
+    ).cert
     san = ext(cert, x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.DNSName) == dns
     assert [str(i) for i in san.get_values_for_type(x509.IPAddress)] == ips
@@ -569,7 +642,9 @@ def test_ingress_host_longer_than_a_cn_gets_an_empty_subject_and_a_critical_san(
     assert len(host) > 64
     inputs = certificate_inputs({"base_address": host})
     ca = issue.issue(profiles.KUBE_CA, inputs, key_algorithm="ECDSA-P256", validity_hours=48, issuer=None)
-    cert = issue.issue(profiles.INGRESS, inputs, key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca).cert
+    cert = issue.issue(
+        profiles.INGRESS, inputs, key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca
+    ).cert
     assert len(cert.subject) == 0
     san = ext(cert, x509.SubjectAlternativeName)
     assert san.critical is True  # RFC 5280 4.2.1.6
@@ -580,6 +655,8 @@ def test_ingress_host_longer_than_a_cn_gets_an_empty_subject_and_a_critical_san(
 def test_leaf_of_a_ca_without_ski_gets_an_aki_derived_from_the_ca_key():
     ca = build_ca("user-ca", ski=False)
     assert not has_ext(ca.cert, x509.SubjectKeyIdentifier)
-    leaf = issue.issue(profiles.KUBELET, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca)
+    leaf = issue.issue(
+        profiles.KUBELET, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca
+    )
     expected = x509.SubjectKeyIdentifier.from_public_key(ca.key.public_key()).digest
     assert ext(leaf.cert, x509.AuthorityKeyIdentifier).value.key_identifier == expected

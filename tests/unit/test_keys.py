@@ -61,7 +61,13 @@ def test_generate_draws_a_fresh_key_each_time():
 
 @pytest.mark.parametrize(
     ("algorithm", "description"),
-    [("RSA-2048", "RSA-2048"), ("RSA-4096", "RSA-4096"), ("ECDSA-P256", "ECDSA-secp256r1"), ("ECDSA-P384", "ECDSA-secp384r1"), ("ED25519", "ED25519")],
+    [
+        ("RSA-2048", "RSA-2048"),
+        ("RSA-4096", "RSA-4096"),
+        ("ECDSA-P256", "ECDSA-secp256r1"),
+        ("ECDSA-P384", "ECDSA-secp384r1"),
+        ("ED25519", "ED25519"),
+    ],
 )
 def test_describe_names_the_algorithm_and_size_without_secrets(generated, algorithm, description):
     assert keys.describe(generated[algorithm]) == description
@@ -173,7 +179,17 @@ def _garbage_cases(generated) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "case", ["plain text", "empty", "header only", "corrupted body", "truncated body", "not base64", "public key", "non-ascii"]
+    "case",
+    [
+        "plain text",
+        "empty",
+        "header only",
+        "corrupted body",
+        "truncated body",
+        "not base64",
+        "public key",
+        "non-ascii",
+    ],
 )
 def test_garbage_is_rejected_with_not_pem_and_no_key_material(generated, case):
     text = _garbage_cases(generated)[case]

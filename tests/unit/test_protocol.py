@@ -74,11 +74,13 @@ def result_object(result: subprocess.CompletedProcess) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def kube_ca():
-    pair = issue.issue(profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24 * 30, issuer=None)
+    pair = issue.issue(
+        profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24 * 30, issuer=None
+    )
     return pair, cert_pem(pair.cert), keys.to_pem(pair.key)
 
 
-# --- bad stdin -------------------------------------------------------------------------------------------------
+# --- bad stdin ----------------------------------------------------------------------------------------------
 
 USER_PROVIDED_ETCD = {
     "ca_cert_path": "/tmp/ca.pem",
@@ -101,8 +103,15 @@ BAD_STDIN = [
     pytest.param("kube-self-signed", b'{"dns_names": ["a.example.com"]}', Code.NOT_A_STRING, id="list-value"),
     pytest.param("ingress-self-signed", b'{"base_address": true}', Code.NOT_A_STRING, id="bool-value"),
     pytest.param("kube-self-signed", b'{"service_cidr": null}', Code.NOT_A_STRING, id="null-value"),
-    pytest.param("etcd-user-provided", json.dumps(USER_PROVIDED_ETCD).encode(), Code.MISSING_KEY, id="missing-required"),
-    pytest.param("kube-self-signed", json.dumps({"ca_issued_at": T0}).encode(), Code.MISSING_KEY, id="missing-dependent"),
+    pytest.param(
+        "etcd-user-provided", json.dumps(USER_PROVIDED_ETCD).encode(), Code.MISSING_KEY, id="missing-required"
+    ),
+    pytest.param(
+        "kube-self-signed",
+        json.dumps({"ca_issued_at": T0}).encode(),
+        Code.MISSING_KEY,
+        id="missing-dependent",
+    ),
     pytest.param("kube-self-signed", b'{"bogus_key": "x"}', Code.UNKNOWN_KEY, id="unknown-key"),
     pytest.param("kube-self-signed", b"", Code.EMPTY_INPUT, id="empty"),
     pytest.param("kube-self-signed", b" \n\t ", Code.EMPTY_INPUT, id="whitespace"),
@@ -125,7 +134,9 @@ def test_bad_stdin_gives_one_clear_error_and_no_output(program, stdin, code):
 
 
 def test_unknown_key_message_names_the_key():
-    stderr = assert_one_clear_error(run_tfext("kube-self-signed", stdin=b'{"bogus_key": "x"}'), "kube-self-signed", Code.UNKNOWN_KEY)
+    stderr = assert_one_clear_error(
+        run_tfext("kube-self-signed", stdin=b'{"bogus_key": "x"}'), "kube-self-signed", Code.UNKNOWN_KEY
+    )
     assert "bogus_key" in stderr
 
 
@@ -140,7 +151,9 @@ def test_missing_required_key_message_names_the_key():
 
 def test_unknown_enum_message_names_the_key_and_the_allowed_values():
     stderr = assert_one_clear_error(
-        run_tfext("kube-self-signed", stdin=b'{"key_algorithm": "RSA-1"}'), "kube-self-signed", Code.INVALID_VALUE
+        run_tfext("kube-self-signed", stdin=b'{"key_algorithm": "RSA-1"}'),
+        "kube-self-signed",
+        Code.INVALID_VALUE,
     )
     assert "key_algorithm" in stderr and "'RSA-1'" in stderr and "ECDSA-P256" in stderr
 
@@ -148,7 +161,9 @@ def test_unknown_enum_message_names_the_key_and_the_allowed_values():
 def test_a_private_key_pasted_into_the_wrong_field_is_not_echoed(kube_ca):
     _, _, key_text = kube_ca
     stdin = json.dumps({"key_format": key_text}).encode()
-    stderr = assert_one_clear_error(run_tfext("kube-self-signed", stdin=stdin), "kube-self-signed", Code.INVALID_VALUE)
+    stderr = assert_one_clear_error(
+        run_tfext("kube-self-signed", stdin=stdin), "kube-self-signed", Code.INVALID_VALUE
+    )
     assert "PRIVATE KEY" not in stderr
     assert not [line for line in pem_body_lines(key_text) if line in stderr]
 
@@ -160,12 +175,15 @@ def test_several_query_problems_are_reported_in_one_message():
     assert result.returncode == 1 and result.stdout == b""
     assert stderr.startswith("tfext kube-self-signed: 3 problems found:\n")
     tags = [line.split()[1] for line in stderr.splitlines()[1:]]
-    assert tags == sorted(tags) == sorted([Code.NOT_A_STRING.tag, Code.UNKNOWN_KEY.tag, Code.INVALID_VALUE.tag])
+    assert (
+        tags == sorted(tags) == sorted([Code.NOT_A_STRING.tag, Code.UNKNOWN_KEY.tag, Code.INVALID_VALUE.tag])
+    )
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: deeply nested JSON makes json.loads raise RecursionError, reported as TFEXT-E090 'a bug in tfext' "
+    reason="BUG: deeply nested JSON makes json.loads raise RecursionError, reported as TFEXT-E090 "
+    "'a bug in tfext' "
     "with exit 70 instead of a NOT_JSON/NOT_AN_OBJECT user error",
 )
 def test_deeply_nested_json_is_a_user_error_not_an_internal_one():
@@ -175,14 +193,22 @@ def test_deeply_nested_json_is_a_user_error_not_an_internal_one():
     assert stderr.startswith(("tfext kube-self-signed: TFEXT-E002", "tfext kube-self-signed: TFEXT-E003"))
 
 
-# --- good stdin ----------------------------------------------------------------------------------------------------
+# --- good stdin ---------------------------------------------------------------------------------------------
 
 
 def test_kube_self_signed_issues_with_defaults_and_prints_one_json_object_of_strings():
-    query = {"plan_time": T0, "ca_issued_at": T0, "apiserver_issued_at": T0, "kubelet_issued_at": T0,
-             "kube_apiserver_url": "https://api.example.com:443", "service_cidr": "10.3.0.0/16"}
+    query = {
+        "plan_time": T0,
+        "ca_issued_at": T0,
+        "apiserver_issued_at": T0,
+        "kubelet_issued_at": T0,
+        "kube_apiserver_url": "https://api.example.com:443",
+        "service_cidr": "10.3.0.0/16",
+    }
     result = result_object(run_tfext("kube-self-signed", stdin=json.dumps(query).encode()))
-    expected = {f"{s}_{k}" for s in ("ca", "apiserver", "kubelet") for k in ("cert_pem", "key_pem", "info")} | {"ca_key_alg"}
+    expected = {
+        f"{s}_{k}" for s in ("ca", "apiserver", "kubelet") for k in ("cert_pem", "key_pem", "info")
+    } | {"ca_key_alg"}
     assert set(result) == expected
     assert result["ca_key_alg"] == "RSA"  # the default algorithm, RSA-2048
     assert result["apiserver_key_pem"].startswith("-----BEGIN RSA PRIVATE KEY-----")
@@ -214,7 +240,7 @@ def test_a_program_given_arguments_exits_2():
     assert "takes no arguments" in result.stderr.decode()
 
 
-# --- the issue-time gate ---------------------------------------------------------------------------------------------
+# --- the issue-time gate ------------------------------------------------------------------------------------
 
 
 def _gated_query(program: str, issued_at: str, ca_pems: tuple[str, str]) -> dict:
@@ -266,8 +292,15 @@ def test_gate_open_issues_and_the_wrapper_sees_cryptography(program, kube_ca):
 
 def test_gate_open_for_leaves_only_signs_them_with_the_given_ca(kube_ca):
     ca, ca_text, key_text = kube_ca
-    query = {"plan_time": T1, "ca_issued_at": T0, "apiserver_issued_at": T1, "kubelet_issued_at": T0,
-             "ca_cert_pem": ca_text, "ca_key_pem": key_text, "key_algorithm": "ECDSA-P256"}
+    query = {
+        "plan_time": T1,
+        "ca_issued_at": T0,
+        "apiserver_issued_at": T1,
+        "kubelet_issued_at": T0,
+        "ca_cert_pem": ca_text,
+        "ca_key_pem": key_text,
+        "key_algorithm": "ECDSA-P256",
+    }
     values = result_object(run_tfext("kube-self-signed", stdin=json.dumps(query).encode()))
     assert values["ca_cert_pem"] == values["kubelet_cert_pem"] == ""
     from cryptography import x509
@@ -282,7 +315,7 @@ def test_gate_closed_still_rejects_a_bad_input_in_the_plan_that_introduces_it():
     assert_one_clear_error(result, "kube-self-signed", Code.INVALID_ADDRESS)
 
 
-# --- the protocol module in-process ---------------------------------------------------------------------------------
+# --- the protocol module in-process -------------------------------------------------------------------------
 
 
 def _run_in_process(handler, stdin: bytes = b"{}"):

@@ -1,10 +1,11 @@
-"""The validation engine: one case per rule, with its Code; problems together and sorted; files read safely."""
+"""The validation engine: one case per rule, with its Code; problems together, sorted; files read safely."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
 import os
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -44,6 +45,7 @@ from ._pki import (
 
 SERVER, CLIENT = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
 WINDOW = dt.timedelta(hours=24)
+NO_INPUTS = profiles.Inputs()
 APISERVER_INPUTS = profiles.Inputs(api_host="api.example.com", service_cidr="10.3.0.0/24")
 APISERVER_SANS = (
     "api.example.com",
@@ -57,25 +59,31 @@ APISERVER_SANS = (
 
 @pytest.fixture(scope="module")
 def ca() -> KeyPair:
-    return issue.issue(profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24 * 60, issuer=None)
+    return issue.issue(
+        profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24 * 60, issuer=None
+    )
 
 
 @pytest.fixture(scope="module")
 def twin_ca() -> KeyPair:
     """Another kube CA: the same subject name, a different key."""
-    return issue.issue(profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24 * 60, issuer=None)
+    return issue.issue(
+        profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24 * 60, issuer=None
+    )
 
 
 @pytest.fixture(scope="module")
 def rsa_ca() -> KeyPair:
-    return issue.issue(profiles.KUBE_CA, profiles.Inputs(), key_algorithm="RSA-2048", validity_hours=24 * 60, issuer=None)
+    return issue.issue(
+        profiles.KUBE_CA, profiles.Inputs(), key_algorithm="RSA-2048", validity_hours=24 * 60, issuer=None
+    )
 
 
-def check(profile, leaf: KeyPair, ca_cert, *, key="same", inputs=profiles.Inputs(), chain=(), now=None) -> Report:
+def check(profile, leaf: KeyPair, ca_cert, *, key="same", inputs=NO_INPUTS, chain=(), now=None) -> Report:
     """Run check_leaf the way the engine does; `key` is the leaf's own key unless given."""
     report = Report()
     given = Given(profile.role, [leaf.cert, *chain], leaf.key if key == "same" else key, "", "")
-    check_leaf(profile, inputs, given, ca_cert, report, now or dt.datetime.now(dt.timezone.utc), WINDOW)
+    check_leaf(profile, inputs, given, ca_cert, report, now or dt.datetime.now(dt.UTC), WINDOW)
     return report
 
 
@@ -83,7 +91,9 @@ def check(profile, leaf: KeyPair, ca_cert, *, key="same", inputs=profiles.Inputs
 
 
 def test_a_tfext_issued_apiserver_cert_passes_every_rule(ca):
-    leaf = issue.issue(profiles.APISERVER, APISERVER_INPUTS, key_algorithm="ECDSA-P256", validity_hours=24 * 30, issuer=ca)
+    leaf = issue.issue(
+        profiles.APISERVER, APISERVER_INPUTS, key_algorithm="ECDSA-P256", validity_hours=24 * 30, issuer=ca
+    )
     report = check(profiles.APISERVER, leaf, ca.cert, inputs=APISERVER_INPUTS)
     assert codes(report.errors) == []
     assert codes(report.warnings) == []
@@ -96,7 +106,7 @@ def test_a_hand_built_kubelet_cert_passes_every_rule(ca):
 
 def test_a_tfext_issued_ca_with_its_key_passes_check_ca(ca):
     report = Report()
-    check_ca(ca, "ca", report, dt.datetime.now(dt.timezone.utc), WINDOW)
+    check_ca(ca, "ca", report, dt.datetime.now(dt.UTC), WINDOW)
     assert codes(report.errors) == [] and codes(report.warnings) == []
 
 
@@ -130,11 +140,11 @@ def test_leaf_outliving_its_ca_is_a_warning_not_an_error(ca):
 def test_expired_ca_is_an_error():
     old = build_ca("old-ca", not_before=NOW - 30 * DAY, not_after=NOW - DAY)
     report = Report()
-    check_ca(old, "ca", report, dt.datetime.now(dt.timezone.utc), WINDOW)
+    check_ca(old, "ca", report, dt.datetime.now(dt.UTC), WINDOW)
     assert codes(report.errors) == [Code.EXPIRED]
 
 
-# --- relationships: key, signature, issuer name, AKI ------------------------------------------------------------
+# --- relationships: key, signature, issuer name, AKI --------------------------------------------------------
 
 
 def test_leaf_with_someone_elses_key_is_a_key_mismatch(ca):
@@ -143,7 +153,9 @@ def test_leaf_with_someone_elses_key_is_a_key_mismatch(ca):
 
 
 def test_leaf_of_another_ca_with_the_same_name_fails_aki_and_signature(ca, twin_ca):
-    leaf = issue.issue(profiles.KUBELET, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=twin_ca)
+    leaf = issue.issue(
+        profiles.KUBELET, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=twin_ca
+    )
     assert codes(check(profiles.KUBELET, leaf, ca.cert).errors) == [Code.AKI_MISMATCH, Code.BAD_SIGNATURE]
 
 
@@ -167,31 +179,33 @@ def test_leaf_whose_aki_is_not_the_ca_key_is_an_aki_mismatch(ca):
 def test_ca_certificate_without_basic_constraints_is_not_a_ca(ca):
     not_ca = build(subject=name("pretend-ca"), ca=None, key_usage=None, eku=None)
     report = Report()
-    check_ca(not_ca, "ca", report, dt.datetime.now(dt.timezone.utc), WINDOW)
+    check_ca(not_ca, "ca", report, dt.datetime.now(dt.UTC), WINDOW)
     assert codes(report.errors) == [Code.NOT_A_CA]
 
 
 def test_ca_certificate_with_ca_false_is_not_a_ca():
-    not_ca = build(subject=name("pretend-ca"), ca=False, key_usage=("digital_signature", "key_cert_sign"), eku=None)
+    not_ca = build(
+        subject=name("pretend-ca"), ca=False, key_usage=("digital_signature", "key_cert_sign"), eku=None
+    )
     report = Report()
-    check_ca(not_ca.cert, "ca", report, dt.datetime.now(dt.timezone.utc), WINDOW)
+    check_ca(not_ca.cert, "ca", report, dt.datetime.now(dt.UTC), WINDOW)
     assert codes(report.errors) == [Code.NOT_A_CA]
 
 
 def test_ca_without_key_cert_sign_cannot_sign():
     ca = build_ca("no-sign-ca", key_usage=("digital_signature", "crl_sign"))
     report = Report()
-    check_ca(ca, "ca", report, dt.datetime.now(dt.timezone.utc), WINDOW)
+    check_ca(ca, "ca", report, dt.datetime.now(dt.UTC), WINDOW)
     assert codes(report.errors) == [Code.CA_CANNOT_SIGN]
 
 
 def test_ca_with_someone_elses_key_is_a_key_mismatch(ca):
     report = Report()
-    check_ca(KeyPair(ca.cert, new_key()), "ca", report, dt.datetime.now(dt.timezone.utc), WINDOW)
+    check_ca(KeyPair(ca.cert, new_key()), "ca", report, dt.datetime.now(dt.UTC), WINDOW)
     assert codes(report.errors) == [Code.KEY_MISMATCH]
 
 
-# --- the role: CA-ness, EKU, keyUsage, SANs ----------------------------------------------------------------------
+# --- the role: CA-ness, EKU, keyUsage, SANs -----------------------------------------------------------------
 
 
 def test_ca_certificate_given_as_a_leaf_is_rejected(ca):
@@ -213,7 +227,9 @@ def test_server_role_with_only_client_auth_is_missing_server_auth(ca):
     assert "server_auth" in report.errors[0].detail
 
 
-@pytest.mark.parametrize("eku", [None, (ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,)], ids=["no-eku", "any-eku"])
+@pytest.mark.parametrize(
+    "eku", [None, (ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,)], ids=["no-eku", "any-eku"]
+)
 def test_leaf_without_eku_or_with_any_eku_passes_like_go(ca, eku):
     assert codes(check(profiles.ETCD_CLIENT, build(issuer=ca, eku=eku), ca.cert).errors) == []
 
@@ -281,7 +297,7 @@ def test_a_wildcard_san_covers_a_required_name_one_label_deep(ca):
     assert codes(check(profiles.ETCD_PEER, too_wide, ca.cert, inputs=inputs).errors) == [Code.MISSING_SAN]
 
 
-# --- strength --------------------------------------------------------------------------------------------------
+# --- strength -----------------------------------------------------------------------------------------------
 
 
 def test_rsa_1024_leaf_is_weak(rsa_ca):
@@ -311,7 +327,8 @@ def test_sha1_signed_leaf_is_a_weak_signature(rsa_ca, sha1_leaf):
 @pytest.mark.xfail(
     strict=True,
     reason="BUG: a SHA-1 leaf correctly signed by the CA is also reported as BAD_SIGNATURE ('does not verify "
-    "with the CA's key'): cryptography refuses SHA-1 with ValueError, which check_issued_by takes for a bad signature",
+    "with the CA's key'): cryptography refuses SHA-1 with ValueError, which check_issued_by takes for a "
+    "bad signature",
 )
 def test_sha1_signed_leaf_is_reported_as_weak_not_as_badly_signed(rsa_ca, sha1_leaf):
     assert codes(check(profiles.KUBELET, sha1_leaf, rsa_ca.cert).errors) == [Code.WEAK_SIGNATURE]
@@ -322,11 +339,11 @@ def test_sha1_self_signature_of_a_root_ca_is_not_held_against_it():
     root = build_ca("sha1-root", key=new_key("RSA-2048"))
     sha1_root = KeyPair(resign_with_sha1(root.cert, root.key), root.key)
     report = Report()
-    check_ca(sha1_root, "ca", report, dt.datetime.now(dt.timezone.utc), WINDOW)
+    check_ca(sha1_root, "ca", report, dt.datetime.now(dt.UTC), WINDOW)
     assert codes(report.errors) == []
 
 
-# --- chains ----------------------------------------------------------------------------------------------------
+# --- chains -------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -414,7 +431,7 @@ def test_intermediate_under_a_path_length_zero_root_is_rejected():
     assert check(profiles.KUBELET, leaf, root.cert, chain=[intermediate.cert]).errors
 
 
-# --- several problems at once --------------------------------------------------------------------------------
+# --- several problems at once -------------------------------------------------------------------------------
 
 
 def test_every_problem_is_reported_together_sorted_by_code(rsa_ca):
@@ -442,7 +459,7 @@ def test_a_report_with_only_warnings_raises_nothing(ca):
     assert codes(report.warnings) == [Code.EXPIRES_SOON]
 
 
-# --- Go's hostname matching --------------------------------------------------------------------------------------
+# --- Go's hostname matching ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -471,13 +488,15 @@ def test_name_matches_follows_go_hostname_rules(pattern, host, expected):
     assert name_matches(pattern, host) is expected
 
 
-# --- reading files ------------------------------------------------------------------------------------------------
+# --- reading files ------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, ca):
     d = tmp_path_factory.mktemp("files")
-    leaf = issue.issue(profiles.KUBELET, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca)
+    leaf = issue.issue(
+        profiles.KUBELET, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=ca
+    )
     paths = {
         "cert": d / "leaf.pem",
         "key": d / "leaf.key",
@@ -527,7 +546,9 @@ def test_file_over_the_limit_is_file_too_large(files):
     assert _read_code(lambda: read_file(files["big"], "ca certificate")) == Code.FILE_TOO_LARGE
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode"
+)
 def test_file_without_read_permission_is_file_unreadable(tmp_path):
     locked = tmp_path / "locked.pem"
     locked.write_text("x")
@@ -536,7 +557,7 @@ def test_file_without_read_permission_is_file_unreadable(tmp_path):
 
 
 def test_a_key_file_where_a_certificate_is_expected_is_not_pem_and_does_not_echo_the_key(files):
-    key_text = open(files["key"]).read()
+    key_text = Path(files["key"]).read_text()
     with pytest.raises(TfextError) as info:
         load_given("apiserver", files["key"], None, chain_allowed=True)
     assert raised_codes(info.value) == [Code.NOT_PEM]
@@ -545,17 +566,17 @@ def test_a_key_file_where_a_certificate_is_expected_is_not_pem_and_does_not_echo
 
 
 def test_a_certificate_file_where_a_key_is_expected_is_not_pem(files):
-    data = open(files["cert"], "rb").read()
+    data = Path(files["cert"]).read_bytes()
     assert _read_code(lambda: parse_private_key(data, "apiserver key")) == Code.NOT_PEM
 
 
 def test_a_combined_cert_and_key_file_is_not_a_key_file(files):
-    data = open(files["cert+key"], "rb").read()
+    data = Path(files["cert+key"]).read_bytes()
     assert _read_code(lambda: parse_private_key(data, "apiserver key")) == Code.NOT_PEM
 
 
 def test_two_certificates_where_one_is_expected_is_too_many_certs(files):
-    data = open(files["two"], "rb").read()
+    data = Path(files["two"]).read_bytes()
     with pytest.raises(TfextError) as info:
         parse_certificates(data, "ca certificate", chain_allowed=False)
     assert raised_codes(info.value) == [Code.TOO_MANY_CERTS]
@@ -563,7 +584,7 @@ def test_two_certificates_where_one_is_expected_is_too_many_certs(files):
 
 
 def test_two_certificates_are_a_chain_where_a_chain_is_allowed(files):
-    data = open(files["two"], "rb").read()
+    data = Path(files["two"]).read_bytes()
     chain = parse_certificates(data, "apiserver certificate", chain_allowed=True)
     assert [c.subject for c in chain] == [files["leaf"].cert.subject, chain[1].issuer]
 
@@ -573,13 +594,15 @@ def test_a_certificate_block_that_does_not_parse_is_not_pem(files):
 
 
 def test_text_without_pem_blocks_is_not_pem():
-    assert _read_code(lambda: parse_certificates(b"just some text\n", "ca", chain_allowed=False)) == Code.NOT_PEM
+    assert (
+        _read_code(lambda: parse_certificates(b"just some text\n", "ca", chain_allowed=False)) == Code.NOT_PEM
+    )
 
 
 def test_load_given_keeps_the_file_texts_exactly(files):
     given = load_given("kubelet", files["cert"], files["key"], chain_allowed=True)
-    assert given.cert_text == open(files["cert"]).read()
-    assert given.key_text == open(files["key"]).read()
+    assert given.cert_text == Path(files["cert"]).read_text()
+    assert given.key_text == Path(files["key"]).read_text()
     assert given.cert == files["leaf"].cert
     assert given.key is not None
 
@@ -588,13 +611,14 @@ def test_load_given_keeps_the_file_texts_exactly(files):
     strict=True,
     raises=UnicodeDecodeError,
     reason="BUG: load_given decodes files as ASCII after parsing; a valid PEM with UTF-8 text around it "
-    "(openssl x509 -text output, a Bag Attributes friendlyName) crashes with UnicodeDecodeError -> TFEXT-E090",
+    "(openssl x509 -text output, a Bag Attributes friendlyName) crashes with UnicodeDecodeError "
+    "-> TFEXT-E090",
 )
 def test_utf8_text_around_a_valid_pem_does_not_crash(tmp_path, files):
     cert_file = tmp_path / "with-text.pem"
     key_file = tmp_path / "with-text.key"
-    cert_file.write_bytes("subject=O = Straße, CN = kubelet\n".encode() + open(files["cert"], "rb").read())
-    key_file.write_bytes("friendlyName: clé\n".encode() + open(files["key"], "rb").read())
+    cert_file.write_bytes("subject=O = Straße, CN = kubelet\n".encode() + Path(files["cert"]).read_bytes())
+    key_file.write_bytes("friendlyName: clé\n".encode() + Path(files["key"]).read_bytes())
     try:
         given = load_given("kubelet", str(cert_file), str(key_file), chain_allowed=True)
     except TfextError:

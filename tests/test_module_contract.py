@@ -1,0 +1,116 @@
+"""The polymorphism contract, read from the HCL itself: every flavor of a module declares exactly the same
+outputs with the same `sensitive` marks, so swapping `source` can never break a caller."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import subprocess
+
+import pytest
+from harness import MODULES, require
+
+FLAVORS = {
+    "etcd": ("signed", "user-provided"),
+    "kube": ("self-signed", "user-provided"),
+    "identity": ("self-signed", "user-provided"),
+    "ingress": ("self-signed", "user-provided"),
+}
+
+# The outputs each module promises (issues 2 and 3), beside `certificates` and `id`.
+PROMISED = {
+    "etcd": {
+        "etcd_ca_crt_pem": False,
+        "etcd_server_crt_pem": False,
+        "etcd_server_key_pem": True,
+        "etcd_peer_crt_pem": False,
+        "etcd_peer_key_pem": True,
+        "etcd_client_crt_pem": False,
+        "etcd_client_key_pem": True,
+    },
+    "kube": {
+        "ca_cert_pem": False,
+        "ca_key_alg": False,
+        "ca_key_pem": True,
+        "apiserver_cert_pem": False,
+        "apiserver_key_pem": True,
+        "kubelet_cert_pem": False,
+        "kubelet_key_pem": True,
+    },
+    "identity": {
+        "client_cert_pem": False,
+        "client_key_pem": True,
+        "server_cert_pem": False,
+        "server_key_pem": True,
+        "ca_cert_pem": False,
+    },
+    "ingress": {"ca_cert_pem": False, "cert_pem": False, "key_pem": True},
+}
+
+BLOCK = re.compile(r'^(output|variable) "([^"]+)" \{(.*?)^\}', re.S | re.M)
+
+
+def blocks(directory, kind: str) -> dict[str, str]:
+    text = "\n".join(p.read_text() for p in sorted(directory.glob("*.tf")))
+    return {name: body for k, name, body in BLOCK.findall(text) if k == kind}
+
+
+def outputs(directory) -> dict[str, bool]:
+    """Output name => declared sensitive."""
+    return {name: bool(re.search(r"^\s*sensitive\s*=\s*true", body, re.M)) for name, body in blocks(directory, "output").items()}
+
+
+@pytest.mark.parametrize("module", sorted(FLAVORS))
+def test_every_flavor_declares_the_same_outputs_with_the_same_sensitivity(module):
+    first, second = (outputs(MODULES / module / flavor) for flavor in FLAVORS[module])
+    assert first == second
+
+
+@pytest.mark.parametrize("module", sorted(FLAVORS))
+def test_outputs_are_the_promised_ones_and_keys_are_sensitive(module):
+    for flavor in FLAVORS[module]:
+        declared = outputs(MODULES / module / flavor)
+        expected = dict(PROMISED[module], certificates=False, id=False)
+        assert declared == expected, f"{module}/{flavor}"
+
+
+def test_no_other_module_directories_exist():
+    found = {p.parent.relative_to(MODULES).as_posix() for p in MODULES.glob("*/*/main.tf")}
+    expected = {f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl} | {"internal/issue", "internal/verify"}
+    assert found == expected
+
+
+@pytest.mark.parametrize("flavor", [f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl])
+def test_every_variable_is_typed_and_described(flavor):
+    for name, body in blocks(MODULES / flavor, "variable").items():
+        assert re.search(r"^\s*type\s*=", body, re.M), f"{flavor}: variable {name} has no type"
+        assert re.search(r'^\s*description\s*=\s*"\S', body, re.M), f"{flavor}: variable {name} has no description"
+
+
+@pytest.mark.parametrize("flavor", [f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl])
+def test_vendored_building_blocks_match_their_source(flavor):
+    """Each flavor carries copies of internal/{issue,verify} (Terraform forbids ../ out of a package)."""
+    internal = MODULES / flavor / "internal"
+    copies = sorted(p.name for p in internal.iterdir()) if internal.is_dir() else []
+    used = sorted(set(re.findall(r'source\s*=\s*"\./internal/(\w+)"', (MODULES / flavor / "main.tf").read_text())))
+    assert copies == used, f"{flavor}: run scripts/sync-modules"
+    for block in copies:
+        cmp = filecmp.dircmp(MODULES / "internal" / block, internal / block)
+        assert not (cmp.diff_files or cmp.left_only or cmp.right_only), f"{flavor}/{block}: run scripts/sync-modules"
+
+
+def test_hcl_is_terraform_fmt_clean():
+    result = subprocess.run(
+        [require("terraform"), "fmt", "-check", "-recursive", str(MODULES.parent.parent)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"not fmt-clean: {result.stdout}"
+
+
+def test_no_program_list_can_hold_an_empty_string():
+    """hashicorp/external 2.1 panics on "" in `program`: every program list is built from validated parts."""
+    for tf in MODULES.rglob("*.tf"):
+        for line in tf.read_text().splitlines():
+            if "program" in line and "=" in line and '""' in line:
+                pytest.fail(f"{tf}: {line.strip()}")
