@@ -6,6 +6,7 @@ from __future__ import annotations
 import filecmp
 import re
 import subprocess
+import sys
 
 import pytest
 from harness import MODULES, require
@@ -114,3 +115,9 @@ def test_no_program_list_can_hold_an_empty_string():
         for line in tf.read_text().splitlines():
             if "program" in line and "=" in line and '""' in line:
                 pytest.fail(f"{tf}: {line.strip()}")
+
+
+def test_module_readmes_list_the_current_inputs_and_outputs():
+    script = MODULES.parent.parent.parent / "scripts" / "module_docs.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
