@@ -2,6 +2,7 @@
 # server, peer and client certificates. Sign (self_signed = false with etcd_ca_key_path): the same
 # certificates, signed by the given etcd CA. External (self_signed = false, no CA key): an external
 # etcd's CA and client pair, checked and passed through; server and peer outputs are empty.
+
 locals {
   not_given   = ["", "/dev/null"]
   ca_cert     = contains(local.not_given, var.etcd_ca_cert_path) ? "" : var.etcd_ca_cert_path
