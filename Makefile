@@ -2,6 +2,7 @@
 #   make demo   install tfext, then terraform init + apply the Tectonic example (offline), and summarize
 #   make test   install tfext with its test extras, then run every test
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
@@ -34,7 +35,7 @@ provider: install
 
 demo: provider
 	terraform -chdir=$(EXAMPLE) init -input=false -no-color >/dev/null
-	terraform -chdir=$(EXAMPLE) apply -input=false -auto-approve -no-color
+	terraform -chdir=$(EXAMPLE) apply -input=false -auto-approve -no-color | sed '/^Outputs:/,$$d'
 	terraform -chdir=$(EXAMPLE) output -json certificates | tfext summary
 
 test: provider

@@ -8,7 +8,7 @@ import sys
 
 
 def rows(certificates: dict) -> list[tuple[str, str, str, str, str]]:
-    """Flatten `{module: {name: info}}` (or `{name: info}`) into (name, subject, SANs, issuer, expiry) rows."""
+    """Flatten `{module: {name: info}}` (or `{name: info}`) into (name, CN, issuer, expiry, SANs) rows."""
     out = []
     for key, value in certificates.items():
         if isinstance(value, dict) and "subject" not in value:
@@ -24,11 +24,12 @@ def _cells(info: dict) -> tuple[str, str, str, str]:
     issuer = info.get("issuer", "")
     issuer_cn = next((part[3:] for part in issuer.split(",") if part.startswith("CN=")), issuer)
     sans = ", ".join(s.split(":", 1)[1] for s in info.get("sans", [])) or "-"
-    return cn, sans, issuer_cn + (" (self)" if info.get("is_ca") and issuer == subject else ""), info.get("not_after", "")
+    issued_by = issuer_cn + (" (self)" if info.get("is_ca") and issuer == subject else "")
+    return cn, issued_by, info.get("not_after", ""), sans
 
 
 def render(table: list[tuple[str, ...]]) -> str:
-    header = ("CERTIFICATE", "CN", "SANS", "ISSUER", "EXPIRES")
+    header = ("CERTIFICATE", "CN", "ISSUER", "EXPIRES", "SANS")
     widths = [max(len(r[i]) for r in [header, *table]) for i in range(4)]
     lines = []
     for r in [header, *table]:
