@@ -6,6 +6,7 @@ Assertion messages built from these helpers only ever show fingerprints, never P
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import os
 import shutil
@@ -261,3 +262,40 @@ def openssl_verify(openssl: str, ca: x509.Certificate, leaf: x509.Certificate, p
         text=True,
         timeout=30,
     )
+
+
+# --- comparing secrets without showing them -----------------------------------------------------------------
+# pytest prints the operands of a failing assert (and the object of a failing method call such as
+# `pem.startswith(...)`), so asserts about key text go through these helpers, which reveal nothing.
+
+
+def pem_header(text: str) -> str:
+    """The first line of a PEM text (`-----BEGIN ... -----`), or "" for empty text."""
+    return text.split("\n", 1)[0].strip() if text else ""
+
+
+def pem_footer(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1].strip() if lines else ""
+
+
+def pem_block_count(text: str) -> int:
+    return text.count("-----BEGIN")
+
+
+def digest(text: str) -> str:
+    """A short SHA-256 of a text: equal texts, equal digests; safe to show."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def leaked_lines(secret_pem: str, text: str) -> int:
+    """How many base64 lines of `secret_pem` appear in `text` (0 when nothing leaked)."""
+    return sum(1 for line in pem_body_lines(secret_pem) if len(line) > 8 and line in text)
+
+
+def redact(text: str, secret_pem: str) -> str:
+    """`text` with every base64 line of `secret_pem` replaced, so that asserting on it shows no key."""
+    for line in pem_body_lines(secret_pem):
+        if len(line) > 8:
+            text = text.replace(line, "[REDACTED]")
+    return text

@@ -312,16 +312,17 @@ def test_private_key_matches_the_certificate_and_has_the_requested_algorithm(iss
 
 
 @pytest.mark.parametrize("algorithm", ["RSA-3072", "RSA-4096"])
-def test_large_rsa_keys_issue_a_valid_leaf(issued, algorithm):
-    # RSA-3072/4096 once each (slow to generate): under the RSA-2048 kube CA
-    ca = issued.get(profiles.KUBE_CA, "RSA-2048")
-    pair = issue.issue(
-        profiles.APISERVER, issued.inputs, key_algorithm=algorithm, validity_hours=24, issuer=ca
-    )
+def test_large_rsa_keys_issue_a_valid_leaf(large_rsa_leaves, algorithm):
+    # RSA-3072/4096 are slow to generate: issued once per session (conftest.py), under an RSA-2048 CA
+    ca, pair = large_rsa_leaves[algorithm]
     _assert_key_of_algorithm(pair.key, algorithm)
     assert spki(pair.key) == spki(pair.cert.public_key())
-    assert ext(pair.cert, x509.KeyUsage).value.key_encipherment is True
+    ku = ext(pair.cert, x509.KeyUsage)
+    assert ku.critical is True and ku.value.key_encipherment is True and ku.value.digital_signature is True
     assert isinstance(pair.cert.signature_hash_algorithm, hashes.SHA256)
+    assert ext(pair.cert, x509.AuthorityKeyIdentifier).value.key_identifier == (
+        ext(ca.cert, x509.SubjectKeyIdentifier).value.digest
+    )
     pair.cert.verify_directly_issued_by(ca.cert)
 
 

@@ -128,20 +128,11 @@ OPTIONAL_NON_TIMESTAMP = [
     for prop, node in load(f"{program}.json")["properties"].items()
     if prop not in load(f"{program}.json").get("required", []) and "timestamp" not in node.get("$ref", "")
 ]
-EMPTY_REJECTED = {"cluster_domain"}
 
 
 @pytest.mark.parametrize(("program", "prop"), OPTIONAL_NON_TIMESTAMP)
-def test_an_optional_key_sent_as_an_empty_string_is_accepted_like_a_missing_one(request, program, prop):
+def test_an_optional_key_sent_as_an_empty_string_is_accepted_like_a_missing_one(program, prop):
     # external provider 2.3.1 sends null query values as "" (external-protocol.md section 1)
-    if prop in EMPTY_REJECTED:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG: the `domain` schema pattern rejects '', though inputs.py treats '' as the "
-                "default (cluster.local) and a missing optional key must behave like an empty string",
-            )
-        )
     schema = protocol.load_schema(program)
     validator = Draft202012Validator(schema, registry=protocol._common_registry())
     # presence-only rules (required, dependentRequired) are not about the value

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tfext import issue, profiles
@@ -35,11 +36,13 @@ from ._pki import (
     build_ca,
     cert_pem,
     codes,
+    digest,
     key_pem,
+    leaked_lines,
     name,
     new_key,
-    pem_body_lines,
     raised_codes,
+    redact,
     resign_with_sha1,
 )
 
@@ -324,12 +327,6 @@ def test_sha1_signed_leaf_is_a_weak_signature(rsa_ca, sha1_leaf):
     assert Code.WEAK_SIGNATURE in codes(check(profiles.KUBELET, sha1_leaf, rsa_ca.cert).errors)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a SHA-1 leaf correctly signed by the CA is also reported as BAD_SIGNATURE ('does not verify "
-    "with the CA's key'): cryptography refuses SHA-1 with ValueError, which check_issued_by takes for a "
-    "bad signature",
-)
 def test_sha1_signed_leaf_is_reported_as_weak_not_as_badly_signed(rsa_ca, sha1_leaf):
     assert codes(check(profiles.KUBELET, sha1_leaf, rsa_ca.cert).errors) == [Code.WEAK_SIGNATURE]
 
@@ -341,6 +338,34 @@ def test_sha1_self_signature_of_a_root_ca_is_not_held_against_it():
     report = Report()
     check_ca(sha1_root, "ca", report, dt.datetime.now(dt.UTC), WINDOW)
     assert codes(report.errors) == []
+
+
+def test_unknown_critical_extension_is_refused_like_go(ca):
+    leaf = build(issuer=ca)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(leaf.cert.subject)
+        .issuer_name(ca.cert.subject)
+        .public_key(leaf.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - DAY)
+        .not_valid_after(NOW + 30 * DAY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\x05\x00"),
+            critical=True,
+        )
+    )
+    odd = KeyPair(builder.sign(ca.key, hashes.SHA256()), leaf.key)
+    assert codes(check(profiles.KUBELET, odd, ca.cert).errors) == [Code.CRITICAL_EXTENSION]
+
+
+def test_leaf_with_a_key_type_go_cannot_use_is_unsupported(ca):
+    leaf = build(issuer=ca, key=ed448.Ed448PrivateKey.generate())
+    assert codes(check(profiles.KUBELET, leaf, ca.cert).errors) == [Code.UNSUPPORTED_KEY]
 
 
 # --- chains -------------------------------------------------------------------------------------------------
@@ -380,22 +405,15 @@ def test_leaf_checked_against_the_root_without_its_intermediate_is_an_issuer_mis
     assert codes(check(profiles.KUBELET, leaf, root.cert).errors) == [Code.ISSUER_MISMATCH]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: intermediates in a leaf file are never checked for basicConstraints CA:TRUE (Go: 'not "
-    "authorized to sign other certificates')",
-)
 def test_intermediate_that_is_not_a_ca_is_rejected():
     root = build_ca("root-ca", path_length=1)
     not_a_ca = build(subject=name("intermediate"), issuer=root, ca=False, eku=None)
     leaf = build(issuer=not_a_ca)
-    assert Code.NOT_A_CA in codes(check(profiles.KUBELET, leaf, root.cert, chain=[not_a_ca.cert]).errors)
+    report = check(profiles.KUBELET, leaf, root.cert, chain=[not_a_ca.cert])
+    assert Code.NOT_A_CA in codes(report.errors)
+    assert all("intermediate" in p.where for p in report.errors if p.code is Code.NOT_A_CA)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the validity window of intermediates is never checked (Go checks every cert of the chain)",
-)
 def test_expired_intermediate_is_rejected():
     root = build_ca("root-ca", path_length=1)
     old = build(
@@ -409,14 +427,11 @@ def test_expired_intermediate_is_rejected():
         not_after=NOW - DAY,
     )
     leaf = build(issuer=old)
-    assert Code.EXPIRED in codes(check(profiles.KUBELET, leaf, root.cert, chain=[old.cert]).errors)
+    report = check(profiles.KUBELET, leaf, root.cert, chain=[old.cert])
+    assert codes(report.errors) == [Code.EXPIRED]
+    assert "intermediate" in report.errors[0].where
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: basicConstraints pathLenConstraint is never enforced: an intermediate under a pathlen:0 "
-    "root (every tfext-issued CA) passes, but Go and OpenSSL refuse the chain",
-)
 def test_intermediate_under_a_path_length_zero_root_is_rejected():
     root = build_ca("root-ca", path_length=0)
     intermediate = build(
@@ -428,7 +443,9 @@ def test_intermediate_under_a_path_length_zero_root_is_rejected():
         eku=None,
     )
     leaf = build(issuer=intermediate)
-    assert check(profiles.KUBELET, leaf, root.cert, chain=[intermediate.cert]).errors
+    assert codes(check(profiles.KUBELET, leaf, root.cert, chain=[intermediate.cert]).errors) == [
+        Code.PATH_TOO_LONG
+    ]
 
 
 # --- several problems at once -------------------------------------------------------------------------------
@@ -556,13 +573,51 @@ def test_file_without_read_permission_is_file_unreadable(tmp_path):
     assert _read_code(lambda: read_file(str(locked), "ca certificate")) == Code.FILE_UNREADABLE
 
 
+def test_a_fifo_is_file_unreadable_instead_of_hanging(tmp_path):
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    assert _read_code(lambda: read_file(str(fifo), "ca certificate")) == Code.FILE_UNREADABLE
+
+
+def test_a_dangling_symlink_is_reported_not_crashed_on(tmp_path):
+    link = tmp_path / "ca.pem"
+    link.symlink_to(tmp_path / "gone.pem")
+    assert _read_code(lambda: read_file(str(link), "ca certificate")) in (
+        Code.FILE_MISSING,
+        Code.FILE_UNREADABLE,
+    )
+
+
+def test_pem_text_given_as_a_path_is_not_a_path_and_is_not_echoed(files):
+    key_text = Path(files["key"]).read_text()
+    with pytest.raises(TfextError) as info:
+        read_file(key_text, "apiserver key")
+    assert raised_codes(info.value) == [Code.NOT_A_PATH]
+    assert leaked_lines(key_text, str(info.value)) == 0, "key material in the message"
+
+
+def test_a_der_certificate_is_not_pem_with_a_hint_to_convert(tmp_path, files):
+    der = tmp_path / "leaf.der"
+    der.write_bytes(files["leaf"].cert.public_bytes(serialization.Encoding.DER))
+    with pytest.raises(TfextError) as info:
+        load_given("ca", str(der), None, chain_allowed=False)
+    assert raised_codes(info.value) == [Code.NOT_PEM]
+    assert "DER" in str(info.value)
+
+
+def test_problems_of_a_certificate_file_and_its_key_file_are_reported_together(tmp_path, files):
+    with pytest.raises(TfextError) as info:
+        load_given("kubelet", str(tmp_path / "gone.pem"), files["cert"], chain_allowed=True)
+    assert raised_codes(info.value) == [Code.FILE_MISSING, Code.NOT_PEM]
+
+
 def test_a_key_file_where_a_certificate_is_expected_is_not_pem_and_does_not_echo_the_key(files):
     key_text = Path(files["key"]).read_text()
     with pytest.raises(TfextError) as info:
         load_given("apiserver", files["key"], None, chain_allowed=True)
     assert raised_codes(info.value) == [Code.NOT_PEM]
-    assert "PRIVATE KEY" in str(info.value)  # says what it found
-    assert not [line for line in pem_body_lines(key_text) if line in str(info.value)]
+    assert leaked_lines(key_text, str(info.value)) == 0, "key material in the message"
+    assert "PRIVATE KEY" in redact(str(info.value), key_text)  # says what it found
 
 
 def test_a_certificate_file_where_a_key_is_expected_is_not_pem(files):
@@ -602,18 +657,11 @@ def test_text_without_pem_blocks_is_not_pem():
 def test_load_given_keeps_the_file_texts_exactly(files):
     given = load_given("kubelet", files["cert"], files["key"], chain_allowed=True)
     assert given.cert_text == Path(files["cert"]).read_text()
-    assert given.key_text == Path(files["key"]).read_text()
+    assert digest(given.key_text) == digest(Path(files["key"]).read_text())
     assert given.cert == files["leaf"].cert
     assert given.key is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="BUG: load_given decodes files as ASCII after parsing; a valid PEM with UTF-8 text around it "
-    "(openssl x509 -text output, a Bag Attributes friendlyName) crashes with UnicodeDecodeError "
-    "-> TFEXT-E090",
-)
 def test_utf8_text_around_a_valid_pem_does_not_crash(tmp_path, files):
     cert_file = tmp_path / "with-text.pem"
     key_file = tmp_path / "with-text.key"
