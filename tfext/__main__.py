@@ -4,6 +4,9 @@
     tfext PROGRAM                     read a query on stdin, answer on stdout (the external protocol)
     tfext summary                     table of `terraform output -json certificates` (stdin)
     tfext write-assets DIR            `terraform output -json` (stdin) as files, keys 0600
+    tfext inspect FILE...             each certificate's chain, subject, SANs, usages, validity (--json)
+    tfext check-expiration SOURCE     expiry table of a DIR, PEM file, state file or - (state pull on stdin)
+    tfext topology [DIR]              which CA signs what and which flag uses each file, as Mermaid or DOT
     tfext install-provider DIR        install the offline hashicorp/external provider into a mirror
 
 Every command takes --help.
@@ -20,6 +23,9 @@ COMMANDS = {
     "install-provider": "tfext.provider.install:main",
     "summary": "tfext.tools.summary:main",
     "write-assets": "tfext.tools.assets:main",
+    "inspect": "tfext.tools.inspection:main",
+    "check-expiration": "tfext.tools.expiration:main",
+    "topology": "tfext.tools.topology:main",
 }
 
 

@@ -1,9 +1,11 @@
 """`tfext write-assets DIR`: the example's outputs as files, in Tectonic's `generated/tls/` layout.
 
 Reads `terraform output -json` on stdin. Keys are written with mode 0600, certificates 0644, each file
-atomically (a temporary file in the same directory, fsynced, then renamed), so an interrupted run never
-leaves a half-written file. `LAYOUT` is the one table of file names; the user-provided example reads the
-same names.
+atomically (a temporary file in the same directory, created 0600, fsynced, then renamed), so an
+interrupted run never leaves a half-written file and a key is never readable by others, not even for a
+moment. The whole set is written in two phases: every temporary file first, then the renames, so a
+failure while writing (disk full, permissions) leaves every old file as it was. `LAYOUT` is the one
+table of file names; the user-provided example reads the same names.
 """
 
 from __future__ import annotations
@@ -45,33 +47,80 @@ def is_secret(filename: str) -> bool:
     return filename.endswith(".key")
 
 
-def write_atomically(path: Path, text: str, mode: int) -> None:
-    """Write `text` to `path` so that readers see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _fsync_directory(directory: Path) -> None:
+    """Make renames in `directory` durable (best effort: not every filesystem can open a directory)."""
     try:
-        os.fchmod(fd, mode)  # before any byte is written: a key is never readable by others
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_temporary(path: Path, text: str, mode: int) -> Path:
+    """`text` in a new temporary file beside `path`, with `mode` set before any byte is written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # created 0600
+    try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def write_atomically(path: Path, text: str, mode: int) -> None:
+    """Write `text` to `path` so that readers see the old file or the whole new one, never a part."""
+    tmp = _write_temporary(path, text, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
 
 
 def write_assets(outputs: dict[str, str], directory: Path) -> list[Path]:
-    """Write every known, non-empty output; returns the files written."""
-    written = []
-    for name, filename in LAYOUT.items():
+    """Write every known, non-empty output; returns the files written.
+
+    All temporary files are written before the first rename: if one cannot be written, none of the old
+    files is touched and the temporary files are removed.
+    """
+    pending: list[tuple[Path, Path]] = []  # (temporary, final)
+    try:
+        for name, filename in LAYOUT.items():
+            value = outputs.get(name, "")
+            if not value:  # e.g. server/peer of an external etcd
+                continue
+            path = directory / filename
+            pending.append((_write_temporary(path, value, 0o600 if is_secret(filename) else 0o644), path))
+        for tmp, path in pending:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+        raise
+    for parent in dict.fromkeys(path.parent for _, path in pending):
+        _fsync_directory(parent)
+    return [path for _, path in pending]
+
+
+def check_outputs(outputs: dict[str, str]) -> list[str]:
+    """Problems that must stop the run before anything is written (each names an output, never a value)."""
+    problems = []
+    for name in LAYOUT:
         value = outputs.get(name, "")
-        if not value:  # e.g. server/peer of an external etcd
-            continue
-        path = directory / filename
-        write_atomically(path, value, 0o600 if is_secret(filename) else 0o644)
-        written.append(path)
-    return written
+        if value and (not value.isascii() or "-----BEGIN " not in value):
+            problems.append(f"output {name} is not PEM text")
+    return problems
 
 
 def main(argv: list[str]) -> int:
@@ -84,8 +133,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         raw = json.load(sys.stdin)
-    except json.JSONDecodeError as exc:
-        sys.stderr.write(f"tfext write-assets: stdin is not JSON ({exc.msg}); pipe `terraform output -json`\n")
+    except ValueError as exc:  # not JSON, or not UTF-8
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        sys.stderr.write(f"tfext write-assets: stdin is not JSON ({reason}); pipe `terraform output -json`\n")
         return 2
     if not isinstance(raw, dict):
         sys.stderr.write("tfext write-assets: expected the JSON object of `terraform output -json`\n")
@@ -94,6 +144,10 @@ def main(argv: list[str]) -> int:
     outputs = {k: v for k, v in outputs.items() if isinstance(v, str)}
     if not any(outputs.get(name) for name in LAYOUT):
         sys.stderr.write("tfext write-assets: none of the example's certificate outputs are in the input\n")
+        return 2
+    problems = check_outputs(outputs)
+    if problems:
+        sys.stderr.write("".join(f"tfext write-assets: {p}; nothing was written\n" for p in problems))
         return 2
     try:
         written = write_assets(outputs, args.dir)

@@ -40,13 +40,16 @@ def render(table: list[tuple[str, ...]]) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="tfext summary",
-        description="Print each certificate's CN, SANs, issuer and expiry from `terraform output -json certificates` on stdin.",
+        description="Print each certificate's CN, issuer, expiry and SANs from "
+        "`terraform output -json certificates` on stdin.",
     )
     parser.parse_args(argv)
     try:
         certificates = json.load(sys.stdin)
     except json.JSONDecodeError as exc:
-        sys.stderr.write(f"tfext summary: stdin is not JSON ({exc.msg}); pipe `terraform output -json certificates`\n")
+        sys.stderr.write(
+            f"tfext summary: stdin is not JSON ({exc.msg}); pipe `terraform output -json certificates`\n"
+        )
         return 2
     if not isinstance(certificates, dict):
         sys.stderr.write("tfext summary: expected a JSON object of certificates\n")

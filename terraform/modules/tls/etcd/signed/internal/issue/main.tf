@@ -32,9 +32,13 @@ resource "terraform_data" "captured" {
     key_alg  = lookup(data.external.issue.result, "${each.key}_key_alg", "")
   }
 
+  # Replaced whenever its marker is (a new marker id is unknown at plan). triggers_replace rather than
+  # replace_triggered_by: the latter misses some captures when one apply has several -replace options
+  # (hashicorp/terraform#37831).
+  triggers_replace = terraform_data.issued[each.key].id
+
   lifecycle {
-    ignore_changes       = [input]
-    replace_triggered_by = [terraform_data.issued[each.key]]
+    ignore_changes = [input]
 
     postcondition {
       condition     = self.input.cert_pem != ""

@@ -1,0 +1,162 @@
+"""`tfext inspect FILE...`: a tree of who signed whom with each certificate's facts; keys recognised,
+matched to their certificate and never shown; `--json` for machines; clear errors, no tracebacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from tfext.tools import clock
+
+from ._helpers import T0, key_body_lines, make_cert
+
+
+def at(days: float) -> str:
+    return clock.rfc3339(T0 + dt.timedelta(days=days))
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A kube-like CA with two leaves, the CA also copied as identity-ca.crt, and the apiserver key."""
+    ca = make_cert("kube-ca", ca=True, days=3650)
+    apiserver = make_cert("kube-apiserver", ca, sans=("kubernetes", "kubernetes.default"))
+    kubelet = make_cert("kubelet", ca, server=False)
+    (tmp_path / "ca.crt").write_text(ca.cert_pem)
+    (tmp_path / "identity-ca.crt").write_text(ca.cert_pem)
+    (tmp_path / "apiserver.crt").write_text(apiserver.cert_pem)
+    (tmp_path / "apiserver.key").write_text(apiserver.key_pem)
+    (tmp_path / "kubelet.crt").write_text(kubelet.cert_pem)
+    return {"dir": tmp_path, "ca": ca, "apiserver": apiserver, "kubelet": kubelet}
+
+
+def paths(files, *names: str) -> list[str]:
+    return [str(files["dir"] / n) for n in names]
+
+
+def test_certificates_form_a_tree_under_the_ca_that_signed_them(cli, files):
+    run = cli("inspect", *paths(files, "ca.crt", "apiserver.crt", "kubelet.crt"), now=at(1))
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0].startswith("kube-ca [CA]  ")
+    assert any(line.startswith("├── kube-apiserver  ") for line in lines)
+    assert any(line.startswith("└── kubelet  ") for line in lines)
+    assert "chain     kube-apiserver -> kube-ca (self-signed root)" in run.out
+    assert "SANs      DNS:kubernetes, DNS:kubernetes.default" in run.out
+    assert "usages    CA (path length 0); digital_signature, key_cert_sign, crl_sign" in run.out
+    assert "usages    digital_signature, client_auth" in run.out  # kubelet: a client certificate
+    assert "validity  Jan 01, 2030 00:00 UTC -> Jan 01, 2031 00:00 UTC (364d left)" in run.out
+    assert f"serial    {files['apiserver'].cert.serial_number:x}" in run.out
+    assert f"sha256    {files['apiserver'].fingerprint}" in run.out
+
+
+def test_one_certificate_in_two_files_is_shown_once_with_both_names(cli, files):
+    run = cli("inspect", *paths(files, "ca.crt", "identity-ca.crt"), now=at(1))
+    titles = [line for line in run.out.splitlines() if line.startswith("kube-ca")]
+    assert titles == [f"kube-ca [CA]  {files['dir'] / 'ca.crt'}, {files['dir'] / 'identity-ca.crt'}"]
+
+
+def test_a_private_key_is_matched_to_its_certificate_and_never_shown(cli, files):
+    for args in ((), ("--json",)):
+        run = cli("inspect", *paths(files, "apiserver.crt", "apiserver.key", "kubelet.crt"), *args, now=at(1))
+        assert run.code == 0
+        assert not any(line in run.out + run.err for line in key_body_lines(files["apiserver"].key_pem))
+    text = cli("inspect", *paths(files, "apiserver.crt", "apiserver.key"), now=at(1)).out
+    key = files["dir"] / "apiserver.key"
+    assert f"key       {key} (private key, not shown)" in text
+    assert f"{key}: private key (not shown), ECDSA P-256; belongs to kube-apiserver" in text
+    report = json.loads(cli("inspect", *paths(files, "apiserver.crt", "apiserver.key"), "--json").out)
+    assert report["private_keys"] == [
+        {
+            "file": str(key),
+            "algorithm": "ECDSA P-256",
+            "encrypted": False,
+            "matches": [files["apiserver"].fingerprint],
+        }
+    ]
+
+
+def test_a_key_alone_or_encrypted_is_still_not_shown(cli, files, tmp_path):
+    encrypted = tmp_path / "encrypted.key"
+    encrypted.write_bytes(
+        files["kubelet"].key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    run = cli("inspect", str(encrypted), *paths(files, "apiserver.key"))
+    assert run.code == 0
+    assert f"{encrypted}: encrypted private key (not shown)" in run.out
+    assert "private key (not shown), ECDSA P-256; matches none of the certificates given" in run.out
+    assert "BEGIN" not in run.out
+
+
+def test_a_certificate_whose_issuer_was_not_given_says_so(cli, files):
+    run = cli("inspect", *paths(files, "apiserver.crt", "kubelet.crt"), now=at(1))
+    lines = run.out.splitlines()
+    assert lines[0] == "kube-ca  (not among the inputs: CN=kube-ca)"
+    assert "chain     kube-apiserver -> kube-ca (issuer not among the inputs)" in run.out
+    report = json.loads(cli("inspect", *paths(files, "apiserver.crt"), "--json").out)
+    assert report["certificates"][0]["chain_complete"] is False
+    assert report["certificates"][0]["signed_by"] is None
+
+
+def test_json_gives_chains_as_fingerprints_and_validity_at_the_injected_time(cli, files):
+    run = cli("inspect", str(files["dir"]), "--json", now=at(400))
+    report = json.loads(run.out)
+    by_name = {c["name"]: c for c in report["certificates"]}
+    ca, apiserver = files["ca"], files["apiserver"]
+    assert by_name["kube-apiserver"]["chain"] == [apiserver.fingerprint, ca.fingerprint]
+    assert by_name["kube-apiserver"]["signed_by"] == ca.fingerprint
+    assert by_name["kube-apiserver"]["status"] == "expired"
+    assert by_name["kube-ca"]["status"] == "valid" and by_name["kube-ca"]["self_signed"] is True
+    assert by_name["kube-ca"]["files"] == [
+        str(files["dir"] / "ca.crt"),
+        str(files["dir"] / "identity-ca.crt"),
+    ]
+    assert by_name["kube-apiserver"]["private_keys"] == [str(files["dir"] / "apiserver.key")]
+    assert by_name["kube-apiserver"]["usages"] == ["digital_signature", "server_auth", "client_auth"]
+    assert report["now"] == "2031-02-05T00:00:00Z"
+
+
+def test_expired_and_not_yet_valid_are_spelled_out(cli, files):
+    assert "(EXPIRED 35d ago)" in cli("inspect", *paths(files, "apiserver.crt"), now=at(400)).out
+    assert "(NOT YET VALID, starts in 2d)" in cli("inspect", *paths(files, "apiserver.crt"), now=at(-2)).out
+
+
+def test_der_certificates_stdin_and_other_pem_blocks(cli, files, tmp_path):
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = tmp_path / "ca.der"
+    der.write_bytes(files["ca"].cert.public_bytes(Encoding.DER))
+    assert "kube-ca [CA]  " + str(der) in cli("inspect", str(der)).out
+    run = cli(
+        "inspect",
+        "-",
+        stdin=files["kubelet"].cert_pem + "-----BEGIN CERTIFICATE REQUEST-----\nAA==\n"
+        "-----END CERTIFICATE REQUEST-----\n",
+    )
+    assert "kubelet  stdin" in run.out
+    assert "stdin: CERTIFICATE REQUEST" in run.out
+
+
+def test_unreadable_inputs_are_reported_and_the_rest_still_shown(cli, files, tmp_path):
+    junk = tmp_path / "notes.txt"
+    junk.write_text("hello")
+    damaged = tmp_path / "damaged.crt"
+    damaged.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    run = cli("inspect", str(tmp_path / "missing.crt"), str(junk), str(damaged), *paths(files, "ca.crt"))
+    assert run.code == 1
+    assert "kube-ca [CA]" in run.out
+    assert f"tfext inspect: {tmp_path / 'missing.crt'}: no such file" in run.err
+    assert f"tfext inspect: {junk}: neither PEM nor a DER certificate" in run.err
+    assert f"tfext inspect: {damaged}: a CERTIFICATE block cannot be parsed" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_usage_errors_exit_2(cli):
+    run = cli("inspect")
+    assert run.code == 2 and "usage: tfext inspect" in run.err

@@ -1,0 +1,388 @@
+"""`tfext topology [DIR|-]`: Tectonic's CA topology, drawn from the certificates actually generated.
+
+Which CA signs what is read from the certificates themselves (signature checks, not assumptions), so a
+user-provided set with its own ingress CA draws a third CA, and the Tectonic example, whose identity and
+ingress CAs are the kube CA, draws two. Which daemon flag consumes each file comes from `USES`, the
+seed's topology tables (with the real etcd flags: docs/tectonic-reference.md section 4).
+
+Input: a directory in the `tfext write-assets` layout, or `terraform output -json` of the tectonic example
+on stdin. Only certificates are read; key files are noted by name, never opened. Output: Mermaid
+(default) or Graphviz DOT. It carries no serials or dates, so the drawing of a configuration is stable
+across re-issues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from tfext import certinfo
+from tfext.tools.assets import LAYOUT
+from tfext.tools.sources import InputError, certificates_in, common_name, read_bounded, signed_by
+
+
+@dataclass(frozen=True)
+class Use:
+    """One place a file is configured: the consumer and its flag, environment variable or config key."""
+
+    consumer: str
+    setting: str
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A certificate file of the layout, its key file (if it has one) and who uses the pair."""
+
+    cert_file: str
+    key_file: str | None
+    role: str
+    module: str
+    uses: tuple[Use, ...]
+
+
+def _uses(consumer: str, *settings: str) -> tuple[Use, ...]:
+    return tuple(Use(consumer, s) for s in settings)
+
+
+APISERVER, ETCD, KUBELET = "kube-apiserver", "etcd", "kubelet"
+CONTROLLER, KUBECONFIG = "kube-controller-manager", "kubeconfig (kubelets, admin)"
+IDENTITY, CONSOLE, INGRESS = "Tectonic Identity", "Tectonic Console", "Tectonic Ingress controller"
+
+# Every file of the layout (tfext.tools.assets.LAYOUT), in its order, and who consumes it.
+USES: tuple[Asset, ...] = (
+    Asset(
+        "ca.crt",
+        "ca.key",
+        "kube CA",
+        "kube",
+        _uses(APISERVER, "--client-ca-file", "--tls-ca-file")
+        + _uses(KUBELET, "--client-ca-file")
+        + _uses(CONTROLLER, "--root-ca-file")
+        + _uses(KUBECONFIG, "certificate-authority-data"),
+    ),
+    Asset(
+        "apiserver.crt",
+        "apiserver.key",
+        "API server",
+        "kube",
+        _uses(APISERVER, "--tls-cert-file / --tls-private-key-file")
+        + _uses(APISERVER, "--kubelet-client-certificate / --kubelet-client-key"),
+    ),
+    Asset(
+        "kubelet.crt",
+        "kubelet.key",
+        "kubelet and admin client",
+        "kube",
+        _uses(KUBECONFIG, "client-certificate-data / client-key-data"),
+    ),
+    Asset(
+        "etcd-client-ca.crt",
+        None,
+        "etcd CA",
+        "etcd",
+        _uses(ETCD, "--trusted-ca-file", "--peer-trusted-ca-file") + _uses(APISERVER, "--etcd-cafile"),
+    ),
+    Asset(
+        "etcd-client.crt",
+        "etcd-client.key",
+        "etcd client (API server)",
+        "etcd",
+        _uses(APISERVER, "--etcd-certfile / --etcd-keyfile"),
+    ),
+    Asset(
+        "etcd/server.crt", "etcd/server.key", "etcd server", "etcd", _uses(ETCD, "--cert-file / --key-file")
+    ),
+    Asset(
+        "etcd/peer.crt",
+        "etcd/peer.key",
+        "etcd peer",
+        "etcd",
+        _uses(ETCD, "--peer-cert-file / --peer-key-file"),
+    ),
+    Asset("identity-ca.crt", None, "identity CA", "identity", _uses(IDENTITY, "grpc.tlsClientCA")),
+    Asset(
+        "identity-server.crt",
+        "identity-server.key",
+        "identity gRPC server",
+        "identity",
+        _uses(IDENTITY, "grpc.tlsCert / grpc.tlsKey"),
+    ),
+    Asset(
+        "identity-client.crt",
+        "identity-client.key",
+        "console gRPC client",
+        "identity",
+        _uses(CONSOLE, "BRIDGE_DEX_CLIENT_CERT_FILE / BRIDGE_DEX_CLIENT_KEY_FILE"),
+    ),
+    Asset(
+        "ingress-ca.crt",
+        None,
+        "ingress CA",
+        "ingress",
+        _uses(CONSOLE, "BRIDGE_CA_FILE") + _uses(APISERVER, "--oidc-ca-file"),
+    ),
+    Asset(
+        "ingress.crt",
+        "ingress.key",
+        "ingress server",
+        "ingress",
+        _uses(INGRESS, "--default-ssl-certificate"),
+    ),
+)
+MODULE_TITLES = {m: f"modules/tls/{m}" for m in ("etcd", "kube", "identity", "ingress")}
+CONSUMERS = (ETCD, APISERVER, KUBELET, CONTROLLER, KUBECONFIG, IDENTITY, CONSOLE, INGRESS)
+
+
+# --- the graph ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CertNode:
+    """A distinct certificate: a CA (possibly held in several files) or a leaf with its key file."""
+
+    id: str
+    cert: x509.Certificate
+    module: str
+    assets: list[Asset] = field(default_factory=list)
+    has_key: dict[str, bool] = field(default_factory=dict)  # cert file => its key file is present
+
+    @property
+    def is_ca(self) -> bool:
+        return certinfo.is_ca(self.cert)
+
+
+@dataclass
+class Graph:
+    """Nodes by module, who signed whom, and which consumer uses which node through which settings."""
+
+    nodes: list[CertNode]
+    signs: list[tuple[str, str]]  # (issuer node id, node id)
+    unknown_issuers: dict[str, str]  # node id of a missing issuer => its subject
+    uses: dict[tuple[str, str], list[str]]  # (node id, consumer) => settings
+
+
+def _ident(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
+
+
+def build(certs: dict[str, x509.Certificate], keys: set[str]) -> Graph:
+    """The graph of the files found: `certs` by layout file name, `keys` the key files present."""
+    nodes: dict[bytes, CertNode] = {}
+    for asset in USES:
+        cert = certs.get(asset.cert_file)
+        if cert is None:
+            continue
+        fingerprint = cert.fingerprint(hashes.SHA256())
+        node = nodes.get(fingerprint)
+        if node is None:
+            node_id = "c_" + _ident(asset.cert_file.removesuffix(".crt"))
+            node = nodes[fingerprint] = CertNode(node_id, cert, asset.module)
+        node.assets.append(asset)
+        node.has_key[asset.cert_file] = asset.key_file in keys if asset.key_file else False
+    ordered = list(nodes.values())
+    signs, unknown = [], {}
+    for node in ordered:
+        if signed_by(node.cert, node.cert):
+            continue
+        issuer = next(
+            (ca for ca in ordered if ca is not node and ca.is_ca and signed_by(node.cert, ca.cert)), None
+        )
+        if issuer:
+            signs.append((issuer.id, node.id))
+        else:
+            missing = "i_" + _ident(node.cert.issuer.rfc4514_string()).lower()
+            unknown[missing] = node.cert.issuer.rfc4514_string()
+            signs.append((missing, node.id))
+    uses: dict[tuple[str, str], list[str]] = {}
+    for node in ordered:
+        for asset in node.assets:
+            for use in asset.uses:
+                settings = uses.setdefault((node.id, use.consumer), [])
+                if use.setting not in settings:
+                    settings.append(use.setting)
+    return Graph(ordered, signs, unknown, uses)
+
+
+def _label_lines(node: CertNode) -> list[str]:
+    cn = common_name(node.cert.subject)
+    files = [
+        a.cert_file + (f" + {Path(a.key_file).name}" if a.key_file and node.has_key.get(a.cert_file) else "")
+        for a in node.assets
+    ]
+    if node.is_ca:
+        return [f"{cn} (CA)", " · ".join(files)]
+    return [node.assets[0].role, files[0], f"CN={cn}"]
+
+
+def _consumer_id(consumer: str) -> str:
+    return "u_" + _ident(consumer).lower()
+
+
+def to_mermaid(graph: Graph) -> str:
+    """The graph as a Mermaid flowchart: modules as subgraphs, consumers on the right."""
+    out = ["flowchart LR"]
+    for module, title in MODULE_TITLES.items():
+        members = [n for n in graph.nodes if n.module == module]
+        if not members:
+            continue
+        out.append(f'  subgraph m_{module}["{title}"]')
+        for node in members:
+            label = "<br/>".join(_label_lines(node)).replace('"', "#quot;")
+            out.append(f'    {node.id}[["{label}"]]' if node.is_ca else f'    {node.id}["{label}"]')
+        out.append("  end")
+    for missing, subject in graph.unknown_issuers.items():
+        out.append(f'  {missing}{{{{"issuer not given<br/>{subject}"}}}}')
+    consumers = [c for c in CONSUMERS if any(key[1] == c for key in graph.uses)]
+    out.append('  subgraph consumers["consumers"]')
+    out += [f'    {_consumer_id(c)}(["{c}"])' for c in consumers]
+    out.append("  end")
+    out += [f"  {issuer} -->|signs| {node}" for issuer, node in graph.signs]
+    by_id = {n.id: n for n in graph.nodes}
+    for (node_id, consumer), settings in graph.uses.items():
+        arrow = "-.->" if by_id[node_id].is_ca else "-->"
+        out.append(f'  {node_id} {arrow}|"{", ".join(settings)}"| {_consumer_id(consumer)}')
+    return "\n".join(out) + "\n"
+
+
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def to_dot(graph: Graph) -> str:
+    """The graph as Graphviz DOT: modules as clusters, CAs in bold, trust edges dashed."""
+    out = [
+        "digraph tls {",
+        "  rankdir=LR;",
+        '  node [shape=box, fontname="Helvetica"];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+    ]
+    for module, title in MODULE_TITLES.items():
+        members = [n for n in graph.nodes if n.module == module]
+        if not members:
+            continue
+        out.append(f"  subgraph cluster_{module} {{")
+        out.append(f'    label="{title}";')
+        for node in members:
+            label = "\\n".join(_dot_text(line) for line in _label_lines(node))
+            style = ", style=bold, shape=box3d" if node.is_ca else ""
+            out.append(f'    {node.id} [label="{label}"{style}];')
+        out.append("  }")
+    for missing, subject in graph.unknown_issuers.items():
+        out.append(f'  {missing} [label="issuer not given\\n{_dot_text(subject)}", style=dashed];')
+    consumers = [c for c in CONSUMERS if any(key[1] == c for key in graph.uses)]
+    out.append("  subgraph cluster_consumers {")
+    out.append('    label="consumers";')
+    out += [f'    {_consumer_id(c)} [label="{_dot_text(c)}", shape=ellipse];' for c in consumers]
+    out.append("  }")
+    out += [f'  {issuer} -> {node} [label="signs"];' for issuer, node in graph.signs]
+    by_id = {n.id: n for n in graph.nodes}
+    for (node_id, consumer), settings in graph.uses.items():
+        style = ", style=dashed" if by_id[node_id].is_ca else ""
+        out.append(
+            f'  {node_id} -> {_consumer_id(consumer)} [label="{_dot_text(", ".join(settings))}"{style}];'
+        )
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+# --- inputs ---------------------------------------------------------------------------------------------
+
+
+def _parse(name: str, data: bytes) -> x509.Certificate | None:
+    try:
+        certs = certificates_in(data)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    if len(certs) > 1:
+        raise InputError(f"{name}: holds {len(certs)} certificates; the layout has one per file")
+    return certs[0] if certs else None
+
+
+def from_directory(directory: Path) -> tuple[dict[str, x509.Certificate], set[str]]:
+    """Certificates and key file names of the layout found in `directory`. Key files are not opened."""
+    certs: dict[str, x509.Certificate] = {}
+    keys: set[str] = set()
+    for asset in USES:
+        path = directory / asset.cert_file
+        if path.is_file():
+            cert = _parse(str(path), read_bounded(path))
+            if cert:
+                certs[asset.cert_file] = cert
+        if asset.key_file and (directory / asset.key_file).is_file():
+            keys.add(asset.key_file)
+    return certs, keys
+
+
+def from_outputs(outputs: dict) -> tuple[dict[str, x509.Certificate], set[str]]:
+    """Certificates and key presence from `terraform output -json` (or a plain name => value object)."""
+    values = {k: v.get("value") if isinstance(v, dict) else v for k, v in outputs.items()}
+    certs: dict[str, x509.Certificate] = {}
+    keys: set[str] = set()
+    for output, filename in LAYOUT.items():
+        value = values.get(output)
+        if not isinstance(value, str) or not value:
+            continue
+        if filename.endswith(".key"):
+            keys.add(filename)  # present; its value is never parsed
+        else:
+            cert = _parse(f"output {output}", value.encode("utf-8", "replace"))
+            if cert:
+                certs[filename] = cert
+    return certs, keys
+
+
+def main(argv: list[str]) -> int:
+    """`tfext topology`: parse `argv`, print the result, return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="tfext topology",
+        description="Draw the CA topology of the generated certificates: which CA signs what (checked on the "
+        "certificates), and which daemon flag consumes each file.",
+        epilog="Examples: `terraform output -json | tfext topology`, "
+        "`tfext topology --format dot generated/tls | dot -Tsvg > tls.svg`.",
+    )
+    parser.add_argument(
+        "source",
+        nargs="?",
+        default="-",
+        metavar="DIR",
+        help="a directory written by `tfext write-assets`; default - reads `terraform output -json` on stdin",
+    )
+    parser.add_argument("--format", choices=("mermaid", "dot"), default="mermaid", help="default: mermaid")
+    args = parser.parse_args(argv)
+    prog = parser.prog
+    try:
+        if args.source == "-":
+            try:
+                document = json.load(sys.stdin)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"stdin is not JSON ({exc.msg}); pipe `terraform output -json`") from None
+            if not isinstance(document, dict):
+                raise InputError("stdin: expected the JSON object of `terraform output -json`")
+            certs, keys = from_outputs(document)
+            where = "stdin"
+        else:
+            directory = Path(args.source)
+            if not directory.is_dir():
+                raise InputError(
+                    f"{args.source}: not a directory (pipe `terraform output -json` to use stdin)"
+                )
+            certs, keys = from_directory(directory)
+            where = args.source
+    except InputError as exc:
+        sys.stderr.write(f"{prog}: {exc}\n")
+        return 2
+    if not certs:
+        sys.stderr.write(
+            f"{prog}: none of the layout's certificates (ca.crt, etcd/server.crt, ...) in {where}\n"
+        )
+        return 2
+    graph = build(certs, keys)
+    sys.stdout.write(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph))
+    return 0
