@@ -7,6 +7,7 @@ never contain key material: callers pass descriptions, not PEM text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -37,6 +38,8 @@ class Code(Enum):
     ENCRYPTED_KEY = (25, "encrypted private key")
     UNSUPPORTED_KEY = (26, "unsupported private key")
     FILE_TOO_LARGE = (27, "file too large")
+    NOT_A_PATH = (28, "PEM text given where a file path is expected")
+    MALFORMED_CERT = (29, "malformed certificate")
 
     # Relationships between key, certificate and CA.
     KEY_MISMATCH = (30, "private key does not match certificate")
@@ -63,6 +66,11 @@ class Code(Enum):
     WEAK_CURVE = (45, "elliptic curve not allowed")
     WEAK_SIGNATURE = (46, "weak signature algorithm")
 
+    # What Go's verifier refuses beyond the above.
+    INVALID_SERIAL = (47, "invalid serial number")
+    PATH_TOO_LONG = (48, "chain longer than a CA's path length allows")
+    CRITICAL_EXTENSION = (49, "unsupported critical extension")
+
     # Issuing.
     PLACEHOLDER_CAPTURED = (50, "placeholder captured instead of a certificate")
     CANNOT_ISSUE = (51, "cannot issue certificate")
@@ -82,6 +90,39 @@ class Code(Enum):
         return f"TFEXT-E{self.number:03d}"
 
 
+# A safety net under every message: whatever a caller passes, no PEM block, base64 run or colon-hex dump
+# (how `openssl -text` prints key material) of key size reaches a user. Callers still describe, not echo.
+_PEM_TEXT = re.compile(r"-----BEGIN [^-]{0,60}-----.*?(?:-----END [^-]{0,60}-----|\Z)", re.S)
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
+_HEX_DUMP = re.compile(r"(?:[0-9A-Fa-f]{2}:){16,}[0-9A-Fa-f]{0,2}")
+MAX_ECHO = 64  # longest user value quoted back in a message
+MAX_LISTED = 50  # most problems listed in one message
+
+
+def redact(text: str) -> str:
+    """`text` with anything shaped like key material replaced by a placeholder."""
+    text = _PEM_TEXT.sub("[PEM text withheld]", text)
+    text = _BASE64_RUN.sub(lambda m: m.group() if _looks_like_words(m.group()) else "[withheld]", text)
+    return _HEX_DUMP.sub("[withheld]", text)
+
+
+def _looks_like_words(run: str) -> bool:
+    # A path such as /etc/kubernetes/pki/apiserver is a base64-alphabet run too; key material mixes cases
+    # with digits or "+" within a few characters, paths and words do not.
+    mixed_case = re.search(r"[A-Z]", run) and re.search(r"[a-z]", run)
+    return not (mixed_case and re.search(r"[0-9+]", run))
+
+
+def echo(value: object) -> str:
+    """A user's value, quoted, so they see their typo - unless it is long or could be key material."""
+    text = value if isinstance(value, str) else repr(value)
+    if "-----BEGIN" in text:
+        return f"PEM text of {len(text)} characters (not shown)"
+    if len(text) > MAX_ECHO or "PRIVATE" in text or redact(text) != text:
+        return f"a value of {len(text)} characters (not shown)"
+    return repr(text) if isinstance(value, str) else text
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding: where (input or file name), which rule, and what was found."""
@@ -91,7 +132,7 @@ class Problem:
     detail: str
 
     def render(self) -> str:
-        return f"{self.code.tag} {self.where}: {self.detail}"
+        return redact(f"{self.code.tag} {self.where}: {self.detail}")
 
 
 class TfextError(Exception):
@@ -109,5 +150,7 @@ class TfextError(Exception):
         if len(self.problems) == 1:
             return self.problems[0].render()
         lines = [f"{len(self.problems)} problems found:"]
-        lines += [f"  {i}. {p.render()}" for i, p in enumerate(self.problems, 1)]
+        lines += [f"  {i}. {p.render()}" for i, p in enumerate(self.problems[:MAX_LISTED], 1)]
+        if len(self.problems) > MAX_LISTED:  # a runaway input; the first ones say what is wrong
+            lines.append(f"  ... and {len(self.problems) - MAX_LISTED} more")
         return "\n".join(lines)

@@ -44,6 +44,8 @@ DEFAULT_KEY_FORMAT = "traditional"
 
 # Smallest acceptable strength for keys we are given.
 MIN_RSA_BITS = 2048
+# Checking an RSA key's primes costs time that grows steeply with size: bound it (Go's TLS stops at 8192).
+MAX_RSA_BITS = 16384
 ALLOWED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 
 
@@ -101,7 +103,7 @@ def describe(key: CertificateIssuerPrivateKeyTypes | CertificatePublicKeyTypes) 
 def load_private_key(pem: str, where: str) -> CertificateIssuerPrivateKeyTypes:
     """Parse an unencrypted PKCS#1, SEC1 or PKCS#8 private key; errors name `where`, never the key."""
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
     if "ENCRYPTED" in pem:
         raise TfextError.of(
@@ -110,19 +112,31 @@ def load_private_key(pem: str, where: str) -> CertificateIssuerPrivateKeyTypes:
             "the private key is encrypted; Terraform cannot prompt for a passphrase - decrypt it first "
             "(e.g. `openssl pkey -in KEY -out KEY.plain`) and keep the file mode 0600",
         )
+    data = pem.encode("ascii", "replace")
     try:
-        key = serialization.load_pem_private_key(pem.encode("ascii", "replace"), password=None)
+        # Unvalidated first, to learn the size cheaply; an RSA key is then loaded again, validated.
+        key = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+        if isinstance(key, rsa.RSAPrivateKey):
+            if key.key_size > MAX_RSA_BITS:
+                raise TfextError.of(
+                    Code.UNSUPPORTED_KEY, where, f"RSA-{key.key_size} is larger than RSA-{MAX_RSA_BITS}"
+                )
+            key = serialization.load_pem_private_key(data, password=None)
+    except TfextError:
+        raise
     except (ValueError, TypeError):
         raise TfextError.of(
             Code.NOT_PEM, where, "not a readable private key (expected PKCS#1, SEC1 or PKCS#8 PEM)"
         ) from None
     except Exception:  # noqa: BLE001 - cryptography raises assorted errors on malformed input
         raise TfextError.of(Code.NOT_PEM, where, "malformed private key") from None
-    if not isinstance(
-        key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
-    ):
+    # Ed448 too is refused: Go's crypto/x509 (etcd, Kubernetes) cannot use it.
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
         raise TfextError.of(
-            Code.UNSUPPORTED_KEY, where, f"{type(key).__name__} keys cannot sign certificates for TLS"
+            Code.UNSUPPORTED_KEY,
+            where,
+            f"{family(key).removesuffix('PrivateKey')} keys cannot be used for TLS by Go's crypto/x509; "
+            "use RSA (2048 bits or more), ECDSA P-256/P-384 or Ed25519",
         )
     return key
 

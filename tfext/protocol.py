@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import BinaryIO, TextIO
 
-from tfext.errors import Code, Problem, TfextError
+from tfext.errors import Code, Problem, TfextError, echo
 
 # The query holds at most a few CA certificates and keys; anything near this is a mistake, and reading
 # it all would let a runaway input exhaust memory.
 MAX_INPUT_BYTES = 1024 * 1024
+
+KEY_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 Query = dict[str, str]
 Result = dict[str, str]
@@ -47,6 +51,14 @@ def read_query(stream: BinaryIO) -> object:
     except json.JSONDecodeError as exc:
         raise TfextError.of(
             Code.NOT_JSON, "stdin", f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise TfextError.of(
+            Code.NOT_JSON, "stdin", "nested too deeply; expected one flat object of strings"
+        ) from None
+    except ValueError:  # e.g. an integer of more digits than Python converts
+        raise TfextError.of(
+            Code.NOT_JSON, "stdin", "holds a value JSON decoding refuses (a number too long?)"
         ) from None
 
 
@@ -85,7 +97,14 @@ def _describe(error, schema: dict) -> Problem:
     if error.validator == "additionalProperties":
         known = sorted(schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(known))
-        return Problem(Code.UNKNOWN_KEY, "query", f"unknown key(s) {', '.join(extra)}; known keys: {', '.join(known)}")
+        # a key name is user input too: never echo one that could be key material, nor thousands of them
+        shown = [k if KEY_NAME.fullmatch(k) else echo(k) for k in extra[:10]]
+        more = f" and {len(extra) - 10} more" if len(extra) > 10 else ""
+        return Problem(
+            Code.UNKNOWN_KEY,
+            "query",
+            f"unknown key(s) {', '.join(shown)}{more}; known keys: {', '.join(known)}",
+        )
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return Problem(Code.MISSING_KEY, f"query.{missing}", "required key is missing")
@@ -105,15 +124,14 @@ def _describe(error, schema: dict) -> Problem:
         allowed = ", ".join(repr(v) for v in error.validator_value)
         return Problem(Code.INVALID_VALUE, where, f"{_safe_repr(error.instance)} is not one of {allowed}")
     expected = error.schema.get("description", error.validator)
-    return Problem(Code.INVALID_VALUE, where, f"{_safe_repr(error.instance)} is not valid: expected {expected}")
+    return Problem(
+        Code.INVALID_VALUE, where, f"{_safe_repr(error.instance)} is not valid: expected {expected}"
+    )
 
 
 def _safe_repr(value: object) -> str:
     """Echo short values so users see their typo; never echo anything that could be a key."""
-    text = repr(value)
-    if "PRIVATE KEY" in text or len(text) > 80:
-        return f"a value of {len(str(value))} characters"
-    return text
+    return echo(value)
 
 
 def write_result(result: Mapping[str, str], stream: TextIO) -> None:
@@ -137,8 +155,12 @@ def run(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     try:
-        query = validate_query(program, read_query(stdin))
-        result = handler(query)
+        with warnings.catch_warnings():
+            # e.g. cryptography's deprecation notes on odd certificates: the rules report what matters,
+            # and nothing but our one message may reach stderr
+            warnings.simplefilter("ignore")
+            query = validate_query(program, read_query(stdin))
+            result = handler(query)
         write_result(result, stdout)
         return 0
     except TfextError as exc:

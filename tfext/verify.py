@@ -11,12 +11,13 @@ import datetime as dt
 import ipaddress
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tfext import keys
@@ -28,26 +29,80 @@ MAX_PEM_FILE_BYTES = 1024 * 1024
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 WEAK_HASHES = (hashes.SHA1, hashes.MD5)
 EKU_BY_NAME = {"server_auth": ExtendedKeyUsageOID.SERVER_AUTH, "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH}
+# Blocks a key file may hold beside its one key (`openssl ecparam -genkey` writes the curve first).
+KEY_FILE_EXTRAS = ("EC PARAMETERS",)
+# Extensions Go's crypto/x509 understands; any other one marked critical makes Go refuse the chain.
+GO_HANDLED_EXTENSIONS = frozenset(
+    (
+        "2.5.29.14",  # subjectKeyIdentifier
+        "2.5.29.15",  # keyUsage
+        "2.5.29.17",  # subjectAltName
+        "2.5.29.19",  # basicConstraints
+        "2.5.29.30",  # nameConstraints
+        "2.5.29.31",  # cRLDistributionPoints
+        "2.5.29.32",  # certificatePolicies
+        "2.5.29.33",  # policyMappings
+        "2.5.29.35",  # authorityKeyIdentifier
+        "2.5.29.36",  # policyConstraints
+        "2.5.29.37",  # extendedKeyUsage
+        "2.5.29.54",  # inhibitAnyPolicy
+        "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
+    )
+)
+MAX_SERIAL_BITS = 159  # 20 octets of a positive DER integer (RFC 5280 4.1.2.2)
 
 
 # --- reading files ------------------------------------------------------------------------------------
 
 
+def show_path(path: str) -> str:
+    """A path as it can be shown: quoted when it holds control characters, never PEM text."""
+    if looks_like_pem_text(path):
+        return f"PEM text of {len(path)} characters (not shown)"
+    return path if path.isprintable() else repr(path)
+
+
+def looks_like_pem_text(value: str) -> bool:
+    """A file's content where its path belongs (a `file()` too many in HCL)."""
+    return "-----BEGIN" in value or "PRIVATE KEY" in value
+
+
 def read_file(path: str, where: str) -> bytes:
     """Read a user's file with errors that say which input and what to do."""
-    label = f"{where} ({path})"
+    if looks_like_pem_text(path):
+        raise TfextError.of(
+            Code.NOT_A_PATH,
+            f"{where} path",
+            f"got {show_path(path)} where a file path belongs; pass the path "
+            '(e.g. "${path.root}/tls/ca.crt"), not file(...) of it',
+        )
+    label = f"{where} ({show_path(path)})"
     if not os.path.lexists(path):
-        raise TfextError.of(Code.FILE_MISSING, label, "no such file; check the path (relative paths are "
-                            "resolved against the directory terraform runs in)")
+        hint = (
+            'nothing expands "~": use pathexpand("~/...") in HCL'
+            if path.startswith("~")
+            else "relative paths are resolved against the directory terraform runs in"
+        )
+        raise TfextError.of(Code.FILE_MISSING, label, f"no such file; check the path ({hint})")
     if os.path.isdir(path):
         raise TfextError.of(Code.FILE_UNREADABLE, label, "is a directory, expected a PEM file")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if os.path.islink(path):
+            raise TfextError.of(Code.FILE_MISSING, label, "a symbolic link to a missing file") from None
+        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
+    if not stat.S_ISREG(mode):  # opening a FIFO would wait forever for a writer
+        raise TfextError.of(Code.FILE_UNREADABLE, label, "is not a regular file (a FIFO, socket or device)")
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_PEM_FILE_BYTES + 1)
     except OSError as exc:
         raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
     if len(data) > MAX_PEM_FILE_BYTES:
-        raise TfextError.of(Code.FILE_TOO_LARGE, label, f"larger than {MAX_PEM_FILE_BYTES} bytes; not a PEM file")
+        raise TfextError.of(
+            Code.FILE_TOO_LARGE, label, f"larger than {MAX_PEM_FILE_BYTES} bytes; not a PEM file"
+        )
     if not data.strip():
         raise TfextError.of(Code.FILE_EMPTY, label, "the file is empty")
     return data
@@ -57,31 +112,70 @@ def _block_types(data: bytes) -> list[str]:
     return [m.group(1).decode() for m in PEM_BLOCK.finditer(data)]
 
 
+def _no_pem_detail(data: bytes, expected: str) -> str:
+    if data[:1] == b"\x30":  # an ASN.1 SEQUENCE: DER, the binary form
+        return "this is binary DER, not PEM; convert it (e.g. `openssl x509 -inform der -in F -out F.pem`)"
+    return f"no PEM block found; expected -----BEGIN {expected}-----"
+
+
 def parse_certificates(data: bytes, where: str, *, chain_allowed: bool) -> list[x509.Certificate]:
     """One certificate, or a chain (leaf first) where `chain_allowed`."""
     types = _block_types(data)
     if not types:
-        raise TfextError.of(Code.NOT_PEM, where, "no PEM block found; expected -----BEGIN CERTIFICATE-----")
+        raise TfextError.of(Code.NOT_PEM, where, _no_pem_detail(data, "CERTIFICATE"))
     others = sorted({t for t in types if t != "CERTIFICATE"})
     if others:
         raise TfextError.of(
             Code.NOT_PEM, where, f"holds a {' and a '.join(others)} block; expected only CERTIFICATE blocks"
         )
     if len(types) > 1 and not chain_allowed:
-        raise TfextError.of(Code.TOO_MANY_CERTS, where, f"holds {len(types)} certificates; expected exactly one")
+        raise TfextError.of(
+            Code.TOO_MANY_CERTS, where, f"holds {len(types)} certificates; expected exactly one"
+        )
     try:
-        return x509.load_pem_x509_certificates(data)
-    except ValueError:
+        certs = x509.load_pem_x509_certificates(data)
+    except Exception:  # noqa: BLE001 - ValueError mostly; any parse failure means the same to the user
         raise TfextError.of(Code.NOT_PEM, where, "a CERTIFICATE block does not parse as X.509") from None
+    for i, cert in enumerate(certs):
+        which = f"certificate #{i + 1}" if len(certs) > 1 else "the certificate"
+        _parse_fully(cert, which, where)
+    return certs
+
+
+def _parse_fully(cert: x509.Certificate, which: str, where: str) -> None:
+    """cryptography parses names, extensions and the key lazily: parse them now, so that no rule meets a
+    parse error later, and a certificate Go would refuse to load is reported as such."""
+    for part, read in (
+        ("name", lambda: (cert.subject, cert.issuer)),
+        ("validity", lambda: (cert.not_valid_before_utc, cert.not_valid_after_utc)),
+        ("extension", lambda: [e.value for e in cert.extensions]),
+    ):
+        try:
+            read()
+        except Exception as exc:  # noqa: BLE001 - ValueError (malformed, duplicate) and friends
+            reason = f"a {'duplicate' if 'duplicate' in str(exc).lower() else 'malformed'} {part}"
+            raise TfextError.of(Code.MALFORMED_CERT, where, f"{which} has {reason}; Go refuses it") from None
+    try:
+        cert.public_key()
+    except Exception:  # noqa: BLE001 - UnsupportedAlgorithm, or a key that does not parse
+        raise TfextError.of(
+            Code.UNSUPPORTED_KEY, where, f"{which} holds a public key of a type Go's crypto/x509 cannot use"
+        ) from None
 
 
 def parse_private_key(data: bytes, where: str):
+    """One unencrypted private key (PKCS#1, SEC1 or PKCS#8), alone in its PEM data."""
     types = _block_types(data)
     key_types = [t for t in types if t.endswith("PRIVATE KEY")]
     if not key_types:
         found = f"a {types[0]} block" if types else "no PEM block"
-        raise TfextError.of(Code.NOT_PEM, where, f"found {found}; expected a PRIVATE KEY (PKCS#1, SEC1 or PKCS#8)")
-    if len(key_types) > 1 or len(types) > 1:
+        if not types and data[:1] == b"\x30":
+            found = "binary DER"
+        raise TfextError.of(
+            Code.NOT_PEM, where, f"found {found}; expected a PRIVATE KEY (PKCS#1, SEC1 or PKCS#8)"
+        )
+    others = [t for t in types if t not in key_types and t not in KEY_FILE_EXTRAS]
+    if len(key_types) > 1 or others:
         raise TfextError.of(Code.NOT_PEM, where, f"holds {len(types)} PEM blocks; expected one private key")
     return keys.load_private_key(data.decode("ascii", "replace"), where)
 
@@ -102,16 +196,32 @@ class Given:
 
 
 def load_given(name: str, cert_path: str, key_path: str | None, *, chain_allowed: bool) -> Given:
-    """Read a certificate file (and a key file) given for output `name`."""
-    cert_data = read_file(cert_path, f"{name} certificate")
-    chain = parse_certificates(cert_data, f"{name} certificate ({cert_path})", chain_allowed=chain_allowed)
+    """Read a certificate file (and a key file) given for output `name`; problems of both are reported."""
+    problems = []
+    chain: list[x509.Certificate] = []
+    cert_data = b""
     key = None
-    key_text = ""
+    key_data = b""
+    try:
+        cert_data = read_file(cert_path, f"{name} certificate")
+        where = f"{name} certificate ({show_path(cert_path)})"
+        chain = parse_certificates(cert_data, where, chain_allowed=chain_allowed)
+    except TfextError as exc:
+        problems += exc.problems
     if key_path:
-        key_data = read_file(key_path, f"{name} key")
-        key = parse_private_key(key_data, f"{name} key ({key_path})")
-        key_text = key_data.decode("ascii")
-    return Given(name, chain, key, cert_data.decode("ascii"), key_text)
+        try:
+            key_data = read_file(key_path, f"{name} key")
+            key = parse_private_key(key_data, f"{name} key ({show_path(key_path)})")
+        except TfextError as exc:
+            problems += exc.problems
+    if problems:
+        raise TfextError(sorted(problems, key=lambda p: p.code.number))
+    # passed through as given; text around the PEM blocks (openssl -text, Bag Attributes) may be non-ASCII
+    return Given(name, chain, key, _text(cert_data), _text(key_data))
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 # --- rules ------------------------------------------------------------------------------------------
@@ -142,16 +252,56 @@ def _ext(cert: x509.Certificate, cls):
         return None
 
 
+def check_structure(cert: x509.Certificate, where: str, report: Report) -> None:
+    """What Go refuses in any certificate of a chain: a bad serial, a critical extension it does not know."""
+    serial = cert.serial_number
+    if serial <= 0:
+        report.error(Code.INVALID_SERIAL, where, "the serial number is not positive; Go 1.23+ refuses it")
+    elif serial.bit_length() > MAX_SERIAL_BITS:
+        report.error(Code.INVALID_SERIAL, where, "the serial number is longer than 20 octets (RFC 5280)")
+    unknown = sorted(e.oid.dotted_string for e in cert.extensions if e.critical)
+    unknown = [oid for oid in unknown if oid not in GO_HANDLED_EXTENSIONS]
+    if unknown:
+        report.error(
+            Code.CRITICAL_EXTENSION,
+            where,
+            f"critical extension(s) {', '.join(unknown)} that Go does not handle; it refuses the certificate",
+        )
+
+
 def check_strength(cert: x509.Certificate, where: str, report: Report, *, self_signed: bool = False) -> None:
     pub = cert.public_key()
     if isinstance(pub, rsa.RSAPublicKey) and pub.key_size < keys.MIN_RSA_BITS:
-        report.error(Code.WEAK_RSA, where, f"RSA-{pub.key_size}; at least RSA-{keys.MIN_RSA_BITS} is required")
-    if isinstance(pub, ec.EllipticCurvePublicKey) and pub.curve.name not in keys.ALLOWED_CURVES:
-        report.error(Code.WEAK_CURVE, where, f"curve {pub.curve.name}; use P-256 or P-384")
-    algorithm = cert.signature_hash_algorithm
-    if isinstance(algorithm, WEAK_HASHES) and not self_signed:
         report.error(
-            Code.WEAK_SIGNATURE, where, f"signed with {algorithm.name.upper()}; Go and browsers refuse it, use SHA-256"
+            Code.WEAK_RSA, where, f"RSA-{pub.key_size}; at least RSA-{keys.MIN_RSA_BITS} is required"
+        )
+    elif isinstance(pub, ec.EllipticCurvePublicKey):
+        if pub.curve.name not in keys.ALLOWED_CURVES:
+            report.error(Code.WEAK_CURVE, where, f"curve {pub.curve.name}; use P-256 or P-384")
+    elif not isinstance(pub, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
+        report.error(
+            Code.UNSUPPORTED_KEY,
+            where,
+            f"a {keys.family(pub).removesuffix('PublicKey')} public key, which Go's crypto/x509 cannot use; "
+            "use RSA, ECDSA P-256/P-384 or Ed25519",
+        )
+    if self_signed:
+        return  # Go never checks a root's own signature
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        report.error(
+            Code.WEAK_SIGNATURE,
+            where,
+            f"signature algorithm {cert.signature_algorithm_oid.dotted_string} is not one Go accepts; "
+            "use SHA-256",
+        )
+        return
+    if isinstance(algorithm, WEAK_HASHES):
+        report.error(
+            Code.WEAK_SIGNATURE,
+            where,
+            f"signed with {algorithm.name.upper()}; Go and browsers refuse it, use SHA-256",
         )
 
 
@@ -161,7 +311,9 @@ def check_time(
     if now > cert.not_valid_after_utc:
         report.error(Code.EXPIRED, where, f"expired at {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
     elif now < cert.not_valid_before_utc:
-        report.error(Code.NOT_YET_VALID, where, f"not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+        report.error(
+            Code.NOT_YET_VALID, where, f"not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+        )
     elif now + window > cert.not_valid_after_utc:
         left = cert.not_valid_after_utc - now
         report.warn(
@@ -171,37 +323,76 @@ def check_time(
         )
 
 
-def check_ca(ca: KeyPair | x509.Certificate, where: str, report: Report, now: dt.datetime, window: dt.timedelta):
-    """A CA certificate (and its key, when given) able to sign our leaves."""
-    cert = ca.cert if isinstance(ca, KeyPair) else ca
+def check_can_sign(cert: x509.Certificate, where: str, report: Report) -> None:
+    """basicConstraints CA:TRUE, and keyCertSign when keyUsage is present."""
     bc = _ext(cert, x509.BasicConstraints)
     if bc is None or not bc.ca:
-        report.error(Code.NOT_A_CA, where, "basicConstraints CA:TRUE is missing; this is not a CA certificate")
+        report.error(
+            Code.NOT_A_CA, where, "basicConstraints CA:TRUE is missing; this is not a CA certificate"
+        )
     ku = _ext(cert, x509.KeyUsage)
     if ku is not None and not ku.key_cert_sign:
         report.error(Code.CA_CANNOT_SIGN, where, "keyUsage lacks keyCertSign; it cannot sign certificates")
+
+
+def check_ca(
+    ca: KeyPair | x509.Certificate, where: str, report: Report, now: dt.datetime, window: dt.timedelta
+) -> None:
+    """A CA certificate (and its key, when given) able to sign our leaves."""
+    cert = ca.cert if isinstance(ca, KeyPair) else ca
+    check_can_sign(cert, where, report)
     if isinstance(ca, KeyPair) and not keys.public_key_matches(ca.key, cert.public_key()):
         report.error(Code.KEY_MISMATCH, where, "the CA private key does not belong to the CA certificate")
     check_time(cert, where, report, now, window)
     check_strength(cert, where, report, self_signed=cert.issuer == cert.subject)
+    check_structure(cert, where, report)
 
 
-def check_issued_by(cert: x509.Certificate, issuer: x509.Certificate, where: str, issuer_name: str, report: Report):
+def check_issued_by(
+    cert: x509.Certificate, issuer: x509.Certificate, where: str, issuer_name: str, report: Report
+) -> None:
     """Signature, issuer name and authority key id, each reported on its own."""
     if cert.issuer != issuer.subject:
         report.error(
             Code.ISSUER_MISMATCH,
             where,
-            f"issued by '{cert.issuer.rfc4514_string()}', but {issuer_name} is '{issuer.subject.rfc4514_string()}'",
+            f"issued by '{cert.issuer.rfc4514_string()}', "
+            f"but {issuer_name} is '{issuer.subject.rfc4514_string()}'",
         )
         return
     aki = _ext(cert, x509.AuthorityKeyIdentifier)
-    if aki is not None and aki.key_identifier is not None and aki.key_identifier != subject_key_id(issuer).digest:
+    if (
+        aki is not None
+        and aki.key_identifier is not None
+        and aki.key_identifier != subject_key_id(issuer).digest
+    ):
         report.error(Code.AKI_MISMATCH, where, f"authorityKeyIdentifier does not match {issuer_name}'s key")
+    if not _signed_by(cert, issuer):
+        report.error(Code.BAD_SIGNATURE, where, f"signature does not verify with {issuer_name}'s key")
+
+
+def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(issuer)
-    except (InvalidSignature, ValueError, TypeError):
-        report.error(Code.BAD_SIGNATURE, where, f"signature does not verify with {issuer_name}'s key")
+        return True
+    except (InvalidSignature, TypeError):
+        return False
+    except (ValueError, UnsupportedAlgorithm):
+        pass
+    # cryptography refuses SHA-1 and MD5 here: a weak but genuine signature is WEAK_SIGNATURE (reported by
+    # check_strength), not a forgery, so check it by hand.
+    try:
+        algorithm = cert.signature_hash_algorithm
+        pub = issuer.public_key()
+        if isinstance(pub, rsa.RSAPublicKey):
+            pub.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(pub, ec.EllipticCurvePublicKey):
+            pub.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
+        return True
+    except Exception:  # noqa: BLE001 - InvalidSignature, or an algorithm we cannot check at all
+        return False
 
 
 def name_matches(pattern: str, host: str) -> bool:
@@ -227,14 +418,21 @@ def check_role(profile: Profile, inputs: Inputs, given: Given, where: str, repor
             report.error(
                 Code.MISSING_EKU,
                 where,
-                f"extendedKeyUsage lacks {', '.join(missing)}; the {profile.role} role needs {' and '.join(profile.usages)}",
+                f"extendedKeyUsage lacks {', '.join(missing)}; "
+                f"the {profile.role} role needs {' and '.join(profile.usages)}",
             )
     ku = _ext(cert, x509.KeyUsage)
     if ku is not None:
         if not ku.digital_signature:
-            report.error(Code.BAD_KEY_USAGE, where, "keyUsage lacks digitalSignature, which TLS handshakes need")
+            report.error(
+                Code.BAD_KEY_USAGE, where, "keyUsage lacks digitalSignature, which TLS handshakes need"
+            )
         if ku.key_encipherment and not isinstance(cert.public_key(), rsa.RSAPublicKey):
-            report.error(Code.BAD_KEY_USAGE, where, "keyUsage has keyEncipherment, which only RSA keys can do (RFC 8813)")
+            report.error(
+                Code.BAD_KEY_USAGE,
+                where,
+                "keyUsage has keyEncipherment, which only RSA keys can do (RFC 8813)",
+            )
     check_names(profile.required_names(inputs), cert, where, report)
 
 
@@ -247,6 +445,53 @@ def check_names(required, cert: x509.Certificate, where: str, report: Report) ->
     if missing:
         hint = " (there is no subjectAltName at all; Go ignores the CN)" if san is None else ""
         report.error(Code.MISSING_SAN, where, f"subjectAltName lacks {', '.join(missing)}{hint}")
+
+
+def check_issuers(
+    profile: Profile,
+    chain: list[x509.Certificate],
+    ca: x509.Certificate | None,
+    where: str,
+    report: Report,
+    now: dt.datetime,
+    window: dt.timedelta,
+) -> None:
+    """The certificates above a leaf, as Go walks them: intermediates in the leaf's file, then the CA.
+
+    Each intermediate must be a CA in its validity window, strong enough and well-formed; no CA may allow
+    fewer intermediates below it than there are (pathLenConstraint); and a CA that lists extended key usages
+    limits its leaves to them.
+    """
+    intermediates = chain[1:]
+    while ca is not None and intermediates and intermediates[-1] == ca:
+        intermediates.pop()  # the CA itself appended to a leaf's file, as a full-chain file does
+    above = [(c, f"intermediate #{i}") for i, c in enumerate(intermediates, 1)]
+    for cert, name in above:
+        check_can_sign(cert, f"{where} {name}", report)
+        check_time(cert, f"{where} {name}", report, now, window)
+        check_strength(cert, f"{where} {name}", report)
+        check_structure(cert, f"{where} {name}", report)
+    if ca is not None:
+        above.append((ca, "its CA"))
+    for below, (cert, name) in enumerate(above):
+        bc = _ext(cert, x509.BasicConstraints)
+        if bc is not None and bc.ca and bc.path_length is not None and below > bc.path_length:
+            report.error(
+                Code.PATH_TOO_LONG,
+                where,
+                f"{name} allows {bc.path_length} intermediate CA(s) below it (pathLenConstraint), "
+                f"but the chain has {below}",
+            )
+        eku = _ext(cert, x509.ExtendedKeyUsage)
+        if eku is not None and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
+            missing = [u for u in profile.usages if EKU_BY_NAME[u] not in eku]
+            if missing:
+                report.error(
+                    Code.MISSING_EKU,
+                    where,
+                    f"{name} restricts extendedKeyUsage to exclude {', '.join(missing)}, which the "
+                    f"{profile.role} role needs; Go refuses the chain",
+                )
 
 
 def check_leaf(
@@ -267,14 +512,21 @@ def check_leaf(
         # leaf -> intermediates in the file -> the CA
         links = list(zip(given.chain, given.chain[1:] + [ca], strict=True))
         for i, (child, parent) in enumerate(links):
+            if child == parent == ca:
+                continue  # the CA at the end of a full-chain file: Go never checks a root's own signature
             parent_name = "the CA" if parent is ca else f"intermediate #{i + 1} in the file"
-            check_issued_by(child, parent, where if i == 0 else f"{where} intermediate #{i}", parent_name, report)
+            check_issued_by(
+                child, parent, where if i == 0 else f"{where} intermediate #{i}", parent_name, report
+            )
         if cert.not_valid_after_utc > ca.not_valid_after_utc:
             report.warn(
                 Code.OUTLIVES_CA,
                 where,
-                f"valid until {cert.not_valid_after_utc:%Y-%m-%d}, after its CA expires ({ca.not_valid_after_utc:%Y-%m-%d})",
+                f"valid until {cert.not_valid_after_utc:%Y-%m-%d}, "
+                f"after its CA expires ({ca.not_valid_after_utc:%Y-%m-%d})",
             )
+    check_issuers(profile, given.chain, ca, where, report, now, window)
     check_role(profile, inputs, given, where, report)
     check_time(cert, where, report, now, window)
     check_strength(cert, where, report)
+    check_structure(cert, where, report)

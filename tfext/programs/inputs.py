@@ -10,14 +10,18 @@ import urllib.parse
 from dataclasses import dataclass
 
 from tfext import keys
-from tfext.errors import Code, TfextError
+from tfext.errors import Code, Problem, TfextError, echo
 from tfext.profiles import DEFAULT_IDENTITY_NAMES, Inputs
 
 # Tectonic passed "/dev/null" for a path that was not given; "" and a missing key mean the same.
 NOT_GIVEN_PATHS = ("", "/dev/null")
-DNS_NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$", re.I)
+DNS_NAME = re.compile(
+    r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$", re.I
+)
 DEFAULT_VALIDITY_HOURS = 26280
 DEFAULT_RENEWAL_WINDOW_HOURS = 720
+HOURS = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²"), bounded like the schema
+MAX_LISTED = 5  # bad list items quoted in one message
 
 
 def path(query: dict[str, str], key: str) -> str:
@@ -33,28 +37,39 @@ def json_list(query: dict[str, str], key: str) -> tuple[str, ...]:
         return ()
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # JSONDecodeError, an over-long number, or nesting too deep
         value = None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TfextError.of(Code.INVALID_LIST, f"query.{key}", 'expected a JSON list of strings, e.g. ["a", "b"]')
+        raise TfextError.of(
+            Code.INVALID_LIST, f"query.{key}", 'expected a JSON list of strings, e.g. ["a", "b"]'
+        )
     return tuple(v for v in value if v != "")
 
 
 def dns_names(query: dict[str, str], key: str) -> tuple[str, ...]:
     names = json_list(query, key)
-    bad = [n for n in names if not DNS_NAME.match(n) or len(n) > 253]
+    bad = [n for n in names if len(n) > 253 or not DNS_NAME.match(n)]
     if bad:
-        raise TfextError.of(Code.INVALID_ADDRESS, f"query.{key}", f"not DNS names: {', '.join(map(repr, bad))}")
+        raise TfextError.of(Code.INVALID_ADDRESS, f"query.{key}", f"not DNS names: {_listing(bad)}")
     return names
 
 
+def _listing(items: list[str]) -> str:
+    more = f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
+    return ", ".join(echo(i) for i in items[:MAX_LISTED]) + more
+
+
 def ip_addresses(query: dict[str, str], key: str) -> tuple[str, ...]:
-    out = []
+    out, bad = [], []
     for item in json_list(query, key):
         try:
             out.append(str(ipaddress.ip_address(item)))
         except ValueError:
-            raise TfextError.of(Code.INVALID_ADDRESS, f"query.{key}", f"{item!r} is not an IP address") from None
+            bad.append(item)
+    if bad:
+        raise TfextError.of(
+            Code.INVALID_ADDRESS, f"query.{key}", f"not IP addresses (no CIDR suffix): {_listing(bad)}"
+        )
     return tuple(out)
 
 
@@ -65,10 +80,14 @@ def cidr(query: dict[str, str], key: str, min_hosts: int = 0) -> str:
     try:
         net = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise TfextError.of(Code.INVALID_ADDRESS, f"query.{key}", f"{value!r} is not a CIDR such as 10.3.0.0/16") from None
+        raise TfextError.of(
+            Code.INVALID_ADDRESS, f"query.{key}", f"{echo(value)} is not a CIDR such as 10.3.0.0/16"
+        ) from None
     if net.num_addresses <= min_hosts:
         raise TfextError.of(
-            Code.INVALID_ADDRESS, f"query.{key}", f"{value} is too small: host {min_hosts} must be inside it"
+            Code.INVALID_ADDRESS,
+            f"query.{key}",
+            f"{echo(value)} is too small: host {min_hosts} must be inside it",
         )
     return value
 
@@ -77,6 +96,10 @@ def split_host(value: str, key: str) -> str:
     """The host of `host`, `host:port`, `[v6]:port` or a URL; validated as a DNS name or an IP."""
     if not value:
         return ""
+    try:  # a bare IP: an IPv6 address has colons that urlsplit would take for a port
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
     text = value if "://" in value else f"//{value}"
     try:
         host = urllib.parse.urlsplit(text).hostname or ""
@@ -89,15 +112,19 @@ def split_host(value: str, key: str) -> str:
         except ValueError:
             if DNS_NAME.match(host):
                 return host
-    raise TfextError.of(Code.INVALID_ADDRESS, f"query.{key}", f"{value!r} has no valid host name or IP address")
+    raise TfextError.of(
+        Code.INVALID_ADDRESS, f"query.{key}", f"{echo(value)} has no valid host name or IP address"
+    )
 
 
 def hours(query: dict[str, str], key: str, default: int) -> int:
     raw = query.get(key, "")
     if raw == "":
         return default
-    if not raw.isdigit() or int(raw) <= 0:
-        raise TfextError.of(Code.INVALID_VALUE, f"query.{key}", f"{raw!r} is not a positive whole number of hours")
+    if not HOURS.fullmatch(raw) or int(raw) <= 0:
+        raise TfextError.of(
+            Code.INVALID_VALUE, f"query.{key}", f"{echo(raw)} is not a positive whole number of hours"
+        )
     return int(raw)
 
 
@@ -114,7 +141,11 @@ class Options:
 def options(query: dict[str, str]) -> Options:
     algorithm = query.get("key_algorithm") or keys.DEFAULT_KEY_ALGORITHM
     if algorithm not in keys.KEY_ALGORITHMS:  # the schema's enum says the same; kept for direct callers
-        raise TfextError.of(Code.INVALID_VALUE, "query.key_algorithm", f"{algorithm!r} is not one of {', '.join(keys.KEY_ALGORITHMS)}")
+        raise TfextError.of(
+            Code.INVALID_VALUE,
+            "query.key_algorithm",
+            f"{echo(algorithm)} is not one of {', '.join(keys.KEY_ALGORITHMS)}",
+        )
     return Options(
         key_algorithm=algorithm,
         key_format=query.get("key_format") or keys.DEFAULT_KEY_FORMAT,
@@ -127,13 +158,26 @@ def certificate_inputs(query: dict[str, str], service_hosts: int = 1) -> Inputs:
     """Everything that shapes names in certificates; absent keys take their defaults.
 
     `service_hosts` is the highest host number of the service CIDR the module puts in a certificate.
+    Every bad input is reported, together, in one error.
     """
-    return Inputs(
-        dns_names=dns_names(query, "dns_names"),
-        ip_addresses=ip_addresses(query, "ip_addresses"),
-        service_cidr=cidr(query, "service_cidr", min_hosts=service_hosts),
-        api_host=split_host(query.get("kube_apiserver_url", ""), "kube_apiserver_url"),
+    problems: list[Problem] = []
+
+    def parsed(parse, *args, default):
+        try:
+            return parse(*args)
+        except TfextError as exc:
+            problems.extend(exc.problems)
+            return default
+
+    inputs = Inputs(
+        dns_names=parsed(dns_names, query, "dns_names", default=()),
+        ip_addresses=parsed(ip_addresses, query, "ip_addresses", default=()),
+        service_cidr=parsed(cidr, query, "service_cidr", service_hosts, default=""),
+        api_host=parsed(split_host, query.get("kube_apiserver_url", ""), "kube_apiserver_url", default=""),
         cluster_domain=query.get("cluster_domain") or "cluster.local",
-        identity_names=dns_names(query, "identity_dns_names") or DEFAULT_IDENTITY_NAMES,
-        ingress_host=split_host(query.get("base_address", ""), "base_address"),
+        identity_names=parsed(dns_names, query, "identity_dns_names", default=()) or DEFAULT_IDENTITY_NAMES,
+        ingress_host=parsed(split_host, query.get("base_address", ""), "base_address", default=""),
     )
+    if problems:
+        raise TfextError(sorted(problems, key=lambda p: p.code.number))
+    return inputs

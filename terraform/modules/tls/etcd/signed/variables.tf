@@ -1,4 +1,6 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
+# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
 
 variable "self_signed" {
   description = "true: generate the etcd CA and every certificate. false: use etcd_ca_cert_path - with etcd_ca_key_path to sign the certificates, without it for an external etcd (CA and client pair passed through, server and peer empty)."
@@ -14,8 +16,8 @@ variable "validity_period" {
   nullable    = false
 
   validation {
-    condition     = var.validity_period > 0 && floor(var.validity_period) == var.validity_period
-    error_message = "validity_period must be a positive whole number of hours, e.g. 26280 for 3 years."
+    condition     = var.validity_period >= 1 && var.validity_period <= 9999999 && floor(var.validity_period) == var.validity_period
+    error_message = "validity_period must be a whole number of hours from 1 to 9999999, e.g. 26280 for 3 years."
   }
 }
 
@@ -54,7 +56,7 @@ variable "service_cidr" {
   nullable    = false
 
   validation {
-    condition     = var.service_cidr == "" || can(cidrhost(var.service_cidr, 20))
+    condition     = strcontains(var.service_cidr, "-----BEGIN") || var.service_cidr == "" || can(cidrhost(var.service_cidr, 20))
     error_message = "service_cidr must be a CIDR with at least 21 addresses, such as 10.3.0.0/16, or empty."
   }
 }
@@ -66,7 +68,7 @@ variable "etcd_cert_dns_names" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for n in var.etcd_cert_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
+    condition     = alltrue([for n in var.etcd_cert_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
     error_message = "etcd_cert_dns_names must hold DNS names such as etcd-0.example.com (no scheme, port or spaces)."
   }
 }
@@ -90,7 +92,7 @@ variable "key_algorithm" {
   nullable    = false
 
   validation {
-    condition     = contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    condition     = strcontains(var.key_algorithm, "-----BEGIN") || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
     error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
   }
 }
@@ -102,7 +104,7 @@ variable "key_format" {
   nullable    = false
 
   validation {
-    condition     = contains(["traditional", "pkcs8"], var.key_format)
+    condition     = strcontains(var.key_format, "-----BEGIN") || contains(["traditional", "pkcs8"], var.key_format)
     error_message = "key_format must be traditional or pkcs8."
   }
 }
@@ -114,8 +116,8 @@ variable "renewal_window_hours" {
   nullable    = false
 
   validation {
-    condition     = var.renewal_window_hours >= 0
-    error_message = "renewal_window_hours must be zero or more hours."
+    condition     = var.renewal_window_hours >= 1 && var.renewal_window_hours <= 9999999 && floor(var.renewal_window_hours) == var.renewal_window_hours
+    error_message = "renewal_window_hours must be a whole number of hours from 1 to 9999999, e.g. 720 (30 days): tfext warns when a certificate expires within it."
   }
 }
 

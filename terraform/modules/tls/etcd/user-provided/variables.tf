@@ -1,13 +1,15 @@
 # Tectonic's seven *_path inputs; the rest (marked tfext:) say what the certificates must carry, so
 # a wrong file fails `terraform plan` instead of the cluster.
+# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
+# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
 
 variable "etcd_ca_crt_pem_path" {
   description = "PEM file of the etcd CA certificate."
   type        = string
 
   validation {
-    condition     = var.etcd_ca_crt_pem_path != "" && var.etcd_ca_crt_pem_path != "/dev/null"
-    error_message = "etcd_ca_crt_pem_path must name a PEM file (the etcd CA certificate)."
+    condition     = trimspace(var.etcd_ca_crt_pem_path) != "" && var.etcd_ca_crt_pem_path != "/dev/null"
+    error_message = "etcd_ca_crt_pem_path is required: the path of a PEM file holding the etcd CA certificate, e.g. \"/etc/tls/etcd-ca.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -16,8 +18,8 @@ variable "etcd_server_crt_pem_path" {
   type        = string
 
   validation {
-    condition     = var.etcd_server_crt_pem_path != "" && var.etcd_server_crt_pem_path != "/dev/null"
-    error_message = "etcd_server_crt_pem_path must name a PEM file (the etcd server certificate (a chain is allowed))."
+    condition     = trimspace(var.etcd_server_crt_pem_path) != "" && var.etcd_server_crt_pem_path != "/dev/null"
+    error_message = "etcd_server_crt_pem_path is required: the path of a PEM file holding the etcd server certificate, a chain allowed, e.g. \"/etc/tls/etcd-server.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -26,8 +28,8 @@ variable "etcd_server_key_pem_path" {
   type        = string
 
   validation {
-    condition     = var.etcd_server_key_pem_path != "" && var.etcd_server_key_pem_path != "/dev/null"
-    error_message = "etcd_server_key_pem_path must name a PEM file (the etcd server private key)."
+    condition     = trimspace(var.etcd_server_key_pem_path) != "" && var.etcd_server_key_pem_path != "/dev/null"
+    error_message = "etcd_server_key_pem_path is required: the path of a PEM file holding the etcd server private key, e.g. \"/etc/tls/etcd-server.key\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -36,8 +38,8 @@ variable "etcd_peer_crt_pem_path" {
   type        = string
 
   validation {
-    condition     = var.etcd_peer_crt_pem_path != "" && var.etcd_peer_crt_pem_path != "/dev/null"
-    error_message = "etcd_peer_crt_pem_path must name a PEM file (the etcd peer certificate (a chain is allowed))."
+    condition     = trimspace(var.etcd_peer_crt_pem_path) != "" && var.etcd_peer_crt_pem_path != "/dev/null"
+    error_message = "etcd_peer_crt_pem_path is required: the path of a PEM file holding the etcd peer certificate, a chain allowed, e.g. \"/etc/tls/etcd-peer.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -46,8 +48,8 @@ variable "etcd_peer_key_pem_path" {
   type        = string
 
   validation {
-    condition     = var.etcd_peer_key_pem_path != "" && var.etcd_peer_key_pem_path != "/dev/null"
-    error_message = "etcd_peer_key_pem_path must name a PEM file (the etcd peer private key)."
+    condition     = trimspace(var.etcd_peer_key_pem_path) != "" && var.etcd_peer_key_pem_path != "/dev/null"
+    error_message = "etcd_peer_key_pem_path is required: the path of a PEM file holding the etcd peer private key, e.g. \"/etc/tls/etcd-peer.key\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -56,8 +58,8 @@ variable "etcd_client_crt_pem_path" {
   type        = string
 
   validation {
-    condition     = var.etcd_client_crt_pem_path != "" && var.etcd_client_crt_pem_path != "/dev/null"
-    error_message = "etcd_client_crt_pem_path must name a PEM file (the etcd client certificate (a chain is allowed))."
+    condition     = trimspace(var.etcd_client_crt_pem_path) != "" && var.etcd_client_crt_pem_path != "/dev/null"
+    error_message = "etcd_client_crt_pem_path is required: the path of a PEM file holding the etcd client certificate, a chain allowed, e.g. \"/etc/tls/etcd-client.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -66,8 +68,8 @@ variable "etcd_client_key_pem_path" {
   type        = string
 
   validation {
-    condition     = var.etcd_client_key_pem_path != "" && var.etcd_client_key_pem_path != "/dev/null"
-    error_message = "etcd_client_key_pem_path must name a PEM file (the etcd client private key)."
+    condition     = trimspace(var.etcd_client_key_pem_path) != "" && var.etcd_client_key_pem_path != "/dev/null"
+    error_message = "etcd_client_key_pem_path is required: the path of a PEM file holding the etcd client private key, e.g. \"/etc/tls/etcd-client.key\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -78,7 +80,7 @@ variable "service_cidr" {
   nullable    = false
 
   validation {
-    condition     = var.service_cidr == "" || can(cidrhost(var.service_cidr, 20))
+    condition     = strcontains(var.service_cidr, "-----BEGIN") || var.service_cidr == "" || can(cidrhost(var.service_cidr, 20))
     error_message = "service_cidr must be a CIDR with at least 21 addresses, such as 10.3.0.0/16, or empty."
   }
 }
@@ -90,7 +92,7 @@ variable "etcd_cert_dns_names" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for n in var.etcd_cert_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
+    condition     = alltrue([for n in var.etcd_cert_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
     error_message = "etcd_cert_dns_names must hold DNS names such as etcd-0.example.com (no scheme, port or spaces)."
   }
 }
@@ -114,8 +116,8 @@ variable "renewal_window_hours" {
   nullable    = false
 
   validation {
-    condition     = var.renewal_window_hours >= 0
-    error_message = "renewal_window_hours must be zero or more hours."
+    condition     = var.renewal_window_hours >= 1 && var.renewal_window_hours <= 9999999 && floor(var.renewal_window_hours) == var.renewal_window_hours
+    error_message = "renewal_window_hours must be a whole number of hours from 1 to 9999999, e.g. 720 (30 days): tfext warns when a certificate expires within it."
   }
 }
 

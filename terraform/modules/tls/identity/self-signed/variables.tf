@@ -1,12 +1,14 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
+# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
 
 variable "ca_cert_pem" {
   description = "PEM of the CA certificate to sign with (the kube CA in Tectonic: module.kube_certs.ca_cert_pem)."
   type        = string
 
   validation {
-    condition     = can(regex("-----BEGIN CERTIFICATE-----", var.ca_cert_pem))
-    error_message = "ca_cert_pem must hold a PEM certificate (-----BEGIN CERTIFICATE-----), e.g. module.kube_certs.ca_cert_pem."
+    condition     = strcontains(var.ca_cert_pem, "-----BEGIN")
+    error_message = "ca_cert_pem must hold the CA certificate as PEM text (-----BEGIN CERTIFICATE-----), e.g. module.kube_certs.ca_cert_pem or file(\"ca.crt\"), not a path."
   }
 }
 
@@ -23,7 +25,7 @@ variable "ca_key_alg" {
   nullable    = false
 
   validation {
-    condition     = contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
+    condition     = strcontains(var.ca_key_alg, "-----BEGIN") || contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
     error_message = "ca_key_alg must be RSA, ECDSA, ED25519 or empty (it is detected from the key anyway)."
   }
 }
@@ -35,8 +37,8 @@ variable "identity_dns_names" {
   nullable    = false
 
   validation {
-    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
-    error_message = "identity_dns_names must hold at least one DNS name, such as tectonic-identity-api.tectonic-system.svc."
+    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
+    error_message = "identity_dns_names must hold at least one DNS name, such as tectonic-identity-api.tectonic-system.svc (no scheme, port or spaces)."
   }
 }
 
@@ -47,8 +49,8 @@ variable "validity_period" {
   nullable    = false
 
   validation {
-    condition     = var.validity_period > 0 && floor(var.validity_period) == var.validity_period
-    error_message = "validity_period must be a positive whole number of hours, e.g. 26280 for 3 years."
+    condition     = var.validity_period >= 1 && var.validity_period <= 9999999 && floor(var.validity_period) == var.validity_period
+    error_message = "validity_period must be a whole number of hours from 1 to 9999999, e.g. 26280 for 3 years."
   }
 }
 
@@ -59,7 +61,7 @@ variable "key_algorithm" {
   nullable    = false
 
   validation {
-    condition     = contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    condition     = strcontains(var.key_algorithm, "-----BEGIN") || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
     error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
   }
 }
@@ -71,7 +73,7 @@ variable "key_format" {
   nullable    = false
 
   validation {
-    condition     = contains(["traditional", "pkcs8"], var.key_format)
+    condition     = strcontains(var.key_format, "-----BEGIN") || contains(["traditional", "pkcs8"], var.key_format)
     error_message = "key_format must be traditional or pkcs8."
   }
 }
@@ -83,8 +85,8 @@ variable "renewal_window_hours" {
   nullable    = false
 
   validation {
-    condition     = var.renewal_window_hours >= 0
-    error_message = "renewal_window_hours must be zero or more hours."
+    condition     = var.renewal_window_hours >= 1 && var.renewal_window_hours <= 9999999 && floor(var.renewal_window_hours) == var.renewal_window_hours
+    error_message = "renewal_window_hours must be a whole number of hours from 1 to 9999999, e.g. 720 (30 days): tfext warns when a certificate expires within it."
   }
 }
 

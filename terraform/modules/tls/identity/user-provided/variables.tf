@@ -5,8 +5,8 @@ variable "client_cert_pem_path" {
   type        = string
 
   validation {
-    condition     = var.client_cert_pem_path != "" && var.client_cert_pem_path != "/dev/null"
-    error_message = "client_cert_pem_path must name a PEM file (the identity gRPC client certificate (a chain is allowed))."
+    condition     = trimspace(var.client_cert_pem_path) != "" && var.client_cert_pem_path != "/dev/null"
+    error_message = "client_cert_pem_path is required: the path of a PEM file holding the identity gRPC client certificate, a chain allowed, e.g. \"/etc/tls/client.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -15,8 +15,8 @@ variable "client_key_pem_path" {
   type        = string
 
   validation {
-    condition     = var.client_key_pem_path != "" && var.client_key_pem_path != "/dev/null"
-    error_message = "client_key_pem_path must name a PEM file (the identity gRPC client private key)."
+    condition     = trimspace(var.client_key_pem_path) != "" && var.client_key_pem_path != "/dev/null"
+    error_message = "client_key_pem_path is required: the path of a PEM file holding the identity gRPC client private key, e.g. \"/etc/tls/client.key\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -25,8 +25,8 @@ variable "server_cert_pem_path" {
   type        = string
 
   validation {
-    condition     = var.server_cert_pem_path != "" && var.server_cert_pem_path != "/dev/null"
-    error_message = "server_cert_pem_path must name a PEM file (the identity gRPC server certificate (a chain is allowed))."
+    condition     = trimspace(var.server_cert_pem_path) != "" && var.server_cert_pem_path != "/dev/null"
+    error_message = "server_cert_pem_path is required: the path of a PEM file holding the identity gRPC server certificate, a chain allowed, e.g. \"/etc/tls/server.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -35,8 +35,8 @@ variable "server_key_pem_path" {
   type        = string
 
   validation {
-    condition     = var.server_key_pem_path != "" && var.server_key_pem_path != "/dev/null"
-    error_message = "server_key_pem_path must name a PEM file (the identity gRPC server private key)."
+    condition     = trimspace(var.server_key_pem_path) != "" && var.server_key_pem_path != "/dev/null"
+    error_message = "server_key_pem_path is required: the path of a PEM file holding the identity gRPC server private key, e.g. \"/etc/tls/server.key\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -45,8 +45,8 @@ variable "ca_cert_pem_path" {
   type        = string
 
   validation {
-    condition     = var.ca_cert_pem_path != "" && var.ca_cert_pem_path != "/dev/null"
-    error_message = "ca_cert_pem_path must name a PEM file (the CA the identity certificates chain to (tfext: checked against, and output as ca_cert_pem))."
+    condition     = trimspace(var.ca_cert_pem_path) != "" && var.ca_cert_pem_path != "/dev/null"
+    error_message = "ca_cert_pem_path is required: the path of a PEM file holding the CA the identity certificates chain to, e.g. \"/etc/tls/ca.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -57,8 +57,8 @@ variable "identity_dns_names" {
   nullable    = false
 
   validation {
-    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
-    error_message = "identity_dns_names must hold at least one DNS name, such as tectonic-identity-api.tectonic-system.svc."
+    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
+    error_message = "identity_dns_names must hold at least one DNS name, such as tectonic-identity-api.tectonic-system.svc (no scheme, port or spaces)."
   }
 }
 
@@ -69,8 +69,8 @@ variable "renewal_window_hours" {
   nullable    = false
 
   validation {
-    condition     = var.renewal_window_hours >= 0
-    error_message = "renewal_window_hours must be zero or more hours."
+    condition     = var.renewal_window_hours >= 1 && var.renewal_window_hours <= 9999999 && floor(var.renewal_window_hours) == var.renewal_window_hours
+    error_message = "renewal_window_hours must be a whole number of hours from 1 to 9999999, e.g. 720 (30 days): tfext warns when a certificate expires within it."
   }
 }
 

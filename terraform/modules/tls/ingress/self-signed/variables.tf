@@ -1,11 +1,13 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
+# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
 
 variable "base_address" {
   description = "Address users reach the ingress by: a host or host:port (e.g. console.example.com:443). Its host becomes the certificate's CN and SAN (a DNS or IP SAN)."
   type        = string
 
   validation {
-    condition     = can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
+    condition     = strcontains(var.base_address, "-----BEGIN") || can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
     error_message = "base_address must be a host or host:port without a scheme, e.g. console.example.com or console.example.com:443."
   }
 }
@@ -15,8 +17,8 @@ variable "ca_cert_pem" {
   type        = string
 
   validation {
-    condition     = can(regex("-----BEGIN CERTIFICATE-----", var.ca_cert_pem))
-    error_message = "ca_cert_pem must hold a PEM certificate (-----BEGIN CERTIFICATE-----), e.g. module.kube_certs.ca_cert_pem."
+    condition     = strcontains(var.ca_cert_pem, "-----BEGIN")
+    error_message = "ca_cert_pem must hold the CA certificate as PEM text (-----BEGIN CERTIFICATE-----), e.g. module.kube_certs.ca_cert_pem or file(\"ca.crt\"), not a path."
   }
 }
 
@@ -33,7 +35,7 @@ variable "ca_key_alg" {
   nullable    = false
 
   validation {
-    condition     = contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
+    condition     = strcontains(var.ca_key_alg, "-----BEGIN") || contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
     error_message = "ca_key_alg must be RSA, ECDSA, ED25519 or empty (it is detected from the key anyway)."
   }
 }
@@ -45,8 +47,8 @@ variable "validity_period" {
   nullable    = false
 
   validation {
-    condition     = var.validity_period > 0 && floor(var.validity_period) == var.validity_period
-    error_message = "validity_period must be a positive whole number of hours, e.g. 26280 for 3 years."
+    condition     = var.validity_period >= 1 && var.validity_period <= 9999999 && floor(var.validity_period) == var.validity_period
+    error_message = "validity_period must be a whole number of hours from 1 to 9999999, e.g. 26280 for 3 years."
   }
 }
 
@@ -57,7 +59,7 @@ variable "key_algorithm" {
   nullable    = false
 
   validation {
-    condition     = contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    condition     = strcontains(var.key_algorithm, "-----BEGIN") || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
     error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
   }
 }
@@ -69,7 +71,7 @@ variable "key_format" {
   nullable    = false
 
   validation {
-    condition     = contains(["traditional", "pkcs8"], var.key_format)
+    condition     = strcontains(var.key_format, "-----BEGIN") || contains(["traditional", "pkcs8"], var.key_format)
     error_message = "key_format must be traditional or pkcs8."
   }
 }
@@ -81,8 +83,8 @@ variable "renewal_window_hours" {
   nullable    = false
 
   validation {
-    condition     = var.renewal_window_hours >= 0
-    error_message = "renewal_window_hours must be zero or more hours."
+    condition     = var.renewal_window_hours >= 1 && var.renewal_window_hours <= 9999999 && floor(var.renewal_window_hours) == var.renewal_window_hours
+    error_message = "renewal_window_hours must be a whole number of hours from 1 to 9999999, e.g. 720 (30 days): tfext warns when a certificate expires within it."
   }
 }
 

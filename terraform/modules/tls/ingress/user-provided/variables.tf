@@ -1,12 +1,14 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
+# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
 
 variable "ca_cert_pem_path" {
   description = "PEM file of the ingress CA certificate."
   type        = string
 
   validation {
-    condition     = var.ca_cert_pem_path != "" && var.ca_cert_pem_path != "/dev/null"
-    error_message = "ca_cert_pem_path must name a PEM file (the ingress CA certificate)."
+    condition     = trimspace(var.ca_cert_pem_path) != "" && var.ca_cert_pem_path != "/dev/null"
+    error_message = "ca_cert_pem_path is required: the path of a PEM file holding the ingress CA certificate, e.g. \"/etc/tls/ca.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -15,8 +17,8 @@ variable "cert_pem_path" {
   type        = string
 
   validation {
-    condition     = var.cert_pem_path != "" && var.cert_pem_path != "/dev/null"
-    error_message = "cert_pem_path must name a PEM file (the ingress certificate (a chain is allowed))."
+    condition     = trimspace(var.cert_pem_path) != "" && var.cert_pem_path != "/dev/null"
+    error_message = "cert_pem_path is required: the path of a PEM file holding the ingress certificate, a chain allowed, e.g. \"/etc/tls/ingress.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -25,8 +27,8 @@ variable "key_pem_path" {
   type        = string
 
   validation {
-    condition     = var.key_pem_path != "" && var.key_pem_path != "/dev/null"
-    error_message = "key_pem_path must name a PEM file (the ingress private key)."
+    condition     = trimspace(var.key_pem_path) != "" && var.key_pem_path != "/dev/null"
+    error_message = "key_pem_path is required: the path of a PEM file holding the ingress private key, e.g. \"/etc/tls/ingress.key\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -37,7 +39,7 @@ variable "base_address" {
   nullable    = false
 
   validation {
-    condition     = var.base_address == "" || can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
+    condition     = strcontains(var.base_address, "-----BEGIN") || var.base_address == "" || can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
     error_message = "base_address must be a host or host:port without a scheme, e.g. console.example.com or console.example.com:443."
   }
 }
@@ -49,8 +51,8 @@ variable "renewal_window_hours" {
   nullable    = false
 
   validation {
-    condition     = var.renewal_window_hours >= 0
-    error_message = "renewal_window_hours must be zero or more hours."
+    condition     = var.renewal_window_hours >= 1 && var.renewal_window_hours <= 9999999 && floor(var.renewal_window_hours) == var.renewal_window_hours
+    error_message = "renewal_window_hours must be a whole number of hours from 1 to 9999999, e.g. 720 (30 days): tfext warns when a certificate expires within it."
   }
 }
 

@@ -1,4 +1,6 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
+# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
+# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
 
 variable "ca_cert_pem" {
   description = "PEM of an existing kube CA certificate to sign with. Empty (the default): generate the kube CA."
@@ -22,7 +24,7 @@ variable "ca_key_alg" {
   nullable    = false
 
   validation {
-    condition     = contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
+    condition     = strcontains(var.ca_key_alg, "-----BEGIN") || contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
     error_message = "ca_key_alg must be RSA, ECDSA, ED25519 or empty (it is detected from the key anyway)."
   }
 }
@@ -32,7 +34,7 @@ variable "kube_apiserver_url" {
   type        = string
 
   validation {
-    condition     = can(regex("^https://[^/:]+(:[0-9]+)?/?$", var.kube_apiserver_url)) || can(regex("^https://\\[[0-9a-fA-F:.]+\\](:[0-9]+)?/?$", var.kube_apiserver_url))
+    condition     = strcontains(var.kube_apiserver_url, "-----BEGIN") || can(regex("^https://([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?/?$", var.kube_apiserver_url))
     error_message = "kube_apiserver_url must be an https URL with a host and an optional port, e.g. https://api.example.com:443."
   }
 }
@@ -42,7 +44,7 @@ variable "service_cidr" {
   type        = string
 
   validation {
-    condition     = can(cidrhost(var.service_cidr, 1))
+    condition     = strcontains(var.service_cidr, "-----BEGIN") || can(cidrhost(var.service_cidr, 1))
     error_message = "service_cidr must be a CIDR such as 10.3.0.0/16."
   }
 }
@@ -54,8 +56,8 @@ variable "apiserver_extra_dns_names" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for n in var.apiserver_extra_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
-    error_message = "apiserver_extra_dns_names must hold DNS names such as api.internal.example.com."
+    condition     = alltrue([for n in var.apiserver_extra_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
+    error_message = "apiserver_extra_dns_names must hold DNS names such as api.internal.example.com (labels of letters, digits and inner hyphens, no scheme, port or spaces)."
   }
 }
 
@@ -78,7 +80,7 @@ variable "cluster_domain" {
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$", var.cluster_domain))
+    condition     = strcontains(var.cluster_domain, "-----BEGIN") || can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$", var.cluster_domain))
     error_message = "cluster_domain must be a lower-case DNS domain such as cluster.local."
   }
 }
@@ -90,8 +92,8 @@ variable "validity_period" {
   nullable    = false
 
   validation {
-    condition     = var.validity_period > 0 && floor(var.validity_period) == var.validity_period
-    error_message = "validity_period must be a positive whole number of hours, e.g. 26280 for 3 years."
+    condition     = var.validity_period >= 1 && var.validity_period <= 9999999 && floor(var.validity_period) == var.validity_period
+    error_message = "validity_period must be a whole number of hours from 1 to 9999999, e.g. 26280 for 3 years."
   }
 }
 
@@ -102,7 +104,7 @@ variable "key_algorithm" {
   nullable    = false
 
   validation {
-    condition     = contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    condition     = strcontains(var.key_algorithm, "-----BEGIN") || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
     error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
   }
 }
@@ -114,7 +116,7 @@ variable "key_format" {
   nullable    = false
 
   validation {
-    condition     = contains(["traditional", "pkcs8"], var.key_format)
+    condition     = strcontains(var.key_format, "-----BEGIN") || contains(["traditional", "pkcs8"], var.key_format)
     error_message = "key_format must be traditional or pkcs8."
   }
 }
@@ -126,8 +128,8 @@ variable "renewal_window_hours" {
   nullable    = false
 
   validation {
-    condition     = var.renewal_window_hours >= 0
-    error_message = "renewal_window_hours must be zero or more hours."
+    condition     = var.renewal_window_hours >= 1 && var.renewal_window_hours <= 9999999 && floor(var.renewal_window_hours) == var.renewal_window_hours
+    error_message = "renewal_window_hours must be a whole number of hours from 1 to 9999999, e.g. 720 (30 days): tfext warns when a certificate expires within it."
   }
 }
 

@@ -1,13 +1,15 @@
 # Tectonic's five *_path inputs, an optional CA key path, and (marked tfext:) what the certificates must
 # carry, so that a wrong file fails `terraform plan` instead of the cluster.
+# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
+# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
 
 variable "ca_cert_pem_path" {
   description = "PEM file of the kube CA certificate."
   type        = string
 
   validation {
-    condition     = var.ca_cert_pem_path != "" && var.ca_cert_pem_path != "/dev/null"
-    error_message = "ca_cert_pem_path must name a PEM file (the kube CA certificate)."
+    condition     = trimspace(var.ca_cert_pem_path) != "" && var.ca_cert_pem_path != "/dev/null"
+    error_message = "ca_cert_pem_path is required: the path of a PEM file holding the kube CA certificate, e.g. \"/etc/tls/ca.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -16,8 +18,8 @@ variable "apiserver_cert_pem_path" {
   type        = string
 
   validation {
-    condition     = var.apiserver_cert_pem_path != "" && var.apiserver_cert_pem_path != "/dev/null"
-    error_message = "apiserver_cert_pem_path must name a PEM file (the apiserver certificate (a chain is allowed))."
+    condition     = trimspace(var.apiserver_cert_pem_path) != "" && var.apiserver_cert_pem_path != "/dev/null"
+    error_message = "apiserver_cert_pem_path is required: the path of a PEM file holding the apiserver certificate, a chain allowed, e.g. \"/etc/tls/apiserver.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -26,8 +28,8 @@ variable "apiserver_key_pem_path" {
   type        = string
 
   validation {
-    condition     = var.apiserver_key_pem_path != "" && var.apiserver_key_pem_path != "/dev/null"
-    error_message = "apiserver_key_pem_path must name a PEM file (the apiserver private key)."
+    condition     = trimspace(var.apiserver_key_pem_path) != "" && var.apiserver_key_pem_path != "/dev/null"
+    error_message = "apiserver_key_pem_path is required: the path of a PEM file holding the apiserver private key, e.g. \"/etc/tls/apiserver.key\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -36,8 +38,8 @@ variable "kubelet_cert_pem_path" {
   type        = string
 
   validation {
-    condition     = var.kubelet_cert_pem_path != "" && var.kubelet_cert_pem_path != "/dev/null"
-    error_message = "kubelet_cert_pem_path must name a PEM file (the kubelet client certificate (a chain is allowed))."
+    condition     = trimspace(var.kubelet_cert_pem_path) != "" && var.kubelet_cert_pem_path != "/dev/null"
+    error_message = "kubelet_cert_pem_path is required: the path of a PEM file holding the kubelet client certificate, a chain allowed, e.g. \"/etc/tls/kubelet.crt\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -46,8 +48,8 @@ variable "kubelet_key_pem_path" {
   type        = string
 
   validation {
-    condition     = var.kubelet_key_pem_path != "" && var.kubelet_key_pem_path != "/dev/null"
-    error_message = "kubelet_key_pem_path must name a PEM file (the kubelet client private key)."
+    condition     = trimspace(var.kubelet_key_pem_path) != "" && var.kubelet_key_pem_path != "/dev/null"
+    error_message = "kubelet_key_pem_path is required: the path of a PEM file holding the kubelet client private key, e.g. \"/etc/tls/kubelet.key\" (\"\" and \"/dev/null\" mean not given)."
   }
 }
 
@@ -65,7 +67,7 @@ variable "kube_apiserver_url" {
   nullable    = false
 
   validation {
-    condition     = var.kube_apiserver_url == "" || can(regex("^https://[^/:]+(:[0-9]+)?/?$", var.kube_apiserver_url)) || can(regex("^https://\\[[0-9a-fA-F:.]+\\](:[0-9]+)?/?$", var.kube_apiserver_url))
+    condition     = strcontains(var.kube_apiserver_url, "-----BEGIN") || var.kube_apiserver_url == "" || can(regex("^https://([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?/?$", var.kube_apiserver_url))
     error_message = "kube_apiserver_url must be an https URL with a host and an optional port, e.g. https://api.example.com:443."
   }
 }
@@ -77,7 +79,7 @@ variable "service_cidr" {
   nullable    = false
 
   validation {
-    condition     = var.service_cidr == "" || can(cidrhost(var.service_cidr, 1))
+    condition     = strcontains(var.service_cidr, "-----BEGIN") || var.service_cidr == "" || can(cidrhost(var.service_cidr, 1))
     error_message = "service_cidr must be a CIDR such as 10.3.0.0/16."
   }
 }
@@ -89,8 +91,8 @@ variable "apiserver_extra_dns_names" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for n in var.apiserver_extra_dns_names : can(regex("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", n))])
-    error_message = "apiserver_extra_dns_names must hold DNS names such as api.internal.example.com."
+    condition     = alltrue([for n in var.apiserver_extra_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
+    error_message = "apiserver_extra_dns_names must hold DNS names such as api.internal.example.com (labels of letters, digits and inner hyphens, no scheme, port or spaces)."
   }
 }
 
@@ -113,7 +115,7 @@ variable "cluster_domain" {
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$", var.cluster_domain))
+    condition     = strcontains(var.cluster_domain, "-----BEGIN") || can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$", var.cluster_domain))
     error_message = "cluster_domain must be a lower-case DNS domain such as cluster.local."
   }
 }
@@ -125,8 +127,8 @@ variable "renewal_window_hours" {
   nullable    = false
 
   validation {
-    condition     = var.renewal_window_hours >= 0
-    error_message = "renewal_window_hours must be zero or more hours."
+    condition     = var.renewal_window_hours >= 1 && var.renewal_window_hours <= 9999999 && floor(var.renewal_window_hours) == var.renewal_window_hours
+    error_message = "renewal_window_hours must be a whole number of hours from 1 to 9999999, e.g. 720 (30 days): tfext warns when a certificate expires within it."
   }
 }
 
