@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Write each module flavor's README.md (inputs and outputs) from its HCL, so the docs cannot drift.
 
-    python scripts/module_docs.py          # rewrite the READMEs
-    python scripts/module_docs.py --check  # exit 1 if any README is out of date (the tests run this)
+python scripts/module_docs.py          # rewrite the READMEs
+python scripts/module_docs.py --check  # exit 1 if any README is out of date (the tests run this)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 MODULES = Path(__file__).resolve().parent.parent / "terraform" / "modules" / "tls"
 BLOCK = re.compile(r'^(output|variable) "([^"]+)" \{(.*?)^\}', re.S | re.M)
-ATTR = re.compile(r'^  (description|type|default|sensitive)\s*=\s*(.*?)\s*$', re.M)
+ATTR = re.compile(r"^  (description|type|default|sensitive)\s*=\s*(.*?)\s*$", re.M)
 
 
 def _attrs(body: str) -> dict[str, str]:
@@ -57,7 +57,8 @@ def render(flavor_dir: Path) -> str:
             continue
         a = _attrs(body)
         default = f"`{a['default']}`" if "default" in a else "required"
-        out.append(f"| `{var}` | `{a.get('type', '')}` | {_cell(default)} | {_cell(_unquote(a.get('description', '')))} |")
+        description = _cell(_unquote(a.get("description", "")))
+        out.append(f"| `{var}` | `{a.get('type', '')}` | {_cell(default)} | {description} |")
     out += ["", "## Outputs", "", "| name | sensitive | description |", "|---|---|---|"]
     for kind, var, body in blocks:
         if kind != "output":

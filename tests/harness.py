@@ -88,7 +88,9 @@ class Terraform:
         result = Result(cmd, proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
             # Terraform never prints sensitive values, so its output is safe to show.
-            raise AssertionError(f"terraform {' '.join(args)} exited {proc.returncode}:\n{result.output[-4000:]}")
+            raise AssertionError(
+                f"terraform {' '.join(args)} exited {proc.returncode}:\n{result.output[-4000:]}"
+            )
         return result
 
     def init(self) -> Result:

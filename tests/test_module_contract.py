@@ -58,7 +58,10 @@ def blocks(directory, kind: str) -> dict[str, str]:
 
 def outputs(directory) -> dict[str, bool]:
     """Output name => declared sensitive."""
-    return {name: bool(re.search(r"^\s*sensitive\s*=\s*true", body, re.M)) for name, body in blocks(directory, "output").items()}
+    return {
+        name: bool(re.search(r"^\s*sensitive\s*=\s*true", body, re.M))
+        for name, body in blocks(directory, "output").items()
+    }
 
 
 @pytest.mark.parametrize("module", sorted(FLAVORS))
@@ -85,7 +88,9 @@ def test_no_other_module_directories_exist():
 def test_every_variable_is_typed_and_described(flavor):
     for name, body in blocks(MODULES / flavor, "variable").items():
         assert re.search(r"^\s*type\s*=", body, re.M), f"{flavor}: variable {name} has no type"
-        assert re.search(r'^\s*description\s*=\s*"\S', body, re.M), f"{flavor}: variable {name} has no description"
+        assert re.search(r'^\s*description\s*=\s*"\S', body, re.M), (
+            f"{flavor}: variable {name} has no description"
+        )
 
 
 @pytest.mark.parametrize("flavor", [f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl])
@@ -93,11 +98,15 @@ def test_vendored_building_blocks_match_their_source(flavor):
     """Each flavor carries copies of internal/{issue,verify} (Terraform forbids ../ out of a package)."""
     internal = MODULES / flavor / "internal"
     copies = sorted(p.name for p in internal.iterdir()) if internal.is_dir() else []
-    used = sorted(set(re.findall(r'source\s*=\s*"\./internal/(\w+)"', (MODULES / flavor / "main.tf").read_text())))
+    used = sorted(
+        set(re.findall(r'source\s*=\s*"\./internal/(\w+)"', (MODULES / flavor / "main.tf").read_text()))
+    )
     assert copies == used, f"{flavor}: run scripts/sync-modules"
     for block in copies:
         cmp = filecmp.dircmp(MODULES / "internal" / block, internal / block)
-        assert not (cmp.diff_files or cmp.left_only or cmp.right_only), f"{flavor}/{block}: run scripts/sync-modules"
+        assert not (cmp.diff_files or cmp.left_only or cmp.right_only), (
+            f"{flavor}/{block}: run scripts/sync-modules"
+        )
 
 
 def test_hcl_is_terraform_fmt_clean():

@@ -37,7 +37,15 @@ def openssl_verify(ca_pem: str, leaf_pem: str, purpose: str, tmp: Path) -> subpr
     (tmp / "ca.pem").write_text(ca_pem)
     (tmp / "leaf.pem").write_text(leaf_pem)
     return subprocess.run(
-        [require("openssl"), "verify", "-purpose", purpose, "-CAfile", str(tmp / "ca.pem"), str(tmp / "leaf.pem")],
+        [
+            require("openssl"),
+            "verify",
+            "-purpose",
+            purpose,
+            "-CAfile",
+            str(tmp / "ca.pem"),
+            str(tmp / "leaf.pem"),
+        ],
         capture_output=True,
         text=True,
     )
@@ -106,7 +114,9 @@ def test_keys_are_sensitive_outputs_and_pkcs1_by_default(etcd):
     assert "PRIVATE KEY" not in shown
     key = tf.outputs()["etcd_server_key_pem"]
     assert key.startswith("-----BEGIN RSA PRIVATE KEY-----")
-    assert keys.public_key_matches(keys.load_private_key(key, "test"), cert(tf.outputs()["etcd_server_crt_pem"]).public_key())
+    assert keys.public_key_matches(
+        keys.load_private_key(key, "test"), cert(tf.outputs()["etcd_server_crt_pem"]).public_key()
+    )
 
 
 def test_second_plan_has_no_changes_and_imports_no_crypto(etcd):
@@ -129,7 +139,9 @@ def test_changing_dns_names_reissues_server_and_peer_only(etcd):
     after = {k: fingerprint(v) for k, v in tf.outputs().items() if k.endswith("crt_pem")}
     changed = {k for k in before if before[k] != after[k]}
     assert changed == {"etcd_server_crt_pem", "etcd_peer_crt_pem"}
-    san = cert(tf.outputs()["etcd_peer_crt_pem"]).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    san = cert(tf.outputs()["etcd_peer_crt_pem"]).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName
+    )
     assert "etcd-3.example.com" in san.value.get_values_for_type(x509.DNSName)
     assert tf.plan("-var", f"etcd_dns_names={new_dns}").returncode == 0
 
@@ -170,7 +182,9 @@ def external_ca(tmp_path_factory) -> tuple[Path, issue.KeyPair]:
     """An etcd CA made outside Terraform, with a client pair it signed (an external etcd's)."""
     d = tmp_path_factory.mktemp("external-ca")
     ca = issue.issue(profiles.ETCD_CA, Inputs(), key_algorithm="ECDSA-P256", validity_hours=1000, issuer=None)
-    client = issue.issue(profiles.ETCD_CLIENT, Inputs(), key_algorithm="ECDSA-P256", validity_hours=100, issuer=ca)
+    client = issue.issue(
+        profiles.ETCD_CLIENT, Inputs(), key_algorithm="ECDSA-P256", validity_hours=100, issuer=ca
+    )
     write_pair(d, "ca", ca)
     write_pair(d, "client", client)
     return d, ca

@@ -24,7 +24,9 @@ def cert(pem: str) -> x509.Certificate:
 
 def sans(pem: str) -> tuple[set[str], set[str]]:
     ext = cert(pem).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    return set(ext.get_values_for_type(x509.DNSName)), {str(i) for i in ext.get_values_for_type(x509.IPAddress)}
+    return set(ext.get_values_for_type(x509.DNSName)), {
+        str(i) for i in ext.get_values_for_type(x509.IPAddress)
+    }
 
 
 def serials(outputs: dict) -> dict[str, str]:
@@ -104,7 +106,9 @@ def test_certificates_output_has_one_shape_everywhere(tectonic):
     certs = tectonic.outputs()["certificates"]
     assert set(certs) == set(MODULE_NAMES)
     keys = {tuple(sorted(info)) for module in certs.values() for info in module.values()}
-    assert keys == {("is_ca", "issuer", "not_after", "not_before", "sans", "serial", "sha256_fingerprint", "subject")}
+    assert keys == {
+        ("is_ca", "issuer", "not_after", "not_before", "sans", "serial", "sha256_fingerprint", "subject")
+    }
 
 
 def test_renaming_the_cluster_reissues_only_what_carries_its_names(tectonic):
@@ -112,7 +116,12 @@ def test_renaming_the_cluster_reissues_only_what_carries_its_names(tectonic):
     tectonic.apply("-var", "cluster_name=prod")
     after = serials(tectonic.outputs())
     changed = {k for k in before if before[k] != after[k]}
-    assert changed == {"kube_certs.apiserver", "etcd_certs.server", "etcd_certs.peer", "ingress_certs.ingress"}
+    assert changed == {
+        "kube_certs.apiserver",
+        "etcd_certs.server",
+        "etcd_certs.peer",
+        "ingress_certs.ingress",
+    }
     assert tectonic.plan("-var", "cluster_name=prod").returncode == 0
 
 
@@ -144,12 +153,15 @@ def swap_to_user_provided(source: Path, dest: Path, modules: tuple[str, ...]) ->
     provided_main = (provided / "main.tf").read_text()
     for module in modules:
         pattern = re.compile(rf'module "{module}" \{{.*?\n\}}\n', re.S)
-        generated_main = pattern.sub(lambda _: pattern.search(provided_main).group(0), generated_main)
+        replacement = pattern.search(provided_main).group(0)
+        generated_main = pattern.sub(lambda _, block=replacement: block, generated_main)
     work = dest / "mixed"
     work.mkdir()
     for tf in source.glob("*.tf"):
         (work / tf.name).write_text(generated_main if tf.name == "main.tf" else tf.read_text())
-    (work / "tls.tf").write_text('variable "tls_dir" {\n  type = string\n}\n\nlocals {\n  tls = var.tls_dir\n}\n')
+    (work / "tls.tf").write_text(
+        'variable "tls_dir" {\n  type = string\n}\n\nlocals {\n  tls = var.tls_dir\n}\n'
+    )
     return work
 
 

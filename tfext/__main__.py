@@ -18,7 +18,7 @@ import sys
 
 USAGE = __doc__.strip() + "\n"
 
-# Tools for people, loaded only when asked for: `name -> "module:function"` taking argv, returning an exit code.
+# Tools for people, loaded only when asked for: name -> "module:function" (argv in, exit code out).
 COMMANDS = {
     "install-provider": "tfext.provider.install:main",
     "summary": "tfext.tools.summary:main",
@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:  # `tfext summary | head` is fine
             sys.stderr.close()
             return 0
-    sys.stderr.write(f"tfext: unknown program or command {name!r}; `tfext --list` shows the programs\n{USAGE}")
+    sys.stderr.write(
+        f"tfext: unknown program or command {name!r}; `tfext --list` shows the programs\n{USAGE}"
+    )
     return 2
 
 

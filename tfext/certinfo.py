@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 
 
 def rfc3339(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def san_strings(cert: x509.Certificate) -> list[str]:
@@ -42,7 +42,10 @@ def usages(cert: x509.Certificate) -> list[str]:
         pass
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        names = {x509.oid.ExtendedKeyUsageOID.SERVER_AUTH: "server_auth", x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH: "client_auth"}
+        names = {
+            x509.oid.ExtendedKeyUsageOID.SERVER_AUTH: "server_auth",
+            x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH: "client_auth",
+        }
         out += [names.get(oid, oid.dotted_string) for oid in eku]
     except x509.ExtensionNotFound:
         pass

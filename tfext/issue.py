@@ -95,7 +95,7 @@ def issue(
     now: dt.datetime | None = None,
 ) -> KeyPair:
     """Generate a key and a certificate for `profile`, signed by `issuer` (self-signed when None)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     key = keys.generate(key_algorithm)
     subject = subject_for(profile, inputs)
     not_before = now - CLOCK_SKEW

@@ -97,6 +97,9 @@ class Profile:
     names: Callable[[Inputs], Names] = no_names
     # Names we add when issuing for convenience but do not demand of a certificate a user provides.
     optional_names: Names = field(default_factory=Names)
+    # Extended key usages a provided certificate must allow; None means all of `usages`. Lower where
+    # Tectonic issued more than the consumer needs (a kubelet/admin client is never a server).
+    needed_usages: tuple[str, ...] | None = None
 
     def required_names(self, inputs: Inputs) -> Names:
         """Names a provided certificate must carry for its consumers to accept it."""
@@ -104,8 +107,15 @@ class Profile:
 
     @property
     def usages(self) -> tuple[str, ...]:
-        """Extended key usages, by name."""
-        return tuple(u for u, on in (("server_auth", self.server_auth), ("client_auth", self.client_auth)) if on)
+        """Extended key usages we issue, by name."""
+        return tuple(
+            u for u, on in (("server_auth", self.server_auth), ("client_auth", self.client_auth)) if on
+        )
+
+    @property
+    def required_usages(self) -> tuple[str, ...]:
+        """Extended key usages a provided certificate must allow, by name."""
+        return self.usages if self.needed_usages is None else self.needed_usages
 
 
 def fixed(cn: str) -> Callable[[Inputs], str]:
@@ -175,7 +185,12 @@ KUBE_CA = Profile(
 
 
 def _apiserver_names(i: Inputs) -> Names:
-    service = ("kubernetes", "kubernetes.default", "kubernetes.default.svc", f"kubernetes.default.svc.{i.cluster_domain}")
+    service = (
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        f"kubernetes.default.svc.{i.cluster_domain}",
+    )
     return (
         host_names(i.api_host)
         + Names(dns=service, ips=i.service_ip(1))
@@ -198,8 +213,9 @@ KUBELET = Profile(
     summary="kubelet and admin kubeconfig client (system:masters)",
     common_name=fixed("kubelet"),
     organization="system:masters",
-    server_auth=True,
+    server_auth=True,  # as Tectonic issued it
     client_auth=True,
+    needed_usages=("client_auth",),
 )
 
 # --- identity (Tectonic Identity, dex over gRPC) ------------------------------------------------------
@@ -231,6 +247,7 @@ INGRESS = Profile(
     server_auth=True,
     client_auth=True,
     names=lambda i: host_names(i.ingress_host),
+    needed_usages=("server_auth",),
 )
 
 ALL_PROFILES = (

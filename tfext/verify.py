@@ -413,13 +413,13 @@ def check_role(profile: Profile, inputs: Inputs, given: Given, where: str, repor
         report.error(Code.CA_AS_LEAF, where, "this is a CA certificate; expected the leaf certificate here")
     eku = _ext(cert, x509.ExtendedKeyUsage)
     if eku is not None and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
-        missing = [u for u in profile.usages if EKU_BY_NAME[u] not in eku]
+        missing = [u for u in profile.required_usages if EKU_BY_NAME[u] not in eku]
         if missing:
             report.error(
                 Code.MISSING_EKU,
                 where,
                 f"extendedKeyUsage lacks {', '.join(missing)}; "
-                f"the {profile.role} role needs {' and '.join(profile.usages)}",
+                f"the {profile.role} role needs {' and '.join(profile.required_usages)}",
             )
     ku = _ext(cert, x509.KeyUsage)
     if ku is not None:
@@ -484,7 +484,7 @@ def check_issuers(
             )
         eku = _ext(cert, x509.ExtendedKeyUsage)
         if eku is not None and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
-            missing = [u for u in profile.usages if EKU_BY_NAME[u] not in eku]
+            missing = [u for u in profile.required_usages if EKU_BY_NAME[u] not in eku]
             if missing:
                 report.error(
                     Code.MISSING_EKU,

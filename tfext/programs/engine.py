@@ -70,11 +70,13 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
     if not issuing and not given:
         return result
     if issuing and not plan_time:
-        raise TfextError.of(Code.MISSING_KEY, "query.plan_time", "required with *_issued_at (plantimestamp())")
+        raise TfextError.of(
+            Code.MISSING_KEY, "query.plan_time", "required with *_issued_at (plantimestamp())"
+        )
 
     from tfext.programs import material  # the only place that pulls in cryptography
 
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     work = material.Work(module=module, query=query, inputs=inputs, opts=opts, now=now)
     result |= work.produce(issuing=issuing, given=given)
     return result

@@ -31,18 +31,23 @@ class Work:
         ca_slot = self.module.ca
         signer: KeyPair | None = None
         trust: x509.Certificate | None = None
+        ca_unusable = False
 
         if ca_slot in issuing:
             signer, cert_text, key_text = self._issue_or_adopt_ca(report)
             result |= self._emit(ca_slot, signer.cert, cert_text, key_text, signer.key)
             trust = signer.cert
         elif ca_slot in given:
-            ca = self._load(ca_slot, chain_allowed=False)
-            signer = KeyPair(ca.cert, ca.key) if ca.key is not None else None
-            check_ca(signer or ca.cert, self._where(ca_slot), report, self.now, self.opts.renewal_window)
-            report.raise_errors()  # nothing below can be trusted with a broken CA
-            result |= self._emit(ca_slot, ca.cert, ca.cert_text, ca.key_text, ca.key)
-            trust = ca.cert
+            # Read every file even when one fails, so that one run reports every problem.
+            # A CA that fails its own checks is not used to judge the leaves (that would only add noise);
+            # the leaves' own problems are still reported.
+            ca = self._gather(report, ca_slot, chain_allowed=False)
+            if ca is not None:
+                signer = KeyPair(ca.cert, ca.key) if ca.key is not None else None
+                check_ca(signer or ca.cert, self._where(ca_slot), report, self.now, self.opts.renewal_window)
+                result |= self._emit(ca_slot, ca.cert, ca.cert_text, ca.key_text, ca.key)
+            ca_unusable = ca is None or bool(report.errors)
+            trust = None if ca_unusable else ca.cert
 
         leaves_to_issue = [s for s in issuing if s is not ca_slot]
         if leaves_to_issue and signer is None:
@@ -56,13 +61,17 @@ class Work:
                 issuer=signer,
                 now=self.now,
             )
-            result |= self._emit(slot, pair.cert, _cert_pem(pair.cert), keys.to_pem(pair.key, self.opts.key_format))
+            result |= self._emit(
+                slot, pair.cert, _cert_pem(pair.cert), keys.to_pem(pair.key, self.opts.key_format)
+            )
 
         leaves_given = [s for s in given if s is not ca_slot]
-        if leaves_given and trust is None:
+        if leaves_given and trust is None and not ca_unusable:
             trust = self._inline_trust()
         for slot in leaves_given:
-            leaf = self._load(slot, chain_allowed=True)
+            leaf = self._gather(report, slot, chain_allowed=True)
+            if leaf is None:
+                continue
             check_leaf(slot.profile, self.inputs, leaf, trust, report, self.now, self.opts.renewal_window)
             result |= self._emit(slot, leaf.cert, leaf.cert_text, leaf.key_text)
 
@@ -82,7 +91,11 @@ class Work:
         if path(self.query, "ca_cert_path"):
             ca = self._load(slot, chain_allowed=False)
             if ca.key is None:
-                raise TfextError.of(Code.MISSING_KEY, "query.ca_key_path", "signing needs the CA key as well as its certificate")
+                raise TfextError.of(
+                    Code.MISSING_KEY,
+                    "query.ca_key_path",
+                    "signing needs the CA key as well as its certificate",
+                )
             pair = KeyPair(ca.cert, ca.key)
             check_ca(pair, self._where(slot), report, self.now, self.opts.renewal_window)
             report.raise_errors()
@@ -101,7 +114,9 @@ class Work:
         cert = self._inline_trust()
         key_pem = self.query.get("ca_key_pem", "")
         if not key_pem:
-            raise TfextError.of(Code.MISSING_KEY, "query.ca_key_pem", "signing needs the CA key as well as its certificate")
+            raise TfextError.of(
+                Code.MISSING_KEY, "query.ca_key_pem", "signing needs the CA key as well as its certificate"
+            )
         pair = KeyPair(cert, keys.load_private_key(key_pem, "ca_key_pem"))
         check_ca(pair, "ca_cert_pem", report, self.now, self.opts.renewal_window)
         report.raise_errors()
@@ -110,7 +125,11 @@ class Work:
     def _inline_trust(self) -> x509.Certificate:
         pem = self.query.get("ca_cert_pem", "")
         if not pem:
-            raise TfextError.of(Code.MISSING_KEY, "query.ca_cert_pem", "a CA certificate is needed to sign or to check against")
+            raise TfextError.of(
+                Code.MISSING_KEY,
+                "query.ca_cert_pem",
+                "a CA certificate is needed to sign or to check against",
+            )
         return parse_certificates(pem.encode("ascii", "replace"), "ca_cert_pem", chain_allowed=False)[0]
 
     # --- helpers ----------------------------------------------------------------------------------
@@ -118,13 +137,26 @@ class Work:
     def _where(self, slot: Slot) -> str:
         return f"{slot.name} certificate ({path(self.query, f'{slot.name}_cert_path')})"
 
+    def _gather(self, report: Report, slot: Slot, *, chain_allowed: bool) -> Given | None:
+        """Load a slot's files; on failure, add the problems to `report` and return None."""
+        try:
+            return self._load(slot, chain_allowed=chain_allowed)
+        except TfextError as exc:
+            report.errors.extend(exc.problems)
+            return None
+
     def _load(self, slot: Slot, *, chain_allowed: bool) -> Given:
         key_path = path(self.query, f"{slot.name}_key_path")
         return load_given(
-            slot.name, path(self.query, f"{slot.name}_cert_path"), key_path or None, chain_allowed=chain_allowed
+            slot.name,
+            path(self.query, f"{slot.name}_cert_path"),
+            key_path or None,
+            chain_allowed=chain_allowed,
         )
 
-    def _emit(self, slot: Slot, cert: x509.Certificate, cert_text: str, key_text: str, key=None) -> dict[str, str]:
+    def _emit(
+        self, slot: Slot, cert: x509.Certificate, cert_text: str, key_text: str, key=None
+    ) -> dict[str, str]:
         out = {
             f"{slot.name}_cert_pem": cert_text,
             f"{slot.name}_key_pem": key_text,

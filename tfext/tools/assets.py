@@ -61,9 +61,20 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def make_directories(directory: Path) -> None:
+    """Create missing directories 0755 at most, whatever the umask (keys must not be replaceable)."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        d.mkdir(mode=0o755, exist_ok=True)
+        d.chmod(d.stat().st_mode & 0o755)
+
+
 def _write_temporary(path: Path, text: str, mode: int) -> Path:
     """`text` in a new temporary file beside `path`, with `mode` set before any byte is written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_directories(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # created 0600
     try:
         os.fchmod(fd, mode)
