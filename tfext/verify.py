@@ -406,21 +406,27 @@ def name_matches(pattern: str, host: str) -> bool:
     return False
 
 
+def missing_usages(profile: Profile, cert: x509.Certificate) -> list[str]:
+    """The profile's needed EKUs that `cert` does not allow (none when it has no EKU extension, as in Go)."""
+    eku = _ext(cert, x509.ExtendedKeyUsage)
+    if eku is None or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in eku:
+        return []
+    return [u for u in profile.required_usages if EKU_BY_NAME[u] not in eku]
+
+
 def check_role(profile: Profile, inputs: Inputs, given: Given, where: str, report: Report) -> None:
     cert = given.cert
     bc = _ext(cert, x509.BasicConstraints)
     if bc is not None and bc.ca:
         report.error(Code.CA_AS_LEAF, where, "this is a CA certificate; expected the leaf certificate here")
-    eku = _ext(cert, x509.ExtendedKeyUsage)
-    if eku is not None and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
-        missing = [u for u in profile.required_usages if EKU_BY_NAME[u] not in eku]
-        if missing:
-            report.error(
-                Code.MISSING_EKU,
-                where,
-                f"extendedKeyUsage lacks {', '.join(missing)}; "
-                f"the {profile.role} role needs {' and '.join(profile.required_usages)}",
-            )
+    missing = missing_usages(profile, cert)
+    if missing:
+        report.error(
+            Code.MISSING_EKU,
+            where,
+            f"extendedKeyUsage lacks {', '.join(missing)}; "
+            f"the {profile.role} role needs {' and '.join(profile.required_usages)}",
+        )
     ku = _ext(cert, x509.KeyUsage)
     if ku is not None:
         if not ku.digital_signature:
@@ -482,16 +488,14 @@ def check_issuers(
                 f"{name} allows {bc.path_length} intermediate CA(s) below it (pathLenConstraint), "
                 f"but the chain has {below}",
             )
-        eku = _ext(cert, x509.ExtendedKeyUsage)
-        if eku is not None and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
-            missing = [u for u in profile.required_usages if EKU_BY_NAME[u] not in eku]
-            if missing:
-                report.error(
-                    Code.MISSING_EKU,
-                    where,
-                    f"{name} restricts extendedKeyUsage to exclude {', '.join(missing)}, which the "
-                    f"{profile.role} role needs; Go refuses the chain",
-                )
+        missing = missing_usages(profile, cert)
+        if missing:
+            report.error(
+                Code.MISSING_EKU,
+                where,
+                f"{name} restricts extendedKeyUsage to exclude {', '.join(missing)}, which the "
+                f"{profile.role} role needs; Go refuses the chain",
+            )
 
 
 def check_leaf(

@@ -53,17 +53,8 @@ class Work:
         if leaves_to_issue and signer is None:
             signer = self._inline_signer(report)
         for slot in leaves_to_issue:
-            pair = issue(
-                slot.profile,
-                self.inputs,
-                key_algorithm=self.opts.key_algorithm,
-                validity_hours=self.opts.validity_hours,
-                issuer=signer,
-                now=self.now,
-            )
-            result |= self._emit(
-                slot, pair.cert, _cert_pem(pair.cert), keys.to_pem(pair.key, self.opts.key_format)
-            )
+            pair, cert_text, key_text = self._issue(slot, signer)
+            result |= self._emit(slot, pair.cert, cert_text, key_text)
 
         leaves_given = [s for s in given if s is not ca_slot]
         if leaves_given and trust is None and not ca_unusable:
@@ -100,12 +91,16 @@ class Work:
             check_ca(pair, self._where(slot), report, self.now, self.opts.renewal_window)
             report.raise_errors()
             return pair, ca.cert_text, ca.key_text
+        return self._issue(slot, None)
+
+    def _issue(self, slot: Slot, issuer: KeyPair | None) -> tuple[KeyPair, str, str]:
+        """A new key and certificate for `slot` (self-signed without an issuer), with their PEM texts."""
         pair = issue(
             slot.profile,
             self.inputs,
             key_algorithm=self.opts.key_algorithm,
             validity_hours=self.opts.validity_hours,
-            issuer=None,
+            issuer=issuer,
             now=self.now,
         )
         return pair, _cert_pem(pair.cert), keys.to_pem(pair.key, self.opts.key_format)
