@@ -102,3 +102,29 @@ def test_asset_directories_are_not_writable_by_others_whatever_the_umask(tmp_pat
     for directory in (tmp_path / "a", tmp_path / "a" / "tls", tmp_path / "a" / "tls" / "etcd"):
         assert directory.stat().st_mode & 0o022 == 0, oct(directory.stat().st_mode)
     assert written and written[0].stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("part", ["d", "dmp1", "dmq1", "iqmp"])
+def test_an_rsa_key_with_a_corrupt_private_part_is_refused(part):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    numbers = rsa.generate_private_key(65537, 2048).private_numbers()
+    fields = {
+        "p": numbers.p,
+        "q": numbers.q,
+        "d": numbers.d,
+        "dmp1": numbers.dmp1,
+        "dmq1": numbers.dmq1,
+        "iqmp": numbers.iqmp,
+        "public_numbers": numbers.public_numbers,
+    }
+    fields[part] += 2
+    corrupt = rsa.RSAPrivateNumbers(**fields).private_key(unsafe_skip_rsa_key_validation=True)
+    pem = corrupt.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    with pytest.raises(TfextError) as exc:
+        keys.load_private_key(pem, "apiserver key")
+    assert [p.code for p in exc.value.problems] == [Code.NOT_PEM]
+    assert "PRIVATE KEY-----" not in str(exc.value)
