@@ -123,7 +123,9 @@ def load_private_key(pem: str, where: str) -> CertificateIssuerPrivateKeyTypes:
                     Code.UNSUPPORTED_KEY, where, f"RSA-{key.key_size} is larger than RSA-{MAX_RSA_BITS}"
                 )
             if not _rsa_parts_consistent(key):
-                raise TfextError.of(Code.NOT_PEM, where, "inconsistent RSA private key (its parts do not match)")
+                raise TfextError.of(
+                    Code.NOT_PEM, where, "inconsistent RSA private key (its parts do not match)"
+                )
     except TfextError:
         raise
     except (ValueError, TypeError):

@@ -121,9 +121,8 @@ def test_an_rsa_key_with_a_corrupt_private_part_is_refused(part):
     }
     fields[part] += 2
     corrupt = rsa.RSAPrivateNumbers(**fields).private_key(unsafe_skip_rsa_key_validation=True)
-    pem = corrupt.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    ).decode()
+    pkcs1 = serialization.PrivateFormat.TraditionalOpenSSL
+    pem = corrupt.private_bytes(serialization.Encoding.PEM, pkcs1, serialization.NoEncryption()).decode()
     with pytest.raises(TfextError) as exc:
         keys.load_private_key(pem, "apiserver key")
     assert [p.code for p in exc.value.problems] == [Code.NOT_PEM]
