@@ -68,11 +68,64 @@ def load_schema(program: str) -> dict:
     return json.loads(text)
 
 
+def _load_common() -> dict:
+    return json.loads(resources.files("tfext.schemas").joinpath("common.json").read_text("utf-8"))
+
+
 def _common_registry():
     from referencing import Registry, Resource
 
-    common = json.loads(resources.files("tfext.schemas").joinpath("common.json").read_text("utf-8"))
-    return Registry().with_resource("common.json", Resource.from_contents(common))
+    return Registry().with_resource("common.json", Resource.from_contents(_load_common()))
+
+
+# What `surely_valid` understands; a schema using anything else always goes to jsonschema.
+_OBJECT_KEYWORDS = {
+    "$schema",
+    "$id",
+    "title",
+    "type",
+    "additionalProperties",
+    "properties",
+    "required",
+    "dependentRequired",
+}
+_STRING_KEYWORDS = {"$ref", "description", "type", "pattern", "enum", "maxLength"}
+
+
+def surely_valid(schema: dict, value: dict, common: dict) -> bool:
+    """A fast, conservative check for the few keywords our schemas use: True only when `value` is valid.
+
+    Importing jsonschema costs more than the rest of a no-change run, so a valid query (the usual case)
+    is accepted here; anything this does not understand or does not accept goes to jsonschema, which
+    stays the judge and writes the messages. tests/unit/test_schema_fast_path.py holds the two to agreement.
+    """
+    if set(schema) - _OBJECT_KEYWORDS or schema.get("type") != "object":
+        return False
+    if schema.get("additionalProperties") is not False:
+        return False
+    properties = schema.get("properties", {})
+    if not set(value) <= set(properties) or not set(schema.get("required", ())) <= set(value):
+        return False
+    for key, needs in schema.get("dependentRequired", {}).items():
+        if key in value and not set(needs) <= set(value):
+            return False
+    for key, item in value.items():
+        rule = dict(properties[key])
+        ref = rule.pop("$ref", None)
+        if ref is not None:
+            prefix = "common.json#/$defs/"
+            if not ref.startswith(prefix) or ref[len(prefix) :] not in common.get("$defs", {}):
+                return False
+            rule = {**common["$defs"][ref[len(prefix) :]], **rule}
+        if set(rule) - _STRING_KEYWORDS or rule.get("type") != "string" or not isinstance(item, str):
+            return False
+        if "enum" in rule and item not in rule["enum"]:
+            return False
+        if "maxLength" in rule and len(item) > rule["maxLength"]:
+            return False
+        if "pattern" in rule and not re.search(rule["pattern"], item):
+            return False
+    return True
 
 
 def validate_query(program: str, value: object) -> Query:
@@ -80,9 +133,11 @@ def validate_query(program: str, value: object) -> Query:
     if not isinstance(value, dict):
         kind = "null" if value is None else type(value).__name__
         raise TfextError.of(Code.NOT_AN_OBJECT, "stdin", f"expected a JSON object of strings, got {kind}")
+    schema = load_schema(program)
+    if surely_valid(schema, value, _load_common()):
+        return value  # type: ignore[return-value]
     from jsonschema import Draft202012Validator
 
-    schema = load_schema(program)
     validator = Draft202012Validator(schema, registry=_common_registry())
     problems = [_describe(error, schema) for error in validator.iter_errors(value)]
     if problems:
