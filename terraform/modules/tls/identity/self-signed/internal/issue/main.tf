@@ -13,7 +13,16 @@ resource "terraform_data" "issued" {
   }
 }
 
+locals {
+  # A marker's input equals this plan's timestamp only in the plan that creates or replaces it, and that
+  # is known at plan time: on a plan with nothing to issue the program does not even run.
+  issuing = anytrue([for name, _ in var.certs : terraform_data.issued[name].input == plantimestamp()])
+  result  = try(data.external.issue[0].result, {})
+}
+
 data "external" "issue" {
+  count = local.issuing ? 1 : 0
+
   program = var.program
   query = merge(
     var.query,
@@ -26,10 +35,10 @@ resource "terraform_data" "captured" {
   for_each = var.certs
 
   input = {
-    cert_pem = data.external.issue.result["${each.key}_cert_pem"]
-    key_pem  = sensitive(data.external.issue.result["${each.key}_key_pem"])
-    info     = data.external.issue.result["${each.key}_info"]
-    key_alg  = lookup(data.external.issue.result, "${each.key}_key_alg", "")
+    cert_pem = lookup(local.result, "${each.key}_cert_pem", "")
+    key_pem  = sensitive(lookup(local.result, "${each.key}_key_pem", ""))
+    info     = lookup(local.result, "${each.key}_info", "")
+    key_alg  = lookup(local.result, "${each.key}_key_alg", "")
   }
 
   # Replaced whenever its marker is (a new marker id is unknown at plan). triggers_replace rather than

@@ -1,0 +1,417 @@
+"""The bench's sections: what each measures, side by side, and the goals it judges.
+
+Each section returns its series (label -> samples) and may add goals, results and notes to the context.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pki
+import tfroots
+from timing import Sample, Series, progress, run, run_parallel, side_by_side
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = REPO / ".venv" / "bin"
+FLOOR = "import cryptography.x509, jsonschema"
+
+
+@dataclass
+class Goal:
+    name: str
+    value: float  # a ratio, or MB for memory
+    limit: float
+    detail: str
+    unit: str = "x"
+    strict: bool = False  # value < limit (else <=)
+
+    @property
+    def passed(self) -> bool:
+        return self.value < self.limit if self.strict else self.value <= self.limit
+
+    def as_json(self) -> dict:
+        op = "<" if self.strict else "<="
+        return {
+            "goal": self.name,
+            "value": round(self.value, 3),
+            "limit": f"{op} {self.limit}{self.unit}",
+            "detail": self.detail,
+            "pass": self.passed,
+        }
+
+
+@dataclass
+class Context:
+    """One bench run: its scratch directory, the environment of every measured command, what to run how
+    often, and what the sections found (goals, notes, results for results.json)."""
+
+    work: Path
+    env: dict[str, str]
+    runs: int
+    tf_runs: int
+    scale_runs: int
+    scale_sizes: list[int]
+    tfext: Path = VENV_BIN / "tfext"
+    python: Path = VENV_BIN / "python"
+    goals: list[Goal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    program_rss_mb: list[float] = field(default_factory=list)
+    results: dict = field(default_factory=dict)
+    _cli_config: Path | None = None
+    _terraform_dir: Path | None = None
+    _user_files: dict[str, dict[str, str]] | None = None
+    _counter: int = 0
+
+    def record_program(self, sample: Sample) -> None:
+        self.program_rss_mb.append(sample.maxrss_mb)
+
+    def scratch(self, name: str) -> Path:
+        self._counter += 1
+        return self.work / f"{self._counter:04d}-{name}"
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        progress(f"  note: {text}\n")
+
+    def python_cmd(self, code: str) -> Callable[[], Sample]:
+        argv = [str(self.python), "-c", code]
+        return lambda: run(argv, env=self.env).check(f"python -c {code!r}").sample
+
+    def program_cmd(self, program: str, query: dict[str, str]) -> Callable[[], Sample]:
+        return lambda: pki.run_program(self, program, query).sample
+
+    def terraform_dir(self) -> Path:
+        """This checkout's terraform/, as it was when first asked for (see `tfroots.snapshot`)."""
+        if self._terraform_dir is None:
+            self._terraform_dir = tfroots.snapshot(REPO, self.work / "terraform")
+        return self._terraform_dir
+
+    def terraform(self, workdir: Path, path_first: Path | None = None) -> tfroots.Terraform:
+        """Terraform in `workdir` with the offline provider (`path_first`: a directory to put first on
+        PATH, where Terraform finds `tfext`)."""
+        if self._cli_config is None:
+            self._cli_config = install_provider(self)
+        env = self.env | {"TF_CLI_CONFIG_FILE": str(self._cli_config)}
+        if path_first:
+            env["PATH"] = f"{path_first}{os.pathsep}{env['PATH']}"
+        return tfroots.Terraform(workdir, env)
+
+
+# --- sections -----------------------------------------------------------------------------------------
+
+
+def section_pki(ctx: Context, key_algorithm: str) -> dict[str, Series]:
+    """The full PKI: our programs vs a cfssl script vs an openssl script (in parallel stages, and one
+    certificate after another), and the floor of our process model (same processes, keygen only)."""
+    scripts = {}
+    if shutil.which("cfssl"):
+        cfssljson = shutil.which("cfssljson")
+        if not cfssljson:
+            ctx.note("cfssljson is missing: the cfssl script splits cfssl's JSON with python3 instead")
+        for parallel in (True, False):
+            name = f"cfssl-{'parallel' if parallel else 'serial'}"
+            scripts[name] = pki.write_cfssl_script(ctx.work, key_algorithm, parallel, cfssljson)
+    else:
+        ctx.note("cfssl is not installed: no cfssl comparison")
+    if shutil.which("openssl"):
+        for parallel in (True, False):
+            name = f"openssl-{'parallel' if parallel else 'serial'}"
+            scripts[name] = pki.write_openssl_script(ctx.work, key_algorithm, parallel)
+    labels = {
+        "cfssl-parallel": "cfssl script, CAs then leaves in parallel",
+        "cfssl-serial": "cfssl script, one cert after another",
+        "openssl-parallel": "openssl script, CAs then leaves in parallel",
+        "openssl-serial": "openssl script, one cert after another",
+    }
+    ours = "tfext programs, as Terraform runs them"
+    floor = "floor: same 6 processes, import cryptography.x509 + keygen only"
+    variants = {
+        ours: lambda: pki.run_ours(ctx, key_algorithm)[0],
+        floor: lambda: pki.run_keygen_floor(ctx, key_algorithm),
+    }
+    for name, script in scripts.items():
+        variants[labels[name]] = lambda s=script, n=name: script_sample(ctx, s, n)
+    series = side_by_side(variants, ctx.runs)
+
+    _, results = pki.run_ours(ctx, key_algorithm)
+    parallel_scripts = {name: s for name, s in scripts.items() if name.endswith("parallel")}
+    mismatches = pki.check_scripts_match(ctx, pki.our_files(results), parallel_scripts, key_algorithm)
+    ctx.results.setdefault("equivalence", {})[key_algorithm] = mismatches
+    ratios = ctx.results.setdefault("ratios", {})
+    ratios[f"{key_algorithm}: tfext / process-model floor"] = round(series[ours].wall / series[floor].wall, 3)
+    for name in scripts:
+        for who, label in (("tfext", ours), ("process-model floor", floor)):
+            ratios[f"{key_algorithm}: {who} / {name}"] = round(
+                series[label].wall / series[labels[name]].wall, 3
+            )
+    if key_algorithm == "RSA-2048" and "cfssl-parallel" in scripts:
+        cfssl = series[labels["cfssl-parallel"]]
+        ctx.results["cfssl_parallel_rsa_s"] = cfssl.wall
+        serial = series[labels["cfssl-serial"]]
+        ratio_goal(
+            ctx,
+            "full PKI (RSA-2048): tfext programs <= 0.5x cfssl script",
+            0.5,
+            series[ours],
+            cfssl,
+            f"vs the serial script {series[ours].wall / serial.wall:.2f}x; "
+            f"the process-model floor alone {series[floor].wall / cfssl.wall:.2f}x",
+        )
+    return series
+
+
+def ratio_goal(ctx: Context, name: str, limit: float, num: Series, den: Series, extra: str = "") -> None:
+    """A goal on the ratio of two wall-clock medians; the detail gives both, and the CPU ratio."""
+    detail = f"{fmt_s(num.wall)} / {fmt_s(den.wall)}; CPU {num.cpu / den.cpu:.2f}x"
+    ctx.goals.append(Goal(name, num.wall / den.wall, limit, detail + (f"; {extra}" if extra else "")))
+
+
+def script_sample(ctx: Context, script: Path, name: str) -> Sample:
+    out = ctx.scratch(name)
+    try:
+        return pki.run_script(ctx, script, out).sample
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def user_files(ctx: Context) -> dict[str, dict[str, str]]:
+    """A full PKI made by our programs, as files, and the query of each *-user-provided program for them
+    (as terraform/modules/tls/*/user-provided/main.tf builds it)."""
+    if ctx._user_files is None:
+        _, results = pki.run_ours(ctx, "RSA-2048")
+        tls = ctx.scratch("user-provided-tls")
+        tls.mkdir()
+        paths = {}
+        for name, (cert, key) in pki.our_files(results).items():
+            (tls / f"{name}.crt").write_text(cert)
+            (tls / f"{name}.key").write_text(key)
+            (tls / f"{name}.key").chmod(0o600)
+            paths[name] = (str(tls / f"{name}.crt"), str(tls / f"{name}.key"))
+        names = pki.leaf_names()
+        hours = {"renewal_window_hours": "720"}
+
+        def pair(slot: str, cert_name: str) -> dict[str, str]:
+            return {f"{slot}_cert_path": paths[cert_name][0], f"{slot}_key_path": paths[cert_name][1]}
+
+        ctx._user_files = {
+            "etcd-user-provided": {"ca_cert_path": paths["etcd-ca"][0]}
+            | pair("server", "etcd-server")
+            | pair("peer", "etcd-peer")
+            | pair("client", "etcd-client")
+            | names["etcd"]
+            | hours,
+            "kube-user-provided": {"ca_cert_path": paths["kube-ca"][0], "ca_key_path": paths["kube-ca"][1]}
+            | pair("apiserver", "kube-apiserver")
+            | pair("kubelet", "kube-kubelet")
+            | names["kube"]
+            | hours,
+            "identity-user-provided": {"ca_cert_path": paths["kube-ca"][0]}
+            | pair("server", "identity-server")
+            | pair("client", "identity-client")
+            | names["identity"]
+            | hours,
+            "ingress-user-provided": {"ca_cert_path": paths["kube-ca"][0]}
+            | pair("ingress", "ingress")
+            | names["ingress"]
+            | hours,
+        }
+    return ctx._user_files
+
+
+def section_program(ctx: Context) -> dict[str, Series]:
+    """One program run against the import floor, for every kind of run."""
+    queries = user_files(ctx)
+    kube_ca = json.loads(pki.run_program(ctx, "kube-self-signed", pki.ca_query("kube", "RSA-2048")).stdout)
+    floor = f"floor: python -c '{FLOOR}'"
+    variants = {
+        floor: ctx.python_cmd(FLOOR),
+        "python -c pass (interpreter start)": ctx.python_cmd("pass"),
+    }
+    for program, query in queries.items():
+        variants[f"tfext {program}"] = ctx.program_cmd(program, query)
+    variants["tfext kube-self-signed: issue the CA (1 key)"] = ctx.program_cmd(
+        "kube-self-signed", pki.ca_query("kube", "RSA-2048")
+    )
+    variants["tfext kube-self-signed: leaves (2 keys)"] = ctx.program_cmd(
+        "kube-self-signed", pki.leaf_query("kube", "RSA-2048", kube_ca)
+    )
+    variants["tfext kube-self-signed: no-change plan (placeholders)"] = ctx.program_cmd(
+        "kube-self-signed", pki.leaf_query("kube", "RSA-2048", kube_ca, issued_at=pki.EARLIER)
+    )
+    series = side_by_side(variants, ctx.runs * 2)
+    ratios = {p: series[f"tfext {p}"].wall / series[floor].wall for p in queries}
+    worst = max(ratios, key=ratios.get)
+    ratio_goal(
+        ctx,
+        "one user-provided program run <= 1.3x import floor",
+        1.3,
+        series[f"tfext {worst}"],
+        series[floor],
+        f"worst of 4: {worst}; " + ", ".join(f"{p.split('-')[0]} {r:.2f}x" for p, r in ratios.items()),
+    )
+    return series
+
+
+def section_user_provided(ctx: Context) -> dict[str, Series]:
+    """The four *-user-provided programs at once (Terraform reads the four data sources in parallel)."""
+    queries = user_files(ctx)
+    floor = f"floor: python -c '{FLOOR}'"
+
+    def all_four() -> Sample:
+        jobs = [lambda p=p, q=q: pki.run_program(ctx, p, q) for p, q in queries.items()]
+        done, wall = run_parallel(jobs)
+        return Sample.combine_parallel([d.sample for d in done], wall)
+
+    series = side_by_side(
+        {floor: ctx.python_cmd(FLOOR), "4 user-provided programs in parallel": all_four}, ctx.runs * 2
+    )
+    four = series["4 user-provided programs in parallel"]
+    ratio_goal(
+        ctx, "validate the full user-provided PKI (4 in parallel) <= 2x floor", 2.0, four, series[floor]
+    )
+    return series
+
+
+def section_terraform(ctx: Context) -> dict[str, Series]:
+    """`terraform apply` (empty state) and a no-change `plan` of the example vs the harness floor."""
+    example = ctx.terraform(tfroots.copy_example(ctx.terraform_dir(), "tectonic", ctx.scratch("tf-example")))
+    floor = ctx.terraform(tfroots.floor_root(ctx.scratch("tf-floor"), str(ctx.python)))
+    for tf in (example, floor):
+        tf.init()
+    example_label, floor_label = "apply: tectonic example", "apply: harness floor (6 trivial data sources)"
+    labels = {example_label: example, floor_label: floor}
+    variants: dict[str, Callable[[], Sample]] = {
+        k: (lambda tf=tf: tf.apply().sample) for k, tf in labels.items()
+    }
+    cfssl_label = "cfssl script (RSA-2048, parallel), for the apply goal"
+    if shutil.which("cfssl"):
+        script = pki.write_cfssl_script(ctx.work, "RSA-2048", True, shutil.which("cfssljson"))
+        variants[cfssl_label] = lambda: script_sample(ctx, script, "cfssl-parallel")
+
+    def empty_state(label: str) -> None:
+        if label in labels:
+            labels[label].forget_state()
+
+    series = side_by_side(variants, ctx.tf_runs, before_each=empty_state)
+    for tf in (example, floor):  # state for the no-change plans (the last apply's)
+        if not (tf.workdir / "terraform.tfstate").exists():
+            tf.apply()
+    drift = pki.query_drift(json.loads((example.workdir / "terraform.tfstate").read_text()))
+    ctx.results["query_drift"] = drift
+    if drift:
+        ctx.note("the programs' queries in bench/pki.py differ from the example's: " + "; ".join(drift[:5]))
+    # Terraform's own share: the example's plan with a stub that answers placeholders and runs no tfext code.
+    stub = ctx.terraform(
+        tfroots.copy_example(ctx.terraform_dir(), "tectonic", ctx.scratch("tf-stub")),
+        path_first=tfroots.placeholder_stub(ctx.work / "stub-bin", ctx.python),
+    )
+    stub.init()
+    shutil.copy(example.workdir / "terraform.tfstate", stub.workdir / "terraform.tfstate")
+    time.sleep(1.1)  # plantimestamp() has 1 s resolution: a plan in the apply's second would issue again
+    series |= side_by_side(
+        {
+            "no-change plan: tectonic example": lambda: example.plan().sample,
+            "no-change plan: harness floor": lambda: floor.plan().sample,
+            "no-change plan: example with a placeholder stub for tfext": lambda: stub.plan().sample,
+        },
+        ctx.tf_runs,
+    )
+    if cfssl_label in series:
+        ratio_goal(
+            ctx,
+            "terraform apply of the example (empty state) <= 0.6x cfssl script",
+            0.6,
+            series[example_label],
+            series[cfssl_label],
+            f"harness floor alone: {series[floor_label].wall / series[cfssl_label].wall:.2f}x",
+        )
+    plan_floor = series["no-change plan: harness floor"]
+    stub_ratio = series["no-change plan: example with a placeholder stub for tfext"].wall / plan_floor.wall
+    ratio_goal(
+        ctx,
+        "no-change terraform plan of the example <= 1.25x harness floor",
+        1.25,
+        series["no-change plan: tectonic example"],
+        plan_floor,
+        f"with a stub instead of tfext: {stub_ratio:.2f}x",
+    )
+    return series
+
+
+def section_scale(ctx: Context) -> dict[str, Series]:
+    """N clusters in one root module: apply and no-change plan, and the cost of one more cluster."""
+    cluster = tfroots.copy_example(ctx.terraform_dir(), "tectonic", ctx.work / "cluster-module")
+    roots = {
+        n: ctx.terraform(tfroots.scale_root(ctx.scratch(f"scale-{n}"), cluster, n)) for n in ctx.scale_sizes
+    }
+    for tf in roots.values():
+        tf.init()
+    apply = {f"apply: {n} cluster(s)": (lambda tf=tf: tf.apply().sample) for n, tf in roots.items()}
+    by_label = dict(zip(apply, roots.values(), strict=True))
+    series = side_by_side(
+        apply, ctx.scale_runs, warmup=0, before_each=lambda label: by_label[label].forget_state()
+    )
+    plan = {f"no-change plan: {n} cluster(s)": (lambda tf=tf: tf.plan().sample) for n, tf in roots.items()}
+    time.sleep(1.1)  # plantimestamp() has 1 s resolution: a plan in the apply's second would issue again
+    series |= side_by_side(plan, ctx.scale_runs, warmup=0)
+
+    keygen = rsa_keygen_seconds()
+    sizes = list(roots)
+    slopes = {}
+    for kind in ("apply", "no-change plan"):
+        runs = [series[f"{kind}: {n} cluster(s)"] for n in sizes]
+        slopes[kind] = {
+            "wall_s_per_cluster": round(slope(sizes, [s.wall for s in runs]), 4),
+            "cpu_s_per_cluster": round(slope(sizes, [s.cpu for s in runs]), 4),
+        }
+    ctx.results["scale"] = {
+        "sizes": sizes,
+        "slopes": slopes,
+        "rsa2048_keygen_s": round(keygen, 4),
+        "keygen_cpu_s_per_cluster": round(10 * keygen, 4),
+        "keygen_wall_s_per_cluster_on_2_cores": round(10 * keygen / 2, 4),
+    }
+    return series
+
+
+def rsa_keygen_seconds(samples: int = 15) -> float:
+    """Median time of one RSA-2048 key generation, in this process (the cost per key of any run)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def slope(xs: list[int], ys: list[float]) -> float:
+    """Least-squares slope of ys over xs."""
+    if len(xs) < 2:
+        return float("nan")
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
+def install_provider(ctx: Context) -> Path:
+    """A CLI config installing hashicorp/external offline (as `make provider` does)."""
+    config = ctx.work / "terraformrc"
+    mirror = os.environ.get("TFEXT_PROVIDER_MIRROR")
+    args = ["--use-mirror", mirror] if mirror else [str(ctx.work / "mirror")]
+    done = run(
+        [str(ctx.python), "-m", "tfext", "install-provider", *args, "--cli-config", str(config)], env=ctx.env
+    )
+    done.check("tfext install-provider")
+    return config
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"

@@ -1,0 +1,133 @@
+"""Terraform root modules for the bench, each in its own scratch directory, and running Terraform on them.
+
+- the example: terraform/examples/tectonic, its module sources pointed at a snapshot of this checkout's
+  terraform/ taken when the bench starts its first Terraform section;
+- the harness floor: as many trivial `external` data sources as the example has (6), each running the
+  venv's Python on `-c` that reads stdin and prints {};
+- scale roots: N copies of the tectonic wiring, `for_each` over the example used as a child module.
+
+Terraform runs with an offline `hashicorp/external` (the bench installs `tfext install-provider` into its
+scratch directory, or uses the mirror named by TFEXT_PROVIDER_MIRROR, as `make provider` does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from timing import Completed, run
+
+DATA_SOURCES_PER_CLUSTER = 6  # etcd CA, etcd leaves, kube CA, kube leaves, identity leaves, ingress leaf
+TRIVIAL_PROGRAM = "import sys; sys.stdin.read(); print('{}')"
+
+
+def snapshot(repo: Path, dest: Path) -> Path:
+    """A copy of terraform/ taken once: Terraform reads nested module sources (`./internal/issue`) from
+    their directory at every run, so without a copy an edit in the checkout mid-bench would change what
+    later runs measure (or make a plan disagree with the state an earlier apply left)."""
+    return Path(
+        shutil.copytree(repo / "terraform", dest, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    )
+
+
+def copy_example(terraform_dir: Path, name: str, dest: Path) -> Path:
+    """An example root module, its `../../modules/` sources made absolute (so it runs from anywhere)."""
+    src = terraform_dir / "examples" / name
+    dest.mkdir(parents=True, exist_ok=True)
+    for tf in sorted(src.glob("*.tf")):
+        text = tf.read_text().replace('"../../modules/', f'"{terraform_dir}/modules/')
+        (dest / tf.name).write_text(text)
+    return dest
+
+
+def floor_root(dest: Path, python: str, count: int = DATA_SOURCES_PER_CLUSTER) -> Path:
+    """The harness floor: `count` independent trivial data sources."""
+    dest.mkdir(parents=True, exist_ok=True)
+    blocks = [
+        'terraform {\n  required_providers {\n    external = { source = "hashicorp/external" }\n  }\n}\n'
+    ]
+    for i in range(count):
+        blocks.append(
+            f'data "external" "trivial_{i}" {{\n'
+            f'  program = [{_hcl(python)}, "-c", {_hcl(TRIVIAL_PROGRAM)}]\n'
+            f'  query   = {{ n = "{i}" }}\n'
+            "}\n"
+        )
+    (dest / "main.tf").write_text("\n".join(blocks))
+    return dest
+
+
+def scale_root(dest: Path, cluster_module: Path, clusters: int) -> Path:
+    """`clusters` instances of the tectonic wiring in one root module."""
+    dest.mkdir(parents=True, exist_ok=True)
+    rel = os.path.relpath(cluster_module, dest)
+    (dest / "main.tf").write_text(
+        'module "cluster" {\n'
+        f'  source   = "./{rel}"\n'
+        f'  for_each = toset([for i in range({clusters}) : format("c%02d", i)])\n\n'
+        "  cluster_name = each.key\n"
+        "}\n"
+    )
+    return dest
+
+
+STUB = """import json, sys
+answer = {}
+for key in json.load(sys.stdin):
+    if key.endswith("_issued_at"):
+        slot = key.removesuffix("_issued_at")
+        answer |= {f"{slot}_cert_pem": "", f"{slot}_key_pem": "", f"{slot}_info": ""}
+        answer |= {"ca_key_alg": ""} if slot == "ca" else {}
+print(json.dumps(answer))
+"""
+
+
+def placeholder_stub(bin_dir: Path, python: Path) -> Path:
+    """A `tfext` that answers a no-change plan's queries (placeholders) and runs no tfext code: the
+    example's plan with it is Terraform's own cost. Returns the directory to put first on PATH."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    stub = bin_dir / "tfext"
+    stub.write_text(f"#!{python}\n{STUB}")
+    stub.chmod(0o755)
+    return bin_dir
+
+
+def _hcl(text: str) -> str:
+    """An HCL string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${").replace("%{", "%%{")
+    return f'"{escaped}"'
+
+
+class Terraform:
+    """The terraform CLI in one root module directory."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], timeout: float = 600):
+        self.workdir = workdir
+        self.env = env
+        self.timeout = timeout
+
+    def run(self, *args: str) -> Completed:
+        return run(["terraform", *args], env=self.env, cwd=self.workdir, timeout=self.timeout)
+
+    def init(self) -> Completed:
+        return self.run("init", "-input=false", "-no-color").check(f"terraform init in {self.workdir.name}")
+
+    def apply(self) -> Completed:
+        return self.run("apply", "-auto-approve", "-input=false", "-no-color").check(
+            f"terraform apply in {self.workdir.name}"
+        )
+
+    def plan(self) -> Completed:
+        """A plan that must find nothing to change (`-detailed-exitcode`: 0)."""
+        done = self.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
+        if done.returncode == 2:
+            done = Completed(
+                done.argv, 1, done.stdout, b"the plan has changes; expected none\n" + done.stdout, done.sample
+            )
+        return done.check(f"terraform plan in {self.workdir.name}")
+
+    def forget_state(self) -> None:
+        """Back to an empty state (nothing real to destroy: the state holds only data and captures)."""
+        for name in ("terraform.tfstate", "terraform.tfstate.backup"):
+            (self.workdir / name).unlink(missing_ok=True)
