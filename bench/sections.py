@@ -245,7 +245,13 @@ def section_program(ctx: Context) -> dict[str, Series]:
     variants["tfext kube-self-signed: no-change plan (placeholders)"] = ctx.program_cmd(
         "kube-self-signed", pki.leaf_query("kube", "RSA-2048", kube_ca, issued_at=pki.EARLIER)
     )
+    etcd_ca = json.loads(pki.run_program(ctx, "etcd-signed", pki.ca_query("etcd", "RSA-2048")).stdout)
+    etcd_signed = "tfext etcd-signed: leaves (3 keys)"
+    variants[etcd_signed] = ctx.program_cmd("etcd-signed", pki.leaf_query("etcd", "RSA-2048", etcd_ca))
     series = side_by_side(variants, ctx.runs * 2)
+    # Issue 2's pair: a run with no key generation, and one that generates (reported, no goal).
+    for label in ("tfext etcd-user-provided", etcd_signed):
+        ctx.note(f"{label} / import floor: {series[label].wall / series[floor].wall:.2f}x")
     ratios = {p: series[f"tfext {p}"].wall / series[floor].wall for p in queries}
     worst = max(ratios, key=ratios.get)
     ratio_goal(
