@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from tfext.errors import Code, TfextError
 from tfext.profiles import Profile
-from tfext.programs.inputs import Options, certificate_inputs, options, path
+from tfext.programs.inputs import certificate_inputs, options, path
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,3 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
 
 def json_text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
-
-
-__all__ = ["Module", "Options", "Slot", "json_text", "run"]

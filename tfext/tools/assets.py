@@ -88,17 +88,6 @@ def _write_temporary(path: Path, text: str, mode: int) -> Path:
     return Path(tmp)
 
 
-def write_atomically(path: Path, text: str, mode: int) -> None:
-    """Write `text` to `path` so that readers see the old file or the whole new one, never a part."""
-    tmp = _write_temporary(path, text, mode)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
 def write_assets(outputs: dict[str, str], directory: Path) -> list[Path]:
     """Write every known, non-empty output; returns the files written.
 
