@@ -115,11 +115,20 @@ class Terraform:
         return self.run("state", "list").stdout.split()
 
 
+def modules_source(dest: Path) -> str:
+    """This checkout's terraform/modules as a local module source seen from `dest`.
+
+    Relative, because Terraform takes an absolute path for a package of its own, and the flavors call the
+    shared blocks in `tls/internal` by `../../internal/...`, which must stay inside the package.
+    """
+    return os.path.relpath(REPO / "terraform" / "modules", dest.resolve())
+
+
 def copy_example(name: str, dest: Path) -> Path:
     """Copy an example root module, pointing its module sources at this checkout's modules."""
     src = EXAMPLES / name
     dest.mkdir(parents=True, exist_ok=True)
     for tf in src.glob("*.tf"):
-        text = tf.read_text().replace('"../../modules/', f'"{REPO}/terraform/modules/')
+        text = tf.read_text().replace('"../../modules/', f'"{modules_source(dest)}/')
         (dest / tf.name).write_text(text)
     return dest

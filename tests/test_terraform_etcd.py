@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from harness import MODULES, Terraform, copy_example, require
+from harness import MODULES, Terraform, copy_example, modules_source, require
 
 from tfext import issue, keys, profiles
 from tfext.profiles import Inputs
@@ -190,6 +190,7 @@ def external_ca(tmp_path_factory) -> tuple[Path, issue.KeyPair]:
 
 def root_module(directory: Path, body: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
+    body = body.replace(str(MODULES), f"{modules_source(directory)}/tls")
     (directory / "main.tf").write_text(textwrap.dedent(body))
     return directory
 

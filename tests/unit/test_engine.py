@@ -65,7 +65,7 @@ def load_cert(text: str) -> x509.Certificate:
 
 
 def slot_keys(slot: str) -> set[str]:
-    return {f"{slot}_cert_pem", f"{slot}_key_pem", f"{slot}_info"} | (
+    return {f"{slot}_cert_pem", f"{slot}_key_pem", f"{slot}_key_path", f"{slot}_info"} | (
         {"ca_key_alg"} if slot == "ca" else set()
     )
 
@@ -338,7 +338,8 @@ def test_etcd_signed_adopts_a_ca_from_files_and_signs_with_it(tmp_path, given_ca
     }
     out = run_program("etcd-signed", query)
     assert out["ca_cert_pem"] == (tmp_path / "ca.pem").read_text()
-    assert digest(out["ca_key_pem"]) == digest((tmp_path / "ca.key").read_text())
+    # the key is named, never returned: the module reads it with file() into a sensitive value
+    assert out["ca_key_pem"] == "" and out["ca_key_path"] == str((tmp_path / "ca.key").resolve())
     assert out["ca_key_alg"] == "RSA"
     load_cert(out["client_cert_pem"]).verify_directly_issued_by(pair.cert)
 
@@ -365,9 +366,12 @@ def test_user_provided_files_round_trip_byte_for_byte(tmp_path, staged, module):
     query = write_module_files(tmp_path, module, staged) | INPUTS[module]
     out = run_program(USER_PROVIDED[module], query)
     for key, path in query.items():
-        if key.endswith("_path"):
+        if key.endswith("_cert_path"):
             got = digest(out[key.replace("_path", "_pem")])
             assert got == digest(Path(path).read_text()), f"{key} changed on the way"
+        elif key.endswith("_key_path"):  # key files are named (absolute), never echoed as text
+            assert out[key] == str(Path(path).resolve())
+            assert out[key.replace("_path", "_pem")] == ""
     assert json.loads(out["warnings"]) == []
     assert digest(out["ca_key_pem"]) == EMPTY and out["ca_key_alg"] == ""
     for slot in MODULES[module].leaves:
@@ -380,7 +384,7 @@ def test_kube_user_provided_passes_an_optional_ca_key_through(tmp_path, staged):
     query = write_module_files(tmp_path, "kube", staged) | INPUTS["kube"]
     (tmp_path / "ca.key").write_text(staged["kube"][0]["ca_key_pem"])
     out = run_program("kube-user-provided", query | {"ca_key_path": str(tmp_path / "ca.key")})
-    assert digest(out["ca_key_pem"]) == digest(staged["kube"][0]["ca_key_pem"])
+    assert out["ca_key_path"] == str((tmp_path / "ca.key").resolve()) and out["ca_key_pem"] == ""
     assert out["ca_key_alg"] == "ECDSA"
 
 
@@ -430,7 +434,7 @@ def test_etcd_signed_external_mode_checks_and_passes_through_the_ca_and_client_p
     out = run_program("etcd-signed", query)
     assert out["ca_cert_pem"] == staged["etcd"][0]["ca_cert_pem"]
     assert out["client_cert_pem"] == staged["etcd"][1]["client_cert_pem"]
-    assert digest(out["client_key_pem"]) == digest(staged["etcd"][1]["client_key_pem"])
+    assert out["client_key_path"] == str(Path(files["client_key_path"]).resolve())
     assert digest(out["ca_key_pem"]) == EMPTY and out["ca_key_alg"] == ""
     assert not any(k.startswith(("server_", "peer_")) for k in out)
 

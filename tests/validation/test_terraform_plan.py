@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness import MODULES, Terraform
+from harness import MODULES, Terraform, modules_source
 
 from tfext.errors import Code, redact
 
@@ -113,7 +113,7 @@ output "kube_apiserver_cert_pem" {
 def workspace(tmp_path_factory):
     """The root module, and the good kube and etcd material the plans break."""
     root = tmp_path_factory.mktemp("tfroot")
-    (root / "main.tf").write_text(ROOT_MODULE.replace("MODULES", str(MODULES)))
+    (root / "main.tf").write_text(ROOT_MODULE.replace("MODULES", f"{modules_source(root)}/tls"))
     kube = Kit.create(good_set("kube-user-provided"), root / "kube-files")
     etcd = Kit.create(good_set("etcd-user-provided"), root / "etcd-files")
     return root, kube, etcd

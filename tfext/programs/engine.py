@@ -10,8 +10,10 @@ what to do, by which keys it carries:
 - `<slot>_cert_path` (+ `<slot>_key_path`): a user-provided file, verified against the profile and the CA
   on every run, then passed through unchanged.
 
-Result keys per slot: `<slot>_cert_pem`, `<slot>_key_pem`, `<slot>_info` (JSON facts for the
-`certificates` output); the CA slot also gives `ca_key_alg`. Verified runs add `warnings` (JSON list).
+Result keys per slot: `<slot>_cert_pem`, `<slot>_key_pem` (a key generated in this run),
+`<slot>_key_path` (instead of the text of a key read from a file: the module reads it itself, so that it
+never sits unmarked in state), `<slot>_info` (JSON facts for the `certificates` output); the CA slot also
+gives `ca_key_alg`. Verified runs add `warnings` (JSON list).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class Module:
 
 
 def placeholder(slot: Slot) -> dict[str, str]:
-    out = {f"{slot.name}_cert_pem": "", f"{slot.name}_key_pem": "", f"{slot.name}_info": ""}
+    out = {f"{slot.name}_{part}": "" for part in ("cert_pem", "key_pem", "key_path", "info")}
     if slot.name == "ca":
         out["ca_key_alg"] = ""
     return out

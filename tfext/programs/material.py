@@ -1,8 +1,14 @@
-"""The cryptographic half of the engine: issue, adopt and verify. Imported only when there is work."""
+"""The cryptographic half of the engine: issue, adopt and verify. Imported only when there is work.
+
+A key read from a user's file is never returned: the result names the file (`<slot>_key_path`, made
+absolute) and the module reads it with `file()` into a sensitive value. Terraform keeps a data source's
+result in state unmarked, so a returned key would show in `terraform show`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -35,7 +41,8 @@ class Work:
 
         if ca_slot in issuing:
             signer, cert_text, key_text = self._issue_or_adopt_ca(report)
-            result |= self._emit(ca_slot, signer.cert, cert_text, key_text, signer.key)
+            key_file = self._key_file(ca_slot) if key_text is None else ""
+            result |= self._emit(ca_slot, signer.cert, cert_text, key_text or "", signer.key, key_file)
             trust = signer.cert
         elif ca_slot in given:
             # Read every file even when one fails, so that one run reports every problem.
@@ -45,7 +52,7 @@ class Work:
             if ca is not None:
                 signer = KeyPair(ca.cert, ca.key) if ca.key is not None else None
                 check_ca(signer or ca.cert, self._where(ca_slot), report, self.now, self.opts.renewal_window)
-                result |= self._emit(ca_slot, ca.cert, ca.cert_text, ca.key_text, ca.key)
+                result |= self._emit(ca_slot, ca.cert, ca.cert_text, "", ca.key, self._key_file(ca_slot))
             ca_unusable = ca is None or bool(report.errors)
             trust = None if ca_unusable else ca.cert
 
@@ -64,7 +71,7 @@ class Work:
             if leaf is None:
                 continue
             check_leaf(slot.profile, self.inputs, leaf, trust, report, self.now, self.opts.renewal_window)
-            result |= self._emit(slot, leaf.cert, leaf.cert_text, leaf.key_text)
+            result |= self._emit(slot, leaf.cert, leaf.cert_text, "", key_file=self._key_file(slot))
 
         report.raise_errors()
         if given:
@@ -73,8 +80,11 @@ class Work:
 
     # --- the CA -----------------------------------------------------------------------------------
 
-    def _issue_or_adopt_ca(self, report: Report) -> tuple[KeyPair, str, str]:
-        """Generate the module's CA, or take the one the user gave (inline PEM or files) after checking it."""
+    def _issue_or_adopt_ca(self, report: Report) -> tuple[KeyPair, str, str | None]:
+        """Generate the module's CA, or take the one the user gave (inline PEM or files) after checking it.
+
+        The key text is None when the key came from a file (the result names the file instead).
+        """
         slot = self.module.ca
         if self.query.get("ca_cert_pem"):
             pair = self._inline_signer(report)
@@ -90,7 +100,7 @@ class Work:
             pair = KeyPair(ca.cert, ca.key)
             check_ca(pair, self._where(slot), report, self.now, self.opts.renewal_window)
             report.raise_errors()
-            return pair, ca.cert_text, ca.key_text
+            return pair, ca.cert_text, None
         return self._issue(slot, None)
 
     def _issue(self, slot: Slot, issuer: KeyPair | None) -> tuple[KeyPair, str, str]:
@@ -149,12 +159,24 @@ class Work:
             chain_allowed=chain_allowed,
         )
 
+    def _key_file(self, slot: Slot) -> str:
+        """The absolute path of a slot's key file, or "" when none was given."""
+        key_path = path(self.query, f"{slot.name}_key_path")
+        return os.path.realpath(key_path) if key_path else ""
+
     def _emit(
-        self, slot: Slot, cert: x509.Certificate, cert_text: str, key_text: str, key=None
+        self,
+        slot: Slot,
+        cert: x509.Certificate,
+        cert_text: str,
+        key_text: str,
+        key=None,
+        key_file: str = "",
     ) -> dict[str, str]:
         out = {
             f"{slot.name}_cert_pem": cert_text,
             f"{slot.name}_key_pem": key_text,
+            f"{slot.name}_key_path": key_file,
             f"{slot.name}_info": json_text(certinfo.describe(cert)),
         }
         if slot is self.module.ca:

@@ -32,12 +32,13 @@ locals {
 }
 
 module "ca" {
-  source = "./internal/issue"
+  source = "../../internal/issue"
   count  = local.mode == "external" ? 0 : 1
 
   program              = local.program
-  query                = merge(local.issuing, local.given_ca)
+  query                = merge(local.issuing, local.names, local.given_ca)
   certs                = { ca = sha256(jsonencode([local.issuing, local.given_ca_hash])) }
+  co_issued            = ["server", "peer", "client"]
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -46,7 +47,7 @@ locals {
 }
 
 module "certs" {
-  source = "./internal/issue"
+  source = "../../internal/issue"
   count  = local.mode == "external" ? 0 : 1
 
   program = local.program
@@ -59,11 +60,12 @@ module "certs" {
     peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
     client = sha256(jsonencode([local.issuing, local.ca_hash]))
   }
+  upstream             = module.ca[0].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
 
 module "external" {
-  source = "./internal/verify"
+  source = "../../internal/verify"
   count  = local.mode == "external" ? 1 : 0
 
   program = local.program

@@ -3,7 +3,7 @@
 # then passed through unchanged.
 
 module "given" {
-  source = "./internal/verify"
+  source = "../../internal/verify"
 
   program = concat(var.tfext_command, ["etcd-user-provided"])
   query = {

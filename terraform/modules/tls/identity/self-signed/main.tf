@@ -11,7 +11,7 @@ locals {
 }
 
 module "certs" {
-  source = "./internal/issue"
+  source = "../../internal/issue"
 
   program = concat(var.tfext_command, ["identity-self-signed"])
   query = merge(local.issuing, {

@@ -2,7 +2,7 @@
 # they must chain to (which becomes the ca_cert_pem output), then passed through unchanged.
 
 module "given" {
-  source = "./internal/verify"
+  source = "../../internal/verify"
 
   program = concat(var.tfext_command, ["identity-user-provided"])
   query = {

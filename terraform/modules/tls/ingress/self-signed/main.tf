@@ -10,7 +10,7 @@ locals {
 }
 
 module "certs" {
-  source = "./internal/issue"
+  source = "../../internal/issue"
 
   program = concat(var.tfext_command, ["ingress-self-signed"])
   query = merge(local.issuing, {

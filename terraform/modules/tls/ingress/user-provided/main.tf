@@ -2,7 +2,7 @@
 # (output as ca_cert_pem) and, when base_address is set, its host; then passed through unchanged.
 
 module "given" {
-  source = "./internal/verify"
+  source = "../../internal/verify"
 
   program = concat(var.tfext_command, ["ingress-user-provided"])
   query = {

@@ -2,3 +2,12 @@ output "certs" {
   description = "Slot name => { cert_pem, key_pem (sensitive), key_alg, info }."
   value       = local.certs
 }
+
+output "co_issued" {
+  description = "What this stage's run issued for the next stage (var.co_issued), when it ran in this plan: pass it as that stage's `upstream`."
+  value = {
+    issuing = local.issuing
+    public  = { for k, v in local.issue_result : k => v if !endswith(k, "_key_pem") }
+    keys    = sensitive({ for name in var.co_issued : name => lookup(local.issue_result, "${name}_key_pem", "") })
+  }
+}

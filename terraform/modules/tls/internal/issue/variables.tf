@@ -13,6 +13,22 @@ variable "certs" {
   type        = map(string)
 }
 
+variable "co_issued" {
+  description = "Slots of the next stage that this stage's run issues too whenever it issues (a new CA signs its first leaves in the same run)."
+  type        = list(string)
+  default     = []
+}
+
+variable "upstream" {
+  description = "The `co_issued` output of the stage before: when it issued in this plan, this stage takes its certificates from there instead of running the program."
+  type = object({
+    issuing = bool
+    public  = map(string)
+    keys    = map(string)
+  })
+  default = { issuing = false, public = {}, keys = {} }
+}
+
 variable "renewal_window_hours" {
   description = "Warn at plan time when a certificate expires within this many hours."
   type        = number

@@ -1,5 +1,7 @@
 # User-provided material: checked by the program on every plan (so a bad file fails the plan before
-# anything is deployed), then passed through unchanged.
+# anything is deployed), then passed through unchanged. The program returns certificates and the paths
+# of key files it checked, never key text: a data source's result sits in state unmarked, so the keys
+# are read here, with file(), straight into sensitive values.
 
 data "external" "verify" {
   program = var.program
@@ -11,7 +13,7 @@ locals {
   certs = {
     for name in var.slots : name => {
       cert_pem = local.result["${name}_cert_pem"]
-      key_pem  = sensitive(local.result["${name}_key_pem"])
+      key_pem  = lookup(local.result, "${name}_key_path", "") != "" ? sensitive(file(local.result["${name}_key_path"])) : sensitive("")
       key_alg  = lookup(local.result, "${name}_key_alg", "")
       info     = jsondecode(local.result["${name}_info"])
     }

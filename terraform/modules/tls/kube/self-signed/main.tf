@@ -19,12 +19,14 @@ locals {
 }
 
 module "ca" {
-  source = "./internal/issue"
+  source = "../../internal/issue"
 
   program = local.program
-  query   = merge(local.issuing, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
+  query   = merge(local.issuing, local.apiserver_names, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
   # A given CA is identified by its certificate (its key must match it, which tfext checks).
-  certs                = { ca = sha256(jsonencode([local.issuing, sha256(var.ca_cert_pem)])) }
+  certs = { ca = sha256(jsonencode([local.issuing, sha256(var.ca_cert_pem)])) }
+  # A new CA signs its first leaves in the same run.
+  co_issued            = ["apiserver", "kubelet"]
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -33,7 +35,7 @@ locals {
 }
 
 module "certs" {
-  source = "./internal/issue"
+  source = "../../internal/issue"
 
   program = local.program
   query = merge(local.issuing, local.apiserver_names, {
@@ -44,6 +46,7 @@ module "certs" {
     apiserver = sha256(jsonencode([local.issuing, local.apiserver_names, local.ca_hash]))
     kubelet   = sha256(jsonencode([local.issuing, local.ca_hash]))
   }
+  upstream             = module.ca.co_issued
   renewal_window_hours = var.renewal_window_hours
 }
 

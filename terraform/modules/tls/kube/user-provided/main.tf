@@ -3,7 +3,7 @@
 # outputs exist and are empty (Tectonic's flavor lacked them, so swapping it in broke every caller).
 
 module "given" {
-  source = "./internal/verify"
+  source = "../../internal/verify"
 
   program = concat(var.tfext_command, ["kube-user-provided"])
   query = {

@@ -1,4 +1,0 @@
-output "certs" {
-  description = "Slot name => { cert_pem, key_pem (sensitive), key_alg, info }."
-  value       = local.certs
-}
