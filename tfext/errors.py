@@ -7,6 +7,7 @@ never contain key material: callers pass descriptions, not PEM text.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -75,6 +76,15 @@ class Code(Enum):
     PLACEHOLDER_CAPTURED = (50, "placeholder captured instead of a certificate")
     CANNOT_ISSUE = (51, "cannot issue certificate")
 
+    # Hostile input: what Go refuses beyond the above, and bounds on the work one run may do.
+    BAD_RSA_EXPONENT = (60, "RSA public exponent Go refuses")
+    RSA_TOO_LARGE = (61, "RSA key larger than 8192 bits")
+    CHAIN_TOO_LONG = (62, "chain too long")
+    TOO_MUCH_WORK = (63, "input needs more work than one run allows")
+    BAD_JSON_SHAPE = (64, "JSON is not in the expected shape")
+    UNSAFE_DIRECTORY = (65, "directory is a symbolic link or writable by others")
+    WRITE_FAILED = (66, "files could not be written; the old ones were kept")
+
     INTERNAL = (90, "internal error")
 
     @property
@@ -90,19 +100,32 @@ class Code(Enum):
         return f"TFEXT-E{self.number:03d}"
 
 
-# A safety net under every message: whatever a caller passes, no PEM block, base64 run or colon-hex dump
-# (how `openssl -text` prints key material) of key size reaches a user. Callers still describe, not echo.
-_PEM_TEXT = re.compile(r"-----BEGIN [^-]{0,60}-----.*?(?:-----END [^-]{0,60}-----|\Z)", re.S)
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
+# A safety net under every message: whatever a caller passes, no PEM block, base64 run, hex run or colon-hex
+# dump (how `openssl -text` prints key material) of key size reaches a user. Callers still describe, not echo.
+# A PEM marker alone is no secret (a hint says "expected -----BEGIN CERTIFICATE-----"): only a marker followed
+# by a body (base64 or an RFC 1421 header, after real or escaped line breaks) is withheld.
+_PEM_TEXT = re.compile(
+    r"-----BEGIN [^-\n]{0,60}-----(?=(?:\s|\\[rn])*(?:[A-Za-z0-9+/=]{16}|[A-Za-z-]+:))"
+    r".*?(?:-----END [^-]{0,60}-----|\Z)",
+    re.S,
+)
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")  # base64 and base64url
+_HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}")  # 128 bits and more: an Ed25519 or EC key in hex
 _HEX_DUMP = re.compile(r"(?:[0-9A-Fa-f]{2}:){16,}[0-9A-Fa-f]{0,2}")
+# What must never reach a terminal raw: C0 and C1 controls, DEL, line and paragraph separators, and the
+# bidirectional overrides that reorder what a reader sees.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 MAX_ECHO = 64  # longest user value quoted back in a message
 MAX_LISTED = 50  # most problems listed in one message
+MAX_SHOWN_PATH = 256  # longest path shown in a message (a longer one is content, not a path)
+MAX_NAME_BYTES = 255  # longest file name a filesystem takes (NAME_MAX)
 
 
 def redact(text: str) -> str:
     """`text` with anything shaped like key material replaced by a placeholder."""
     text = _PEM_TEXT.sub("[PEM text withheld]", text)
     text = _BASE64_RUN.sub(lambda m: m.group() if _looks_like_words(m.group()) else "[withheld]", text)
+    text = _HEX_RUN.sub("[withheld]", text)
     return _HEX_DUMP.sub("[withheld]", text)
 
 
@@ -113,14 +136,63 @@ def _looks_like_words(run: str) -> bool:
     return not (mixed_case and re.search(r"[0-9+]", run))
 
 
+def escape_controls(text: str) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`), so that it cannot move a
+    terminal's cursor, erase a line, start a new line in a report, or reorder what is displayed."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def safe_text(text: str) -> str:
+    """The one redactor every message and every value a tool prints goes through: no key material, and no
+    control characters (the text stays on its line and cannot rewrite the terminal)."""
+    return escape_controls(redact(text))
+
+
+def safe_line(text: str) -> str:
+    """A message line for stderr: `safe_text` of each line, so a multi-line message keeps its shape."""
+    return "\n".join(safe_text(line) for line in redact(text).split("\n"))
+
+
 def echo(value: object) -> str:
     """A user's value, quoted, so they see their typo - unless it is long or could be key material."""
     text = value if isinstance(value, str) else repr(value)
     if "-----BEGIN" in text:
         return f"PEM text of {len(text)} characters (not shown)"
-    if len(text) > MAX_ECHO or "PRIVATE" in text or redact(text) != text:
+    if len(text) > MAX_ECHO or "PRIVATE" in text or redact(_compact(text)) != _compact(text):
         return f"a value of {len(text)} characters (not shown)"
     return repr(text) if isinstance(value, str) else text
+
+
+def _compact(text: str) -> str:
+    # Key material split by spaces, line breaks (real or escaped) or wrapped at 32 columns is still key
+    # material: judge it joined up.
+    return re.sub(r"(?:\s|\\[rnt])+", "", text)
+
+
+def echo_path(path: object) -> str:
+    """A path as a message may show it: as given when it is a plausible path, else described.
+
+    Never shown: PEM text, a path longer than 256 characters or with a component over 255 bytes (no
+    filesystem has one: it is content given where a path belongs), anything the redactor would withhold
+    once spaces and line breaks are removed (key material split up), and control characters.
+    """
+    text = os.fsdecode(path) if isinstance(path, bytes | os.PathLike) else str(path)
+    if "-----BEGIN" in text or "PRIVATE KEY" in text:
+        return f"PEM text of {len(text)} characters (not shown)"
+    too_long = len(text) > MAX_SHOWN_PATH or any(
+        len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in text.split("/")
+    )
+    if too_long or redact(_compact(text)) != _compact(text):
+        return f"a path of {len(text)} characters (not shown)"
+    if _CONTROL.search(text):
+        return escape_controls(repr(text))
+    return text
+
+
+def plausible_path(path: object) -> bool:
+    """Whether `path` can be shown as it is (see `echo_path`): what a command may create or name."""
+    text = os.fsdecode(path) if isinstance(path, bytes | os.PathLike) else str(path)
+    return echo_path(text) == text
 
 
 @dataclass(frozen=True)
@@ -132,7 +204,7 @@ class Problem:
     detail: str
 
     def render(self) -> str:
-        return redact(f"{self.code.tag} {self.where}: {self.detail}")
+        return safe_text(f"{self.code.tag} {self.where}: {self.detail}")
 
 
 class TfextError(Exception):

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tfext import keys
+from tfext.errors import Code, TfextError
 from tfext.profiles import Inputs, Profile
 
 if TYPE_CHECKING:
@@ -104,6 +105,9 @@ def issue(
         # A leaf outliving its CA is invalid for its last stretch anyway; cap it as cfssl does.
         not_after = min(not_after, issuer.cert.not_valid_after_utc)
     signer_key = issuer.key if issuer else key
+    refusal = keys.go_refusal(signer_key)
+    if refusal:  # loading refuses such keys already; a caller passing one in directly is stopped here
+        raise TfextError.of(refusal[0], "issuing CA key", refusal[1])
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
 
     builder = (
@@ -134,4 +138,24 @@ def issue(
         # critical only when the subject is empty (RFC 5280 4.2.1.6)
         builder = builder.add_extension(san_extension(names), critical=len(subject) == 0)
     cert = builder.sign(signer_key, signature_hash(signer_key))
+    check_signed(cert, issuer.cert if issuer else cert)
     return KeyPair(cert=cert, key=key)
+
+
+def check_signed(cert: x509.Certificate, issuer_cert: x509.Certificate) -> None:
+    """Refuse to hand out a certificate whose signature does not verify with its CA's certificate.
+
+    A CA key whose parts are consistent but whose primes are not prime (no primality test is run on keys
+    we are given) signs garbage: every consumer would refuse the leaf. Checked on every certificate issued,
+    so no caller can forget it.
+    """
+    try:
+        cert.verify_directly_issued_by(issuer_cert)
+    except Exception:  # noqa: BLE001 - InvalidSignature, ValueError (names), UnsupportedAlgorithm
+        raise TfextError.of(
+            Code.CANNOT_ISSUE,
+            "issuing CA",
+            f"a certificate signed for {cert.subject.rfc4514_string() or 'the empty subject'} does not "
+            "verify with the CA certificate; the CA key is corrupt or not the CA's - check it with "
+            "`openssl pkey -check -noout -in KEY`",
+        ) from None

@@ -44,8 +44,12 @@ DEFAULT_KEY_FORMAT = "traditional"
 
 # Smallest acceptable strength for keys we are given.
 MIN_RSA_BITS = 2048
-# Checking an RSA key's primes costs time that grows steeply with size: bound it (Go's TLS stops at 8192).
-MAX_RSA_BITS = 16384
+# Go's TLS refuses RSA keys above 8192 bits (CVE-2023-29409), and checking a bigger key's parts costs time
+# that grows steeply with its size.
+MAX_RSA_BITS = 8192
+# Go's crypto/x509 refuses a public exponent above 2^31-1 ("x509: invalid RSA public exponent"), and
+# crypto/rsa one below 3 or even; a huge exponent also makes every signature check slow.
+MAX_RSA_EXPONENT = (1 << 31) - 1
 ALLOWED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 
 
@@ -100,6 +104,31 @@ def describe(key: CertificateIssuerPrivateKeyTypes | CertificatePublicKeyTypes) 
     return family(key)
 
 
+def go_refusal(key: CertificateIssuerPrivateKeyTypes | CertificatePublicKeyTypes) -> tuple[Code, str] | None:
+    """Why Go would refuse this RSA key (its size or public exponent), as (code, detail); None if it would
+    not. Checked before any signature is computed or verified with the key."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if isinstance(key, rsa.RSAPrivateKey):
+        key = key.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        return None
+    if key.key_size > MAX_RSA_BITS:
+        return (
+            Code.RSA_TOO_LARGE,
+            f"RSA-{key.key_size} is larger than RSA-{MAX_RSA_BITS}, the most Go's TLS accepts "
+            "(CVE-2023-29409)",
+        )
+    e = key.public_numbers().e
+    if e > MAX_RSA_EXPONENT or e < 3 or e % 2 == 0:
+        size = f"a {e.bit_length()}-bit" if e > MAX_RSA_EXPONENT else "an even or too small"
+        return (
+            Code.BAD_RSA_EXPONENT,
+            f"{size} RSA public exponent; Go refuses it (x509: invalid RSA public exponent), use 65537",
+        )
+    return None
+
+
 def load_private_key(pem: str, where: str) -> CertificateIssuerPrivateKeyTypes:
     """Parse an unencrypted PKCS#1, SEC1 or PKCS#8 private key; errors name `where`, never the key."""
     from cryptography.hazmat.primitives import serialization
@@ -118,10 +147,9 @@ def load_private_key(pem: str, where: str) -> CertificateIssuerPrivateKeyTypes:
         # Go's parser checks (below) takes microseconds and refuses the same corrupt keys Go would.
         key = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
         if isinstance(key, rsa.RSAPrivateKey):
-            if key.key_size > MAX_RSA_BITS:
-                raise TfextError.of(
-                    Code.UNSUPPORTED_KEY, where, f"RSA-{key.key_size} is larger than RSA-{MAX_RSA_BITS}"
-                )
+            refusal = go_refusal(key)
+            if refusal:
+                raise TfextError.of(refusal[0], where, refusal[1])
             if not _rsa_parts_consistent(key):
                 raise TfextError.of(
                     Code.NOT_PEM, where, "inconsistent RSA private key (its parts do not match)"

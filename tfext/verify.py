@@ -21,12 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tfext import keys
-from tfext.errors import Code, Problem, TfextError
+from tfext.errors import Code, Problem, TfextError, echo_path
 from tfext.issue import KeyPair, subject_key_id
 from tfext.profiles import Inputs, Profile
 
 MAX_PEM_FILE_BYTES = 1024 * 1024
-PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+# A leaf and the intermediates above it in one file: Go gives up at depth 100, real chains have 2 or 3.
+# Judging a longer one would only multiply signature checks.
+MAX_CHAIN_CERTS = 10
+PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,64})-----")
 WEAK_HASHES = (hashes.SHA1, hashes.MD5)
 EKU_BY_NAME = {"server_auth": ExtendedKeyUsageOID.SERVER_AUTH, "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH}
 # Blocks a key file may hold beside its one key (`openssl ecparam -genkey` writes the curve first).
@@ -56,10 +59,8 @@ MAX_SERIAL_BITS = 159  # 20 octets of a positive DER integer (RFC 5280 4.1.2.2)
 
 
 def show_path(path: str) -> str:
-    """A path as it can be shown: quoted when it holds control characters, never PEM text."""
-    if looks_like_pem_text(path):
-        return f"PEM text of {len(path)} characters (not shown)"
-    return path if path.isprintable() else repr(path)
+    """A path as it can be shown: never PEM text, key material or control characters (`echo_path`)."""
+    return echo_path(path)
 
 
 def looks_like_pem_text(value: str) -> bool:
@@ -67,8 +68,63 @@ def looks_like_pem_text(value: str) -> bool:
     return "-----BEGIN" in value or "PRIVATE KEY" in value
 
 
+# Opening never waits: not for a FIFO's writer (O_NONBLOCK), nor does a terminal become ours (O_NOCTTY).
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_regular_file(path: str | os.PathLike, limit: int, label: str, *, missing_hint: str = "") -> bytes:
+    """The one way tfext reads a file it is given: at most `limit` bytes of a regular file, never waiting.
+
+    The file is opened without blocking and without becoming a controlling terminal, and the descriptor
+    (not the path, which may be swapped meanwhile) is checked: a FIFO, socket, device or directory is
+    refused unread. A regular file that says it is empty, or larger than `limit`, is not read either: that
+    covers kernel files such as /proc/kmsg (size 0, a read waits for messages) and /proc/kcore. Raises
+    TfextError naming `label`, never the content.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise TfextError.of(Code.FILE_MISSING, label, "a symbolic link to a missing file") from None
+        raise TfextError.of(Code.FILE_MISSING, label, f"no such file{missing_hint}") from None
+    except OSError as exc:
+        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise TfextError.of(Code.FILE_UNREADABLE, label, "is a directory, expected a file")
+        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would wait, or never end
+            raise TfextError.of(
+                Code.FILE_UNREADABLE, label, "is not a regular file (a FIFO, socket or device)"
+            )
+        if info.st_size == 0:
+            raise TfextError.of(Code.FILE_EMPTY, label, "the file is empty (or a kernel file, not read)")
+        if info.st_size > limit:
+            raise TfextError.of(Code.FILE_TOO_LARGE, label, f"larger than {limit} bytes; not read")
+        chunks, size = [], 0
+        while size <= limit:
+            try:
+                chunk = os.read(fd, limit + 1 - size)
+            except BlockingIOError:
+                raise TfextError.of(
+                    Code.FILE_UNREADABLE, label, "reading it would wait (not an ordinary file)"
+                ) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:  # it grew since fstat
+        raise TfextError.of(Code.FILE_TOO_LARGE, label, f"larger than {limit} bytes; not read")
+    return data
+
+
 def read_file(path: str, where: str) -> bytes:
-    """Read a user's file with errors that say which input and what to do."""
+    """Read a user's PEM file with errors that say which input and what to do."""
     if looks_like_pem_text(path):
         raise TfextError.of(
             Code.NOT_A_PATH,
@@ -77,32 +133,12 @@ def read_file(path: str, where: str) -> bytes:
             '(e.g. "${path.root}/tls/ca.crt"), not file(...) of it',
         )
     label = f"{where} ({show_path(path)})"
-    if not os.path.lexists(path):
-        hint = (
-            'nothing expands "~": use pathexpand("~/...") in HCL'
-            if path.startswith("~")
-            else "relative paths are resolved against the directory terraform runs in"
-        )
-        raise TfextError.of(Code.FILE_MISSING, label, f"no such file; check the path ({hint})")
-    if os.path.isdir(path):
-        raise TfextError.of(Code.FILE_UNREADABLE, label, "is a directory, expected a PEM file")
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        if os.path.islink(path):
-            raise TfextError.of(Code.FILE_MISSING, label, "a symbolic link to a missing file") from None
-        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
-    if not stat.S_ISREG(mode):  # opening a FIFO would wait forever for a writer
-        raise TfextError.of(Code.FILE_UNREADABLE, label, "is not a regular file (a FIFO, socket or device)")
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_PEM_FILE_BYTES + 1)
-    except OSError as exc:
-        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
-    if len(data) > MAX_PEM_FILE_BYTES:
-        raise TfextError.of(
-            Code.FILE_TOO_LARGE, label, f"larger than {MAX_PEM_FILE_BYTES} bytes; not a PEM file"
-        )
+    hint = (
+        'nothing expands "~": use pathexpand("~/...") in HCL'
+        if path.startswith("~")
+        else "relative paths are resolved against the directory terraform runs in"
+    )
+    data = read_regular_file(path, MAX_PEM_FILE_BYTES, label, missing_hint=f"; check the path ({hint})")
     if not data.strip():
         raise TfextError.of(Code.FILE_EMPTY, label, "the file is empty")
     return data
@@ -132,17 +168,23 @@ def parse_certificates(data: bytes, where: str, *, chain_allowed: bool) -> list[
         raise TfextError.of(
             Code.TOO_MANY_CERTS, where, f"holds {len(types)} certificates; expected exactly one"
         )
+    if len(types) > MAX_CHAIN_CERTS:  # before parsing any: a long chain is refused, not judged
+        raise TfextError.of(
+            Code.CHAIN_TOO_LONG,
+            where,
+            f"holds {len(types)} certificates; a leaf and its intermediates are at most {MAX_CHAIN_CERTS}",
+        )
     try:
         certs = x509.load_pem_x509_certificates(data)
     except Exception:  # noqa: BLE001 - ValueError mostly; any parse failure means the same to the user
         raise TfextError.of(Code.NOT_PEM, where, "a CERTIFICATE block does not parse as X.509") from None
     for i, cert in enumerate(certs):
         which = f"certificate #{i + 1}" if len(certs) > 1 else "the certificate"
-        _parse_fully(cert, which, where)
+        parse_fully(cert, which, where)
     return certs
 
 
-def _parse_fully(cert: x509.Certificate, which: str, where: str) -> None:
+def parse_fully(cert: x509.Certificate, which: str, where: str) -> None:
     """cryptography parses names, extensions and the key lazily: parse them now, so that no rule meets a
     parse error later, and a certificate Go would refuse to load is reported as such."""
     for part, read in (
@@ -271,7 +313,10 @@ def check_structure(cert: x509.Certificate, where: str, report: Report) -> None:
 
 def check_strength(cert: x509.Certificate, where: str, report: Report, *, self_signed: bool = False) -> None:
     pub = cert.public_key()
-    if isinstance(pub, rsa.RSAPublicKey) and pub.key_size < keys.MIN_RSA_BITS:
+    refusal = keys.go_refusal(pub)
+    if refusal:
+        report.error(refusal[0], where, refusal[1])
+    elif isinstance(pub, rsa.RSAPublicKey) and pub.key_size < keys.MIN_RSA_BITS:
         report.error(
             Code.WEAK_RSA, where, f"RSA-{pub.key_size}; at least RSA-{keys.MIN_RSA_BITS} is required"
         )
@@ -352,6 +397,8 @@ def check_issued_by(
     cert: x509.Certificate, issuer: x509.Certificate, where: str, issuer_name: str, report: Report
 ) -> None:
     """Signature, issuer name and authority key id, each reported on its own."""
+    if keys.go_refusal(issuer.public_key()):
+        return  # the issuer's key is reported on the issuer; no signature is checked with a key Go refuses
     if cert.issuer != issuer.subject:
         report.error(
             Code.ISSUER_MISMATCH,
@@ -372,6 +419,8 @@ def check_issued_by(
 
 
 def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if keys.go_refusal(issuer.public_key()):
+        return False  # never computed with a key Go refuses (reported on the issuer): it can take seconds
     try:
         cert.verify_directly_issued_by(issuer)
         return True
