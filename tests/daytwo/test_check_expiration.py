@@ -211,14 +211,15 @@ def test_unusable_input_exits_2_with_one_clear_line(cli, args, stdin, now, messa
     assert "Traceback" not in run.err and run.out == ""
 
 
-def test_a_damaged_certificate_is_named_not_dumped(tmp_path):
+def test_a_damaged_certificate_is_a_row_with_its_code_not_a_dump(tmp_path):
     bad = tmp_path / "tls"
     bad.mkdir()
     (bad / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     proc = tfext("check-expiration", str(bad))  # the console script, as users run it
-    assert proc.returncode == 2
-    where = bad / "ca.crt"
-    assert (
-        proc.stderr
-        == f"tfext check-expiration: {where}: a CERTIFICATE block cannot be parsed (damaged or truncated)\n"
-    )
+    assert proc.returncode == 1 and proc.stderr == ""
+    rows = proc.stdout.splitlines()
+    assert rows[0].split() == ["UNUSABLE", "CERTIFICATE", "PROBLEM"]
+    assert rows[1].split(None, 1) == [
+        "ca.crt",
+        "TFEXT-E023 a CERTIFICATE block cannot be parsed (damaged or truncated)",
+    ]

@@ -151,9 +151,10 @@ def test_unreadable_inputs_are_reported_and_the_rest_still_shown(cli, files, tmp
     run = cli("inspect", str(tmp_path / "missing.crt"), str(junk), str(damaged), *paths(files, "ca.crt"))
     assert run.code == 1
     assert "kube-ca [CA]" in run.out
-    assert f"tfext inspect: {tmp_path / 'missing.crt'}: no such file" in run.err
+    assert f"tfext inspect: TFEXT-E020 {tmp_path / 'missing.crt'}: no such file" in run.err
     assert f"tfext inspect: {junk}: neither PEM nor a DER certificate" in run.err
-    assert f"tfext inspect: {damaged}: a CERTIFICATE block cannot be parsed" in run.err
+    # a damaged certificate is a row of the report, with its code, and the rest is still shown
+    assert f"  {damaged}: TFEXT-E023 a CERTIFICATE block cannot be parsed" in run.out
     assert "Traceback" not in run.err
 
 

@@ -121,7 +121,7 @@ def test_cli_prints_modes_and_paths_only(cli, tmp_path, outputs):
 @pytest.mark.parametrize(
     ("stdin", "message"),
     [
-        ("not json", "stdin is not JSON"),
+        ("not json", "TFEXT-E002 stdin: not JSON"),
         ("[]", "expected the JSON object of `terraform output -json`"),
         ('{"kube_certs": {"ca": {"subject": "CN=kube-ca"}}}', "none of the example's certificate outputs"),
         (

@@ -21,12 +21,12 @@ This module imports only the standard library, so it is cheap to load from the `
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import os
 import platform
 import shlex
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -59,6 +59,58 @@ _GO_ARCH = {
 
 class ProviderInstallError(Exception):
     """The provider could not be installed; the message says why, for a person."""
+
+
+DIRECTORY_MODE = 0o755
+
+
+def make_directories(directory: Path, below: Path | None = None) -> None:
+    """Create `directory` and its missing parents 0755 whatever the umask, refusing shared ones.
+
+    Terraform runs the launcher in this tree, so no other user may be able to swap it: a directory that
+    exists at or under `below` (the mirror root) must not be a symbolic link nor group- or world-writable,
+    and no existing parent may be world-writable without the sticky bit (as /tmp has). Raises
+    `ProviderInstallError`, naming the directory.
+    """
+    directory = Path(os.path.abspath(directory))
+    below = Path(os.path.abspath(below)) if below is not None else directory
+    chain = [directory, *directory.parents]
+    for path in reversed(chain):
+        inside = path == below or below in path.parents
+        try:
+            info = path.lstat() if inside and path != below else path.stat()
+        except FileNotFoundError:
+            try:
+                os.mkdir(path, DIRECTORY_MODE)
+                os.chmod(path, DIRECTORY_MODE, follow_symlinks=False)
+            except FileExistsError:
+                info = path.lstat()
+            except OSError as exc:
+                raise ProviderInstallError(
+                    f"cannot write the provider into {_shown(path)}: {exc.strerror or exc}"
+                ) from exc
+            else:
+                continue
+        except OSError as exc:
+            raise ProviderInstallError(
+                f"cannot write the provider into {_shown(path)}: {exc.strerror}"
+            ) from exc
+        if not stat.S_ISDIR(info.st_mode):
+            what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a directory"
+            raise ProviderInstallError(f"cannot write the provider into {_shown(path)}: it is {what}")
+        shared = info.st_mode & (0o022 if inside else 0o002)
+        if shared and not (not inside and info.st_mode & stat.S_ISVTX):
+            who = "others" if info.st_mode & 0o002 else "its group"
+            raise ProviderInstallError(
+                f"refusing {_shown(path)}: it is writable by {who} (mode {stat.S_IMODE(info.st_mode):o}), "
+                "who could swap the launcher Terraform runs; chmod go-w it or choose another directory"
+            )
+
+
+def _shown(path: object) -> str:
+    from tfext.errors import echo_path
+
+    return echo_path(path)
 
 
 def go_os() -> str:
@@ -138,8 +190,8 @@ def install_provider(mirror_dir: Path, version: str = PROVIDER_VERSION) -> Path:
         )
     mirror_dir = Path(os.path.abspath(mirror_dir))
     target = provider_executable(mirror_dir, version)
+    make_directories(target.parent, below=mirror_dir)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".launcher-", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as tmp:
@@ -151,7 +203,9 @@ def install_provider(mirror_dir: Path, version: str = PROVIDER_VERSION) -> Path:
             raise
     except OSError as exc:
         where = exc.filename or mirror_dir
-        raise ProviderInstallError(f"cannot write the provider into {where}: {exc.strerror or exc}") from exc
+        raise ProviderInstallError(
+            f"cannot write the provider into {_shown(where)}: {exc.strerror or exc}"
+        ) from exc
     return mirror_dir
 
 
@@ -196,7 +250,7 @@ def _missing_runtime_modules() -> list[str]:
 
 
 def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_directories(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=".terraformrc-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as tmp:
@@ -214,7 +268,10 @@ def main(argv: list[str]) -> int:
     `argv` holds the arguments after the command name. Returns the process exit code; errors are one
     line on stderr, never a traceback.
     """
-    parser = argparse.ArgumentParser(
+    from tfext.errors import TfextError, safe_line
+    from tfext.tools.cli import Parser, refuse_content_as_path, say
+
+    parser = Parser(
         prog="tfext install-provider",
         description=(
             f"Install tfext's offline implementation of hashicorp/external {PROVIDER_VERSION} into a "
@@ -229,36 +286,48 @@ def main(argv: list[str]) -> int:
         help="where to write the Terraform CLI configuration (default: DIR/terraformrc)",
     )
     args = parser.parse_args(argv)
+    prog = parser.prog
 
+    for given, what in ((args.dir, "DIR"), (args.cli_config, "--cli-config")):
+        if given is not None:
+            try:
+                refuse_content_as_path(given, what)
+            except TfextError as exc:
+                say(prog, exc.render())
+                return 2
     missing = _missing_runtime_modules()
     if missing:
-        sys.stderr.write(
-            f"tfext install-provider: the provider needs {', '.join(missing)}, which this Python "
-            f"({sys.executable}) can't import; install tfext[provider] into it first\n"
+        say(
+            prog,
+            f"the provider needs {', '.join(missing)}, which this Python ({_shown(sys.executable)}) can't "
+            "import; install tfext[provider] into it first",
         )
         return 1
     try:
         mirror = install_provider(args.dir)
     except ProviderInstallError as exc:
-        sys.stderr.write(f"tfext install-provider: {exc}\n")
+        say(prog, str(exc))
         return 1
     config_file = Path(os.path.abspath(args.cli_config or mirror / "terraformrc"))
     try:
         _write_text(config_file, cli_config_text(mirror))
+    except ProviderInstallError as exc:
+        say(prog, str(exc).replace("the provider into", "the CLI configuration into"))
+        return 1
     except OSError as exc:
-        sys.stderr.write(
-            f"tfext install-provider: cannot write the CLI configuration {config_file}: "
-            f"{exc.strerror or exc}\n"
-        )
+        say(prog, f"cannot write the CLI configuration {_shown(config_file)}: {exc.strerror or exc}")
         return 1
 
     sys.stdout.write(
-        f"Installed hashicorp/external {PROVIDER_VERSION} (tfext offline implementation) into {mirror}\n"
-        f"  provider: {provider_executable(mirror)}\n"
-        f"  runs:     {os.path.abspath(sys.executable)}\n"
-        f"Wrote the Terraform CLI configuration {config_file}\n"
-        "Use it with:\n"
-        f"  export TF_CLI_CONFIG_FILE={shlex.quote(str(config_file))}\n"
+        safe_line(
+            f"Installed hashicorp/external {PROVIDER_VERSION} (tfext offline implementation) into {mirror}\n"
+            f"  provider: {provider_executable(mirror)}\n"
+            f"  runs:     {os.path.abspath(sys.executable)}\n"
+            f"Wrote the Terraform CLI configuration {config_file}\n"
+            "Use it with:\n"
+            f"  export TF_CLI_CONFIG_FILE={shlex.quote(str(config_file))}"
+        )
+        + "\n"
     )
     return 0
 

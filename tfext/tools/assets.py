@@ -3,19 +3,33 @@
 Reads `terraform output -json` on stdin. Keys are written with mode 0600, certificates 0644, each file
 atomically (a temporary file in the same directory, created 0600, fsynced, then renamed), so an
 interrupted run never leaves a half-written file and a key is never readable by others, not even for a
-moment. The whole set is written in two phases: every temporary file first, then the renames, so a
-failure while writing (disk full, permissions) leaves every old file as it was. `LAYOUT` is the one
-table of file names; the user-provided example reads the same names.
+moment. `LAYOUT` is the one table of file names; the user-provided example reads the same names.
+
+Nothing is ever written outside DIR:
+- every directory is opened by descriptor, one component at a time, with O_NOFOLLOW: a symbolic link
+  (`DIR/etcd -> elsewhere`) is refused, never followed, and so is a directory others can write to (they
+  could swap a key file) - DIR itself too;
+- every value is checked against its file's role before anything is written: a `.key` file holds exactly
+  one private key, a `.crt` file certificates only (a key given as a certificate is refused, never written
+  0644);
+- every target is checked first (a directory or anything but a regular file in its place is refused), then
+  every temporary file is written, then the renames: if one fails, the files already replaced are rolled
+  back to their old content, and the message names the failing file.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import contextlib
+import errno
 import os
+import secrets
+import stat
 import sys
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+from tfext.errors import Code, TfextError, echo_path, safe_text
+from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 
 # output name of terraform/examples/tectonic => file under the asset directory
 LAYOUT: dict[str, str] = {
@@ -47,35 +61,95 @@ def is_secret(filename: str) -> bool:
     return filename.endswith(".key")
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make renames in `directory` durable (best effort: not every filesystem can open a directory)."""
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+DIRECTORY_MODE = 0o755
+
+
+class WriteError(TfextError):
+    """The files could not be written; nothing (or nothing lasting) was changed. Names the file."""
+
+
+def _refuse_shared(fd: int, shown: str) -> None:
+    info = os.fstat(fd)
+    if info.st_mode & 0o022:
+        raise WriteError.of(
+            Code.UNSAFE_DIRECTORY,
+            shown,
+            f"is writable by {'others' if info.st_mode & 0o002 else 'its group'} "
+            f"(mode {stat.S_IMODE(info.st_mode):o}), who could swap a key file; chmod go-w it first",
+        )
+
+
+def open_directory(parent_fd: int | None, name: str, shown: str, create: bool) -> int:
+    """A descriptor of directory `name` (relative to `parent_fd`, or a path when None), never through a
+    symbolic link, created 0755 when missing and `create`; refused when others can write to it."""
+    for attempt in (1, 2):
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+            break
+        except FileNotFoundError:
+            if not create or attempt == 2:
+                raise WriteError.of(Code.FILE_MISSING, shown, "no such directory") from None
+            try:
+                os.mkdir(name, DIRECTORY_MODE, dir_fd=parent_fd)
+            except FileExistsError:
+                pass  # made meanwhile: opened (and checked) below
+            else:
+                fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+                os.fchmod(fd, DIRECTORY_MODE)  # whatever the umask: 0755, never 0777
+                os.close(fd)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                raise WriteError.of(
+                    Code.UNSAFE_DIRECTORY, shown, "is a symbolic link or not a directory; not followed"
+                ) from None
+            raise WriteError.of(Code.WRITE_FAILED, shown, exc.strerror or "cannot be opened") from None
     try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
+        _refuse_shared(fd, shown)
+    except BaseException:
         os.close(fd)
+        raise
+    return fd
 
 
-def make_directories(directory: Path) -> None:
-    """Create missing directories 0755 at most, whatever the umask (keys must not be replaceable)."""
+def open_target(directory: Path) -> int:
+    """A descriptor of DIR, its missing parents created 0755. DIR itself must not be a symbolic link."""
+    directory = Path(os.path.abspath(directory))
     missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for d in reversed(missing):
-        d.mkdir(mode=0o755, exist_ok=True)
-        d.chmod(d.stat().st_mode & 0o755)
+    probe = directory
+    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing[1:]):  # DIR's missing parents; DIR itself is opened (and made) below
+        try:
+            os.mkdir(path, DIRECTORY_MODE)
+            os.chmod(path, DIRECTORY_MODE)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise WriteError.of(Code.WRITE_FAILED, echo_path(path), exc.strerror or "cannot create") from None
+    parent_fd = open_directory(None, str(directory.parent), echo_path(directory.parent), create=False)
+    try:
+        return open_directory(parent_fd, directory.name, echo_path(directory), create=True)
+    finally:
+        os.close(parent_fd)
 
 
-def _write_temporary(path: Path, text: str, mode: int) -> Path:
-    """`text` in a new temporary file beside `path`, with `mode` set before any byte is written."""
-    make_directories(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # created 0600
+@dataclass
+class _Pending:
+    filename: str  # relative to DIR, e.g. "etcd/server.key"
+    dir_fd: int
+    name: str  # within its directory
+    temporary: str
+    backup: str | None = None  # a hard link to the old file, kept until every rename succeeded
+    replaced: bool = False
+
+
+def _write_temporary(dir_fd: int, name: str, text: str, mode: int) -> str:
+    """`text` in a new temporary file beside `name`, with `mode` set before any byte is written."""
+    temporary = f".{name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(temporary, _NEW_FILE_FLAGS, 0o600, dir_fd=dir_fd)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="ascii") as f:
@@ -83,77 +157,180 @@ def _write_temporary(path: Path, text: str, mode: int) -> Path:
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _unlink(temporary, dir_fd)
         raise
-    return Path(tmp)
+    return temporary
+
+
+def _unlink(name: str, dir_fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name, dir_fd=dir_fd)
+
+
+def _check_target(dir_fd: int, name: str, shown: str) -> None:
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise WriteError.of(Code.WRITE_FAILED, shown, f"is {kind}; not replaced")
 
 
 def write_assets(outputs: dict[str, str], directory: Path) -> list[Path]:
     """Write every known, non-empty output; returns the files written.
 
-    All temporary files are written before the first rename: if one cannot be written, none of the old
-    files is touched and the temporary files are removed.
+    Every target is checked, then every temporary file written, before the first rename; if a rename
+    fails, the files replaced before it get their old content back. Raises WriteError (naming the file)
+    or OSError; either way the old files are as they were.
     """
-    pending: list[tuple[Path, Path]] = []  # (temporary, final)
+    directory = Path(directory)
+    wanted = [(name, filename) for name, filename in LAYOUT.items() if outputs.get(name, "")]
+    root_fd = open_target(directory)
+    dir_fds: dict[str, int] = {"": root_fd}
+    pending: list[_Pending] = []
     try:
-        for name, filename in LAYOUT.items():
-            value = outputs.get(name, "")
-            if not value:  # e.g. server/peer of an external etcd
-                continue
-            path = directory / filename
-            pending.append((_write_temporary(path, value, 0o600 if is_secret(filename) else 0o644), path))
-        for tmp, path in pending:
-            os.replace(tmp, path)
+        for _, filename in wanted:  # every directory and every target first
+            sub = os.path.dirname(filename)
+            if sub not in dir_fds:
+                dir_fds[sub] = open_directory(root_fd, sub, echo_path(directory / sub), create=True)
+            _check_target(dir_fds[sub], os.path.basename(filename), echo_path(directory / filename))
+        for name, filename in wanted:
+            dir_fd = dir_fds[os.path.dirname(filename)]
+            base = os.path.basename(filename)
+            mode = 0o600 if is_secret(filename) else 0o644
+            temporary = _write_temporary(dir_fd, base, outputs[name], mode)
+            pending.append(_Pending(filename, dir_fd, base, temporary))
+        for item in pending:
+            _replace(item, directory)
+        for fd in dict.fromkeys(dir_fds.values()):
+            with contextlib.suppress(OSError):
+                os.fsync(fd)  # make the renames durable (best effort)
     except BaseException:
-        for tmp, _ in pending:
-            tmp.unlink(missing_ok=True)
+        _roll_back(pending)
         raise
-    for parent in dict.fromkeys(path.parent for _, path in pending):
-        _fsync_directory(parent)
-    return [path for _, path in pending]
+    finally:
+        for item in pending:
+            if item.backup:
+                _unlink(item.backup, item.dir_fd)
+            if not item.replaced:
+                _unlink(item.temporary, item.dir_fd)
+        for fd in dict.fromkeys(dir_fds.values()):
+            os.close(fd)
+    return [directory / item.filename for item in pending]
+
+
+def _replace(item: _Pending, directory: Path) -> None:
+    backup = f".{item.name}.{secrets.token_hex(6)}.old"
+    try:
+        os.link(item.name, backup, src_dir_fd=item.dir_fd, dst_dir_fd=item.dir_fd, follow_symlinks=False)
+        item.backup = backup
+    except FileNotFoundError:
+        pass  # a new file: rolled back by removing it
+    except OSError as exc:
+        raise WriteError.of(
+            Code.WRITE_FAILED,
+            echo_path(directory / item.filename),
+            f"cannot keep the old file ({exc.strerror})",
+        ) from None
+    try:
+        os.replace(item.temporary, item.name, src_dir_fd=item.dir_fd, dst_dir_fd=item.dir_fd)
+    except OSError as exc:
+        raise WriteError.of(
+            Code.WRITE_FAILED,
+            echo_path(directory / item.filename),
+            f"cannot be replaced ({exc.strerror}); every file written before it was put back",
+        ) from None
+    item.replaced = True
+
+
+def _roll_back(pending: list[_Pending]) -> None:
+    for item in pending:
+        if not item.replaced:
+            continue
+        try:
+            if item.backup:
+                os.replace(item.backup, item.name, src_dir_fd=item.dir_fd, dst_dir_fd=item.dir_fd)
+                item.backup = None
+            else:
+                os.unlink(item.name, dir_fd=item.dir_fd)
+        except OSError:
+            pass  # best effort; the message names the file that failed
+
+
+def _blocks(value: str) -> list[str]:
+    from tfext.tools.sources import pem_blocks
+
+    return [b.label for b in pem_blocks(value.encode("ascii"))]
 
 
 def check_outputs(outputs: dict[str, str]) -> list[str]:
-    """Problems that must stop the run before anything is written (each names an output, never a value)."""
+    """Problems that must stop the run before anything is written (each names an output, never a value):
+    a value that is not PEM text, or whose content does not fit its file's role."""
     problems = []
-    for name in LAYOUT:
+    for name, filename in LAYOUT.items():
         value = outputs.get(name, "")
-        if value and (not value.isascii() or "-----BEGIN " not in value):
-            problems.append(f"output {name} is not PEM text")
+        if not value:
+            continue
+        if not value.isascii() or "-----BEGIN " not in value:
+            problems.append(f"{Code.NOT_PEM.tag} output {name} is not PEM text")
+            continue
+        labels = _blocks(value)
+        keys = [label for label in labels if label.endswith("PRIVATE KEY")]
+        if is_secret(filename):
+            if len(keys) != 1 or len(labels) != 1:
+                problems.append(
+                    f"{Code.NOT_PEM.tag} output {name} ({filename}) must hold exactly one private key, "
+                    f"it holds {len(labels)} PEM block(s) of which {len(keys)} private key(s)"
+                )
+        elif keys or "PRIVATE KEY" in value or not labels or set(labels) - {"CERTIFICATE"}:
+            what = "a private key" if keys or "PRIVATE KEY" in value else "other than certificates"
+            problems.append(
+                f"{Code.NOT_PEM.tag} output {name} ({filename}) holds {what}; a .crt file holds only "
+                "CERTIFICATE blocks and is written 0644"
+            )
     return problems
 
 
+@guarded("tfext write-assets")
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tfext write-assets",
         description="Write `terraform output -json` (stdin) of the tectonic example as files in Tectonic's "
         "generated/tls layout: keys 0600, certificates 0644, each file written atomically.",
     )
     parser.add_argument("dir", type=Path, help="asset directory, e.g. generated/tls")
     args = parser.parse_args(argv)
+    prog = parser.prog
+    refuse_content_as_path(args.dir, "DIR")
+    from tfext.tools.sources import InputError, load_json
+
     try:
-        raw = json.load(sys.stdin)
-    except ValueError as exc:  # not JSON, or not UTF-8
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        sys.stderr.write(f"tfext write-assets: stdin is not JSON ({reason}); pipe `terraform output -json`\n")
+        raw = load_json(read_stdin(), "stdin")
+    except InputError as exc:
+        say(prog, f"{exc.render()}; pipe `terraform output -json`")
         return 2
     if not isinstance(raw, dict):
-        sys.stderr.write("tfext write-assets: expected the JSON object of `terraform output -json`\n")
+        say(prog, f"{Code.NOT_AN_OBJECT.tag} stdin: expected the JSON object of `terraform output -json`")
         return 2
     outputs = {k: v.get("value") if isinstance(v, dict) else v for k, v in raw.items()}
     outputs = {k: v for k, v in outputs.items() if isinstance(v, str)}
     if not any(outputs.get(name) for name in LAYOUT):
-        sys.stderr.write("tfext write-assets: none of the example's certificate outputs are in the input\n")
+        say(prog, "none of the example's certificate outputs are in the input")
         return 2
     problems = check_outputs(outputs)
     if problems:
-        sys.stderr.write("".join(f"tfext write-assets: {p}; nothing was written\n" for p in problems))
+        for problem in problems:
+            say(prog, f"{problem}; nothing was written")
         return 2
     try:
         written = write_assets(outputs, args.dir)
+    except WriteError as exc:
+        say(prog, exc.render())
+        return 1
     except OSError as exc:
-        sys.stderr.write(f"tfext write-assets: cannot write under {args.dir}: {exc.strerror}\n")
+        say(prog, f"cannot write under {echo_path(args.dir)}: {exc.strerror}")
         return 1
     for path in written:
-        sys.stdout.write(f"{oct(path.stat().st_mode & 0o777)[2:]}  {path}\n")
+        sys.stdout.write(safe_text(f"{oct(path.stat().st_mode & 0o777)[2:]}  {echo_path(path)}") + "\n")
     return 0

@@ -10,6 +10,8 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 
+from tfext.errors import echo
+
 ENV_NOW = "TFEXT_NOW"
 
 
@@ -30,9 +32,9 @@ def now(environ: Mapping[str, str] | None = None) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
     try:
         return parse_time(given).astimezone(dt.UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(
-            f"{ENV_NOW}={given!r} is not an RFC 3339 time, such as 2030-01-01T00:00:00Z"
+            f"{ENV_NOW}={echo(given)} is not an RFC 3339 time, such as 2030-01-01T00:00:00Z"
         ) from None
 
 

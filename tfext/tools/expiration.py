@@ -8,7 +8,6 @@ valid or expires within the window, 2 when the input cannot be used.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -16,21 +15,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from tfext.errors import Code, Problem, echo_path, safe_text
 from tfext.tools import clock
+from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.sources import (
+    MAX_FILE_BYTES,
+    MAX_JSON_BYTES,
+    Bad,
     Found,
     InputError,
-    certificates_in,
+    Issuers,
+    Reading,
     common_name,
     from_directory,
     from_json,
-    is_self_signed,
-    issuer_of,
+    load_json,
     merge,
 )
 
 DEFAULT_WINDOW_HOURS = 720
-MAX_STATE_BYTES = 256 << 20  # a state holding every certificate of a large estate is still far below this
+MAX_STATE_BYTES = MAX_JSON_BYTES  # a state holding every certificate of a large estate is far below this
 
 OK, RENEW, EXPIRED, NOT_YET_VALID = "ok", "renew", "expired", "not yet valid"
 
@@ -67,18 +71,20 @@ def status_of(not_before: dt.datetime, not_after: dt.datetime, now: dt.datetime,
     return OK
 
 
-def _authority(item: Found, cas: list[Found]) -> str:
-    issuer = issuer_of(item, cas)
+def _authority(item: Found, issuers: Issuers) -> str:
+    issuer = issuers.issuer_of(item)
     if issuer:
         return issuer.name
-    if is_self_signed(item.cert):
+    if issuers.is_self_signed(item):
         return ""
     return f"{common_name(item.cert.issuer)} (not in input)"
 
 
-def assess(found: list[Found], now: dt.datetime, window: dt.timedelta) -> list[Expiry]:
+def assess(
+    found: list[Found], now: dt.datetime, window: dt.timedelta, issuers: Issuers | None = None
+) -> list[Expiry]:
     """Judge every certificate (already merged, one per fingerprint) at `now`."""
-    cas = [f for f in found if f.is_ca]
+    issuers = issuers or Issuers(found)
     out = []
     for item in found:
         cert = item.cert
@@ -90,7 +96,7 @@ def assess(found: list[Found], now: dt.datetime, window: dt.timedelta) -> list[E
                 subject=cert.subject.rfc4514_string(),
                 not_before=not_before,
                 not_after=not_after,
-                authority=_authority(item, cas),
+                authority=_authority(item, issuers),
                 is_ca=item.is_ca,
                 status=status_of(not_before, not_after, now, window),
                 residual=not_after - now,
@@ -102,12 +108,14 @@ def assess(found: list[Found], now: dt.datetime, window: dt.timedelta) -> list[E
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    rows = [tuple(safe_text(c) for c in r) for r in rows]  # names and CNs come from the input
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     return ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
 
 
-def render(expiries: list[Expiry], window_hours: float) -> str:
-    """Two tables, as kubeadm prints them: certificates, then certificate authorities."""
+def render(expiries: list[Expiry], window_hours: float, bad: list[Bad] = ()) -> str:
+    """Two tables, as kubeadm prints them: certificates, then certificate authorities; then the
+    certificates that could not be judged, each with its code."""
     leaves = [e for e in expiries if not e.is_ca]
     cas = [e for e in expiries if e.is_ca]
     lines: list[str] = []
@@ -127,31 +135,43 @@ def render(expiries: list[Expiry], window_hours: float) -> str:
             for e in cas
         ]
         lines += _table(header, rows)
-    attention = [e for e in expiries if e.needs_attention]
+    if bad:
+        if lines:
+            lines.append("")
+        lines += _table(("UNUSABLE CERTIFICATE", "PROBLEM"), [(b.name, b.text) for b in bad])
+    attention = [e.name for e in expiries if e.needs_attention] + [b.name for b in bad]
     if attention:
         hours = f"{window_hours:g}"
-        names = ", ".join(e.name for e in attention)
+        names = safe_text(", ".join(attention))
         lines += [
             "",
-            f"{len(attention)} of {len(expiries)} certificates need attention (expired, not yet valid, or "
-            f"expiring within {hours} hours): {names}",
+            f"{len(attention)} of {len(expiries) + len(bad)} certificates need attention (expired, not yet "
+            f"valid, expiring within {hours} hours, or unusable): {names}",
         ]
     return "\n".join(lines) + "\n"
 
 
-def to_json(expiries: list[Expiry], now: dt.datetime, window_hours: float) -> dict:
+def to_json(
+    expiries: list[Expiry],
+    now: dt.datetime,
+    window_hours: float,
+    bad: list[Bad] = (),
+    problems: list[Problem] = (),
+) -> dict:
     """The machine-readable report: every field of the table, with exact times."""
     return {
         "now": clock.rfc3339(now),
         "window_hours": window_hours,
-        "ok": not any(e.needs_attention for e in expiries),
+        "ok": not any(e.needs_attention for e in expiries) and not bad,
+        "unusable": [{"name": safe_text(b.name), "problem": b.text} for b in bad],
+        "problems": [p.render() for p in problems],
         "certificates": [
             {
-                "name": e.name,
-                "aliases": list(e.aliases),
-                "subject": e.subject,
+                "name": safe_text(e.name),
+                "aliases": [safe_text(a) for a in e.aliases],
+                "subject": safe_text(e.subject),
                 "is_ca": e.is_ca,
-                "certificate_authority": e.authority,
+                "certificate_authority": safe_text(e.authority),
                 "not_before": clock.rfc3339(e.not_before),
                 "not_after": clock.rfc3339(e.not_after),
                 "residual_seconds": int(e.residual.total_seconds()),
@@ -165,56 +185,47 @@ def to_json(expiries: list[Expiry], now: dt.datetime, window_hours: float) -> di
     }
 
 
-def load(source: str, stdin: TextIO) -> list[Found]:
-    """Every certificate in SOURCE (see the module docstring), one per fingerprint. Raises InputError."""
+def load(source: str, stdin: TextIO | None = None) -> Reading:
+    """Every certificate in SOURCE (see the module docstring). Raises InputError when SOURCE is unusable;
+    certificates that cannot be used are `Reading.bad` rows."""
+    reading = Reading()
     if source == "-":
-        text = stdin.read(MAX_STATE_BYTES + 1)
-        return merge(_json_source(text, "stdin"))
+        _json_source(read_stdin(MAX_STATE_BYTES), "stdin", reading)
+        return reading
+    refuse_content_as_path(source, "SOURCE")
     path = Path(source)
     if path.is_dir():
-        return merge(from_directory(path))
-    if not path.exists():
-        raise InputError(f"{source}: no such file or directory")
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_STATE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
+        from_directory(path, reading)
+        return reading
+    if not path.exists() and not path.is_symlink():
+        raise InputError.of(Code.FILE_MISSING, echo_path(source), "no such file or directory")
+    data = reading.read(path, MAX_STATE_BYTES)
+    if data is None:
+        raise InputError(reading.problems)
     if data.lstrip()[:1] == b"{":
-        return merge(_json_source(data.decode("utf-8", "replace"), source))
-    try:
-        certs = certificates_in(data, der=True)
-    except InputError as exc:
-        raise InputError(f"{source}: {exc}") from None
-    return merge(
-        [Found(path.name if len(certs) == 1 else f"{path.name}[{i}]", c) for i, c in enumerate(certs)]
-    )
+        _json_source(data, echo_path(source), reading)
+        return reading
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError.of(Code.FILE_TOO_LARGE, echo_path(source), f"larger than {MAX_FILE_BYTES} bytes")
+    reading.certificates_in(data, path.name, der=True)
+    return reading
 
 
-def _json_source(text: str, where: str) -> list[Found]:
-    if len(text) > MAX_STATE_BYTES:
-        raise InputError(f"{where}: larger than {MAX_STATE_BYTES >> 20} MiB")
-    if not text.strip():
-        raise InputError(f"{where}: empty; pipe `terraform state pull` or `terraform output -json`")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{where}: not JSON ({exc.msg}, line {exc.lineno}); expected a Terraform state"
-        ) from None
-    return from_json(document)
+def _json_source(data: bytes, where: str, reading: Reading) -> None:
+    from_json(load_json(data, where), reading)
 
 
+@guarded("tfext check-expiration")
 def main(argv: list[str]) -> int:
     """`tfext check-expiration`: parse `argv`, print the result, return the exit status."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tfext check-expiration",
         description="Show when each certificate expires, like `kubeadm certs check-expiration`. "
         "Exit status 1 when a certificate is expired, not yet valid or expires within the renewal window.",
         epilog="SOURCE: a directory of PEM files (from `tfext write-assets`), a PEM file, a "
         "terraform.tfstate file, or - for `terraform state pull` (or `terraform output -json`) on stdin. "
         f"Set {clock.ENV_NOW}=2030-01-01T00:00:00Z to judge at another time than now. "
-        "Exit status: 0 all fine, 1 something to renew, 2 unusable input.",
+        "Exit status: 0 all fine, 1 something to renew or unusable, 2 unusable input.",
     )
     parser.add_argument("source", metavar="SOURCE", help="DIR, PEM file, terraform.tfstate, or - for stdin")
     parser.add_argument(
@@ -227,22 +238,32 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print a JSON report instead of the tables")
     args = parser.parse_args(argv)
     prog = parser.prog
-    if args.window_hours < 0:
-        parser.error("--window-hours must not be negative")
+    if not 0 <= args.window_hours <= 1e7:  # also refuses nan and inf
+        parser.error("--window-hours must not be negative (and at most 10000000)")
     try:
         now = clock.now()
-        found = load(args.source, sys.stdin)
-    except (InputError, ValueError) as exc:
-        sys.stderr.write(f"{prog}: {exc}\n")
+        reading = load(args.source, sys.stdin)
+    except InputError as exc:
+        say(prog, exc.render())
         return 2
-    if not found:
-        sys.stderr.write(
-            f"{prog}: no certificates found in {'stdin' if args.source == '-' else args.source}\n"
-        )
+    except ValueError as exc:
+        say(prog, str(exc))
         return 2
-    expiries = assess(found, now, dt.timedelta(hours=args.window_hours))
+    found = merge(reading.found)
+    if not found and not reading.bad:
+        for problem in reading.problems:
+            say(prog, problem.render())
+        where = "stdin" if args.source == "-" else echo_path(args.source)
+        say(prog, f"no certificates found in {where}")
+        return 2
+    issuers = Issuers(found)
+    expiries = assess(found, now, dt.timedelta(hours=args.window_hours), issuers)
+    problems = reading.problems + [p for p in (issuers.problem(),) if p]
     if args.json:
-        sys.stdout.write(json.dumps(to_json(expiries, now, args.window_hours), indent=2) + "\n")
+        report = to_json(expiries, now, args.window_hours, reading.bad, problems)
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
-        sys.stdout.write(render(expiries, args.window_hours))
-    return 1 if any(e.needs_attention for e in expiries) else 0
+        sys.stdout.write(render(expiries, args.window_hours, reading.bad))
+    for problem in problems:
+        say(prog, problem.render())
+    return 1 if any(e.needs_attention for e in expiries) or reading.bad or problems else 0

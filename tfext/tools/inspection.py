@@ -8,7 +8,6 @@ the certificate it belongs to. `--json` gives the same facts for machines.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -17,28 +16,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-from tfext import certinfo
+from tfext import certinfo, keys
+from tfext.errors import Code, Problem, echo_path, safe_text
 from tfext.tools import clock
+from tfext.tools.cli import Parser, guarded, read_stdin, say
 from tfext.tools.sources import (
+    MAX_CHAIN_DEPTH,
+    MAX_FILE_BYTES,
     RANK_CAPTURE,
+    Bad,
     Found,
-    InputError,
-    certificates_in,
+    Issuers,
+    Reading,
     common_name,
-    is_self_signed,
-    issuer_of,
+    files_under,
     merge,
-    pem_blocks,
-    read_bounded,
     spki_sha256,
 )
 
 CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 WRAP = 96  # width of a wrapped value (SAN lists)
+MAX_KEYS = 64  # private keys looked at in one run (loading one is cheap, but not free)
 
 
 @dataclass
@@ -59,17 +60,23 @@ class Inputs:
     certificates: list[Found] = field(default_factory=list)  # merged, one per fingerprint; names = files
     keys: list[PrivateKeyFile] = field(default_factory=list)
     other: list[tuple[str, str]] = field(default_factory=list)  # (file, PEM label) not inspected
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # rendered, coded, redacted
+    bad: list[Bad] = field(default_factory=list)  # certificates that cannot be used, with their code
+    issuers: Issuers | None = None
 
 
 def describe_private_key(file: str, data: bytes) -> PrivateKeyFile:
     """Algorithm and public-key hash of a PEM private key; the key object is dropped at once."""
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        # No RSA consistency check: on a 16384-bit key it takes seconds, and nothing is signed here.
+        key = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
     except TypeError:  # "Password was not given but private key is encrypted"
         return PrivateKeyFile(file, "encrypted", encrypted=True)
-    except (ValueError, UnsupportedAlgorithm):
+    except Exception:  # noqa: BLE001 - ValueError, UnsupportedAlgorithm and whatever a hostile key raises
         return PrivateKeyFile(file, "unreadable or unsupported")
+    refusal = keys.go_refusal(key)
+    if refusal:
+        return PrivateKeyFile(file, f"{keys.describe(key)}, {refusal[0].tag}: Go refuses it")
     if isinstance(key, rsa.RSAPrivateKey):
         algorithm = f"RSA {key.key_size}"
     elif isinstance(key, ec.EllipticCurvePrivateKey):
@@ -83,50 +90,51 @@ def describe_private_key(file: str, data: bytes) -> PrivateKeyFile:
     return PrivateKeyFile(file, algorithm, spki=spki_sha256(key.public_key()))
 
 
-def _expand(paths: list[str]) -> list[Path]:
-    out: list[Path] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            files = (p for p in path.rglob("*") if p.is_file())
-            out += sorted(p for p in files if not any(s.startswith(".") for s in p.relative_to(path).parts))
-        else:
-            out.append(path)
-    return out
-
-
 def read_inputs(paths: list[str], stdin: bytes | None = None) -> Inputs:
     """Read every file (directories recursively; `-` is stdin) and sort what is in them."""
     inputs = Inputs()
-    found: list[Found] = []
-    for path in _expand(paths):
-        name = "stdin" if str(path) == "-" else str(path)
-        try:
-            data = (stdin or b"") if str(path) == "-" else read_bounded(path)
-            blocks = pem_blocks(data)
-            certs = certificates_in(data, der=True)
-        except InputError as exc:
-            message = str(exc)
-            inputs.problems.append(message if message.startswith(name) else f"{name}: {message}")
+    reading = Reading()
+    for given in paths:
+        if given == "-":
+            _take(inputs, reading, "stdin", stdin or b"")
             continue
-        found += [
-            Found(name if len(certs) == 1 else f"{name}[{i}]", c, RANK_CAPTURE) for i, c in enumerate(certs)
-        ]
-        for block in blocks:
-            if block.is_private_key:
-                inputs.keys.append(describe_private_key(name, block.data))
-            elif not block.is_certificate:
-                inputs.other.append((name, block.label))
-        if not certs and not blocks:
-            inputs.problems.append(f"{name}: neither PEM nor a DER certificate")
+        if "-----BEGIN" in given or "PRIVATE KEY" in given:
+            inputs.problems.append(
+                Problem(
+                    Code.NOT_A_PATH, echo_path(given), "given where a file path belongs; pass the path"
+                ).render()
+            )
+            continue
+        path = Path(given)
+        files = files_under(path, reading) if path.is_dir() and not path.is_symlink() else [path]
+        for file in files:
+            data = reading.read(file)
+            if data is not None:
+                _take(inputs, reading, str(file), data)
+    inputs.problems += [p.render() for p in reading.problems]
+    inputs.bad = reading.bad
     # One entry per certificate; every file holding it is listed.
-    inputs.certificates = merge(found)
+    inputs.certificates = merge(reading.found)
+    inputs.issuers = Issuers(inputs.certificates)
     for item in inputs.certificates:
         spki = spki_sha256(item.cert.public_key())
         for key in inputs.keys:
             if key.spki == spki:
                 key.matches.append(item.fingerprint)
     return inputs
+
+
+def _take(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
+    before = len(reading.found) + len(reading.bad)
+    blocks = reading.certificates_in(data, name, RANK_CAPTURE, der=True)
+    for block in blocks:
+        if block.is_private_key:
+            if len(inputs.keys) < MAX_KEYS:
+                inputs.keys.append(describe_private_key(name, block.data))
+        elif not block.is_certificate:
+            inputs.other.append((name, block.label))
+    if not blocks and len(reading.found) + len(reading.bad) == before:
+        inputs.problems.append(f"{safe_text(name)}: neither PEM nor a DER certificate")
 
 
 # --- the facts of one certificate -----------------------------------------------------------------------
@@ -170,41 +178,84 @@ class Node:
         return out
 
 
-def build_tree(certificates: list[Found]) -> list[Node]:
-    """Roots (self-signed CAs, and certificates whose issuer was not given), each with what it signed."""
+def build_tree(certificates: list[Found], issuers: Issuers | None = None) -> list[Node]:
+    """Roots (self-signed CAs, and certificates whose issuer was not given), each with what it signed.
+
+    No certificate is put below one it signed (two CAs that cross-signed each other would make a loop),
+    nor deeper than MAX_CHAIN_DEPTH under its root: such a certificate is a root of its own.
+    """
+    issuers = issuers or Issuers(certificates)
     nodes = {c.fingerprint: Node(c, None) for c in certificates}
     for node in nodes.values():
-        issuer = issuer_of(node.item, certificates)
+        issuer = issuers.issuer_of(node.item)
         if issuer:
             node.parent = nodes[issuer.fingerprint]
             node.parent.children.append(node)
+    _cut_loops_and_long_chains(list(nodes.values()))
     order = {fp: (not n.item.is_ca, common_name(n.item.cert.subject), n.item.name) for fp, n in nodes.items()}
     for node in nodes.values():
         node.children.sort(key=lambda n: order[n.item.fingerprint])
     return sorted((n for n in nodes.values() if n.parent is None), key=lambda n: order[n.item.fingerprint])
 
 
+def _detach(node: Node) -> None:
+    if node.parent is not None:
+        node.parent.children.remove(node)
+        node.parent = None
+
+
+def _cut_loops_and_long_chains(nodes: list[Node]) -> None:
+    """Walk down from the roots (linear): a node deeper than MAX_CHAIN_DEPTH becomes a root of its own, and
+    so does one node of each loop (CAs that cross-signed each other), which no walk from a root reaches."""
+    seen: set[int] = set()
+    for start in [n for n in nodes if n.parent is None] + nodes:
+        if id(start) in seen:
+            continue
+        _detach(start)
+        level, depth = [start], 0
+        while level:
+            seen.update(id(n) for n in level)
+            depth += 1
+            below = [c for n in level for c in n.children if id(c) not in seen]
+            if depth >= MAX_CHAIN_DEPTH:
+                for child in below:
+                    _detach(child)  # walked again later, as a root
+                break
+            level = below
+
+
+def _issuers(inputs: Inputs) -> Issuers:
+    if inputs.issuers is None:
+        inputs.issuers = Issuers(inputs.certificates)
+    return inputs.issuers
+
+
+def _cn(name: x509.Name) -> str:
+    return safe_text(common_name(name))
+
+
 def _title(node: Node) -> str:
     cert = node.item.cert
     marker = " [CA]" if node.item.is_ca else ""
-    return f"{common_name(cert.subject)}{marker}  {', '.join(_files(node.item))}"
+    return f"{_cn(cert.subject)}{marker}  {safe_text(', '.join(_files(node.item)))}"
 
 
-def _chain_text(node: Node) -> str:
-    names = " -> ".join(common_name(n.item.cert.subject) for n in node.chain)
-    root = node.chain[-1].item.cert
-    if is_self_signed(root):
+def _chain_text(node: Node, issuers: Issuers) -> str:
+    names = " -> ".join(_cn(n.item.cert.subject) for n in node.chain)
+    root = node.chain[-1].item
+    if issuers.is_self_signed(root):
         return (
             f"{names} (self-signed root)"
             if len(node.chain) > 1 or node.item.is_ca
             else f"{names} (self-signed)"
         )
-    return f"{names} -> {common_name(root.issuer)} (issuer not among the inputs)"
+    return f"{names} -> {_cn(root.cert.issuer)} (issuer not among the inputs)"
 
 
 def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]]:
-    """(label, value) lines describing one certificate; nothing secret."""
+    """(label, value) lines describing one certificate; nothing secret, nothing that moves the cursor."""
     cert, item = node.item.cert, node.item
+    issuers = _issuers(inputs)
     info = certinfo.describe(cert)
     usages = ", ".join(certinfo.usages(cert)) or "none"
     if item.is_ca:
@@ -216,12 +267,12 @@ def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]
         "expired": f"EXPIRED {clock.residual(now - cert.not_valid_after_utc)} ago",
         "not yet valid": f"NOT YET VALID, starts in {clock.residual(cert.not_valid_before_utc - now)}",
     }[status]
-    issuer = "self-signed" if is_self_signed(cert) else str(info["issuer"])
+    issuer = "self-signed" if issuers.is_self_signed(item) else safe_text(str(info["issuer"]))
     if node.parent is None and issuer != "self-signed":
         issuer += " (not among the inputs)"
-    out = [("subject", str(info["subject"])), ("issuer", issuer)]
+    out = [("subject", safe_text(str(info["subject"]))), ("issuer", issuer)]
     if info["sans"]:
-        out.append(("SANs", ", ".join(info["sans"])))
+        out.append(("SANs", safe_text(", ".join(info["sans"]))))
     out += [
         ("usages", usages),
         (
@@ -230,17 +281,22 @@ def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]
         ),
         ("serial", str(info["serial"])),
         ("sha256", str(info["sha256_fingerprint"])),
-        ("chain", _chain_text(node)),
+        ("chain", _chain_text(node, issuers)),
     ]
+    refusal = keys.go_refusal(cert.public_key())
+    if refusal:
+        out.append(("problem", f"{refusal[0].tag} {refusal[1]}"))
     for key in inputs.keys:
         if item.fingerprint in key.matches:
-            out.append(("key", f"{key.file} (private key, not shown)"))
+            out.append(("key", f"{safe_text(key.file)} (private key, not shown)"))
     return out
 
 
 def render(inputs: Inputs, now: dt.datetime) -> str:
-    """The certificates as trees of who signed whom, then the key files and anything else found."""
+    """The certificates as trees of who signed whom, then the key files, anything else found, and the
+    certificates that could not be used (each with its code)."""
     lines: list[str] = []
+    issuers = _issuers(inputs)
 
     def walk(node: Node, prefix: str, connector: str, child_prefix: str) -> None:
         lines.append(f"{prefix}{connector}{_title(node)}")
@@ -254,8 +310,8 @@ def render(inputs: Inputs, now: dt.datetime) -> str:
             last = i == len(node.children) - 1
             walk(child, child_prefix, "└── " if last else "├── ", child_prefix + ("    " if last else "│   "))
 
-    roots = build_tree(inputs.certificates)
-    complete = [r for r in roots if is_self_signed(r.item.cert)]
+    roots = build_tree(inputs.certificates, issuers)
+    complete = [r for r in roots if issuers.is_self_signed(r.item)]
     orphans: dict[str, list[Node]] = {}  # issuer not given: group what it signed under its name
     for root in roots:
         if root not in complete:
@@ -267,7 +323,7 @@ def render(inputs: Inputs, now: dt.datetime) -> str:
     for issuer, children in orphans.items():
         if lines:
             lines.append("")
-        lines.append(f"{common_name(children[0].item.cert.issuer)}  (not among the inputs: {issuer})")
+        lines.append(f"{_cn(children[0].item.cert.issuer)}  (not among the inputs: {safe_text(issuer)})")
         for i, child in enumerate(children):
             last = i == len(children) - 1
             walk(child, "", "└── " if last else "├── ", "    " if last else "│   ")
@@ -282,64 +338,77 @@ def render(inputs: Inputs, now: dt.datetime) -> str:
             )
             if key.matches:
                 owners = ", ".join(
-                    f"{common_name(by_fp[fp].cert.subject)} ({by_fp[fp].name})" for fp in key.matches
+                    f"{_cn(by_fp[fp].cert.subject)} ({safe_text(by_fp[fp].name)})" for fp in key.matches
                 )
                 what += f"; belongs to {owners}"
             elif not key.encrypted:
                 what += "; matches none of the certificates given"
-            lines.append(f"  {key.file}: {what}")
+            lines.append(f"  {safe_text(key.file)}: {what}")
     if inputs.other:
         lines += ["", "Other PEM blocks (not inspected):"]
-        lines += [f"  {file}: {label}" for file, label in inputs.other]
+        lines += [f"  {safe_text(file)}: {label}" for file, label in inputs.other]
+    if inputs.bad:
+        lines += ["", "Unusable certificates (not inspected):"]
+        lines += [f"  {safe_text(b.name)}: {b.text}" for b in inputs.bad]
     return "\n".join(lines) + "\n"
 
 
 def to_json(inputs: Inputs, now: dt.datetime) -> dict:
     """The same facts as the tree, for machines."""
-    roots = build_tree(inputs.certificates)
+    issuers = _issuers(inputs)
+    roots = build_tree(inputs.certificates, issuers)
     nodes: list[Node] = []
-
-    def collect(node: Node) -> None:
+    pending = list(reversed(roots))
+    while pending:  # depth first, in order, without recursion
+        node = pending.pop()
         nodes.append(node)
-        for child in node.children:
-            collect(child)
-
-    for root in roots:
-        collect(root)
+        pending.extend(reversed(node.children))
     certificates = []
     for node in nodes:
         cert, item = node.item.cert, node.item
-        root = node.chain[-1].item.cert
+        root = node.chain[-1].item
+        info = certinfo.describe(cert)
+        info["subject"] = safe_text(str(info["subject"]))
+        info["issuer"] = safe_text(str(info["issuer"]))
+        info["sans"] = [safe_text(n) for n in info["sans"]]
         certificates.append(
             {
-                "name": common_name(cert.subject),
-                "files": _files(item),
-                **certinfo.describe(cert),
+                "name": _cn(cert.subject),
+                "files": [safe_text(f) for f in _files(item)],
+                **info,
                 "usages": certinfo.usages(cert),
                 "path_length": _path_length(cert) if item.is_ca else None,
                 "status": validity_status(cert, now),
-                "self_signed": is_self_signed(cert),
+                "self_signed": issuers.is_self_signed(item),
                 "signed_by": node.parent.item.fingerprint if node.parent else None,
                 "chain": [n.item.fingerprint for n in node.chain],
-                "chain_complete": is_self_signed(root),
-                "private_keys": [k.file for k in inputs.keys if item.fingerprint in k.matches],
+                "chain_complete": issuers.is_self_signed(root),
+                "private_keys": [safe_text(k.file) for k in inputs.keys if item.fingerprint in k.matches],
             }
         )
+    problem = issuers.problem()
     return {
         "now": clock.rfc3339(now),
         "certificates": certificates,
         "private_keys": [
-            {"file": k.file, "algorithm": k.algorithm, "encrypted": k.encrypted, "matches": k.matches}
+            {
+                "file": safe_text(k.file),
+                "algorithm": k.algorithm,
+                "encrypted": k.encrypted,
+                "matches": k.matches,
+            }
             for k in inputs.keys
         ],
-        "other_blocks": [{"file": file, "type": label} for file, label in inputs.other],
-        "problems": inputs.problems,
+        "other_blocks": [{"file": safe_text(file), "type": label} for file, label in inputs.other],
+        "unusable": [{"file": safe_text(b.name), "problem": b.text} for b in inputs.bad],
+        "problems": inputs.problems + ([problem.render()] if problem else []),
     }
 
 
+@guarded("tfext inspect")
 def main(argv: list[str]) -> int:
     """`tfext inspect`: parse `argv`, print the result, return the exit status."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tfext inspect",
         description="Show each certificate's chain, subject, SANs, usages and validity as a tree of who "
         "signed whom. Private keys are recognised and matched to their certificate, never shown.",
@@ -353,17 +422,18 @@ def main(argv: list[str]) -> int:
     try:
         now = clock.now()
     except ValueError as exc:
-        sys.stderr.write(f"{parser.prog}: {exc}\n")
+        say(parser.prog, str(exc))
         return 2
-    stdin = sys.stdin.buffer.read(1 << 20) if "-" in args.files else None
+    stdin = read_stdin(MAX_FILE_BYTES) if "-" in args.files else None
     inputs = read_inputs(args.files, stdin)
     if args.json:
         sys.stdout.write(json.dumps(to_json(inputs, now), indent=2) + "\n")
-    elif inputs.certificates or inputs.keys or inputs.other:
+    elif inputs.certificates or inputs.keys or inputs.other or inputs.bad:
         sys.stdout.write(render(inputs, now))
-    for problem in inputs.problems:
-        sys.stderr.write(f"{parser.prog}: {problem}\n")
-    if not (inputs.certificates or inputs.keys or inputs.other or inputs.problems):
-        sys.stderr.write(f"{parser.prog}: no files found in {' '.join(args.files)}\n")
+    problem = _issuers(inputs).problem()
+    for text in inputs.problems + ([problem.render()] if problem else []):
+        say(parser.prog, text)
+    if not (inputs.certificates or inputs.keys or inputs.other or inputs.problems or inputs.bad):
+        say(parser.prog, f"no files found in {' '.join(echo_path(f) for f in args.files)}")
         return 1
-    return 1 if inputs.problems else 0
+    return 1 if inputs.problems or inputs.bad or problem else 0

@@ -12,20 +12,32 @@ fingerprint, under its best name, with the other names as aliases.
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 
-from tfext import certinfo
+from tfext import certinfo, keys
+from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
+from tfext.verify import MAX_PEM_FILE_BYTES, parse_fully, read_regular_file
 
-MAX_FILE_BYTES = 1 << 20  # certificates are small; a bigger file is not one of ours
-PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.S)
+MAX_FILE_BYTES = MAX_PEM_FILE_BYTES  # certificates are small; a bigger file is not one of ours
+MAX_JSON_BYTES = 16 << 20  # a Terraform state or `terraform output -json`
+MAX_JSON_DEPTH = 64  # a state nests about 10 deep; deeper JSON is refused before it is walked
+# Bounds on one run's work, so that any input within the size limits is judged in well under 2 s.
+MAX_FILES = 1000  # files read by one run (a directory tree, or many FILE arguments)
+MAX_CERTIFICATES = 2000  # certificates parsed by one run
+MAX_PEM_BLOCKS = 10000  # PEM blocks looked at in one file
+MAX_SIGNATURE_CHECKS = 500  # signature checks of one run (a P-521 check takes about 1 ms)
+MAX_CANDIDATES = 16  # issuers tried for one certificate (same subject and key identifier)
+MAX_CHAIN_DEPTH = 10  # certificates above a leaf (Go stops at 100; real chains have 2 or 3)
+PEM_MARKER = re.compile(rb"-----(BEGIN|END) ([A-Z0-9 ]{1,64})-----")
 CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE"}
 DER_SUFFIXES = (".der", ".cer", ".crt")
 
@@ -39,8 +51,8 @@ RANK_OTHER = 4  # any other attribute holding a certificate (e.g. a CA passed in
 PASSES_CA_ON = ("identity-", "ingress-")
 
 
-class InputError(Exception):
-    """An input the tools cannot use; the message says which and why (never any file content)."""
+class InputError(TfextError):
+    """An input the tools cannot use; the message has a code and says which and why (never content)."""
 
 
 @dataclass
@@ -52,13 +64,51 @@ class Found:
     rank: int = RANK_OTHER
     aliases: list[str] = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         return self.cert.fingerprint(hashes.SHA256()).hex()
 
-    @property
+    @functools.cached_property
     def is_ca(self) -> bool:
         return certinfo.is_ca(self.cert)
+
+    @functools.cached_property
+    def subject_der(self) -> bytes:
+        return self.cert.subject.public_bytes()
+
+    @functools.cached_property
+    def issuer_der(self) -> bytes:
+        return self.cert.issuer.public_bytes()
+
+    @functools.cached_property
+    def key_id(self) -> bytes | None:
+        """subjectKeyIdentifier, if the certificate has one."""
+        try:
+            return self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        except x509.ExtensionNotFound:
+            return None
+
+    @functools.cached_property
+    def authority_key_id(self) -> bytes | None:
+        """authorityKeyIdentifier's key id, if the certificate has one."""
+        try:
+            ext = self.cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        except x509.ExtensionNotFound:
+            return None
+        return ext.key_identifier
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A certificate that cannot be used (damaged, or refused when fully parsed): a row with its code."""
+
+    name: str
+    problem: Problem
+
+    @property
+    def text(self) -> str:
+        """`TFEXT-E029 the certificate has a duplicate extension; Go refuses it`: the row's cell."""
+        return safe_text(f"{self.problem.code.tag} {self.problem.detail}")
 
 
 @dataclass(frozen=True)
@@ -78,41 +128,108 @@ class PemBlock:
 
 
 def pem_blocks(data: bytes) -> list[PemBlock]:
-    """Every PEM block in `data`, in order."""
-    return [PemBlock(m.group(1).decode("ascii"), m.group(0)) for m in PEM_BLOCK.finditer(data)]
+    """Every PEM block in `data`, in order, in one pass (a BEGIN without its END is dropped, as OpenSSL
+    does). Raises InputError past MAX_PEM_BLOCKS blocks."""
+    blocks: list[PemBlock] = []
+    begin: re.Match | None = None
+    for marker in PEM_MARKER.finditer(data):
+        if marker.group(1) == b"BEGIN":
+            begin = marker
+        elif begin is not None and marker.group(2) == begin.group(2):
+            blocks.append(PemBlock(begin.group(2).decode("ascii"), data[begin.start() : marker.end()]))
+            begin = None
+            if len(blocks) > MAX_PEM_BLOCKS:
+                raise InputError.of(
+                    Code.TOO_MUCH_WORK, "input", f"more than {MAX_PEM_BLOCKS} PEM blocks in one file"
+                )
+    return blocks
 
 
-def certificates_in(data: bytes, der: bool = False) -> list[x509.Certificate]:
-    """The certificates in PEM text (with `der`, also a lone DER certificate). Raises InputError when a
-    CERTIFICATE block is damaged. Other blocks (keys, requests) are left alone."""
-    blocks = pem_blocks(data)
-    certs = []
-    for block in blocks:
-        if block.is_certificate:
-            try:
-                certs.append(x509.load_pem_x509_certificate(block.data.replace(b"X509 CERT", b"CERT")))
-            except ValueError:
-                raise InputError("a CERTIFICATE block cannot be parsed (damaged or truncated)") from None
-    if der and not blocks and data[:1] == b"\x30":
-        with contextlib.suppress(ValueError):
-            certs.append(x509.load_der_x509_certificate(data))
-    return certs
-
-
-def read_bounded(path: Path) -> bytes:
-    """A file's bytes, refusing files larger than any certificate bundle; raises InputError."""
+def load_certificate(data: bytes, der: bool = False) -> x509.Certificate:
+    """One certificate (PEM block, or DER), parsed fully: every part the tools show is read now, so that
+    a certificate that fails only when fully parsed is refused here, with its code, and nowhere later."""
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB, not a certificate file")
-    return data
+        if der:
+            cert = x509.load_der_x509_certificate(data)
+        else:
+            cert = x509.load_pem_x509_certificate(data.replace(b"X509 CERT", b"CERT"))
+    except Exception:  # noqa: BLE001 - ValueError mostly; any failure means the same to the user
+        raise TfextError.of(
+            Code.NOT_PEM, "certificate", "a CERTIFICATE block cannot be parsed (damaged or truncated)"
+        ) from None
+    parse_fully(cert, "the certificate", "certificate")
+    try:
+        certinfo.describe(cert)
+        certinfo.usages(cert)
+        cert.subject.public_bytes()
+        cert.issuer.public_bytes()
+    except Exception:  # noqa: BLE001 - a name or extension value that does not render
+        raise TfextError.of(
+            Code.MALFORMED_CERT, "certificate", "the certificate has a malformed name or extension"
+        ) from None
+    return cert
+
+
+class Reading:
+    """Everything one run reads, within its bounds: certificates found, certificates refused (rows with a
+    code), and problems with whole inputs. Past MAX_FILES files or MAX_CERTIFICATES certificates, the rest is
+    not read and one E063 problem says so."""
+
+    def __init__(self) -> None:
+        self.found: list[Found] = []
+        self.bad: list[Bad] = []
+        self.problems: list[Problem] = []
+        self.files = 0
+        self.certificates = 0
+        self.stopped = False
+
+    def _stop(self, why: str) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.problems.append(Problem(Code.TOO_MUCH_WORK, "input", f"{why}; the rest was not read"))
+
+    def read(self, path: Path | str, limit: int = MAX_FILE_BYTES) -> bytes | None:
+        """A file's bytes (bounded, never waiting), or None with the problem recorded."""
+        if self.stopped:
+            return None
+        self.files += 1
+        if self.files > MAX_FILES:
+            self._stop(f"more than {MAX_FILES} files")
+            return None
+        try:
+            return read_regular_file(path, limit, echo_path(path))
+        except TfextError as exc:
+            self.problems += exc.problems
+            return None
+
+    def certificates_in(
+        self, data: bytes, name: str, rank: int = RANK_OTHER, der: bool = False
+    ) -> list[PemBlock]:
+        """Add the certificates in `data` (PEM, or with `der` a lone DER certificate) under `name`
+        (`name[i]` when there are several); returns all of its PEM blocks."""
+        try:
+            blocks = pem_blocks(data)
+        except TfextError as exc:
+            self.problems += [Problem(p.code, name, p.detail) for p in exc.problems]
+            return []
+        sources = [(b.data, False) for b in blocks if b.is_certificate]
+        if der and not blocks and data[:1] == b"\x30":
+            sources = [(data, True)]
+        for i, (raw, is_der) in enumerate(sources):
+            label = name if len(sources) == 1 else f"{name}[{i}]"
+            if self.stopped:
+                break
+            self.certificates += 1
+            if self.certificates > MAX_CERTIFICATES:
+                self._stop(f"more than {MAX_CERTIFICATES} certificates")
+                break
+            try:
+                self.found.append(Found(label, load_certificate(raw, der=is_der), rank))
+            except TfextError as exc:
+                if is_der and exc.problems[0].code is Code.NOT_PEM:
+                    continue  # binary that is not a certificate: reported as "neither PEM nor DER"
+                self.bad += [Bad(label, Problem(p.code, label, p.detail)) for p in exc.problems]
+        return blocks
 
 
 def _numbered(name: str, certs: list[x509.Certificate]) -> Iterator[tuple[str, x509.Certificate]]:
@@ -125,47 +242,108 @@ def _numbered(name: str, certs: list[x509.Certificate]) -> Iterator[tuple[str, x
 # --- directories ----------------------------------------------------------------------------------------
 
 
-def from_directory(directory: Path) -> list[Found]:
-    """Certificates in every file under `directory` (recursively; hidden files are skipped), named by their
-    path relative to it. Files without certificates, such as keys, are skipped."""
-    found = []
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        relative = path.relative_to(directory)
-        if any(part.startswith(".") for part in relative.parts):
-            continue  # e.g. write-assets' temporary files
-        data = read_bounded(path)
+def files_under(directory: Path, reading: Reading) -> list[Path]:
+    """Regular files under `directory`, recursively, sorted; hidden files and symbolic links are skipped
+    (a link could lead out of the tree, or round in a loop). At most MAX_FILES."""
+    out: list[Path] = []
+    pending = [directory]
+    seen = 0
+    while pending and len(out) <= MAX_FILES and seen <= 10 * MAX_FILES:
+        current = pending.pop()
         try:
-            certs = certificates_in(data, der=path.suffix.lower() in DER_SUFFIXES)
-        except InputError as exc:
-            raise InputError(f"{path}: {exc}") from None
-        found += [Found(name, c, RANK_CAPTURE) for name, c in _numbered(relative.as_posix(), certs)]
-    return found
+            entries = []
+            for entry in current.iterdir():  # bounded: a directory of a million entries is not read whole
+                seen += 1
+                entries.append(entry)
+                if seen > 10 * MAX_FILES:
+                    reading._stop(f"more than {10 * MAX_FILES} directory entries")
+                    break
+            entries.sort()
+        except OSError as exc:
+            reading.problems.append(
+                Problem(Code.FILE_UNREADABLE, echo_path(current), exc.strerror or "cannot be read")
+            )
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.is_symlink():
+                continue  # e.g. write-assets' temporary files
+            if entry.is_dir():
+                pending.append(entry)
+            elif entry.is_file():
+                out.append(entry)
+    return sorted(out)
+
+
+def from_directory(directory: Path, reading: Reading) -> None:
+    """Certificates in every file under `directory`, named by their path relative to it. Files without
+    certificates, such as keys, are skipped."""
+    for path in files_under(directory, reading):
+        data = reading.read(path)
+        if data is not None:
+            name = path.relative_to(directory).as_posix()
+            reading.certificates_in(data, name, RANK_CAPTURE, der=path.suffix.lower() in DER_SUFFIXES)
+
+
+# --- JSON -----------------------------------------------------------------------------------------------
+
+
+def load_json(data: bytes, where: str) -> object:
+    """Decode JSON input (a state, `terraform output -json`), refusing what is not JSON or nests deeper than
+    MAX_JSON_DEPTH; raises InputError."""
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError.of(Code.INPUT_TOO_LARGE, where, f"larger than {MAX_JSON_BYTES >> 20} MiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError.of(Code.NOT_UTF8, where, f"invalid UTF-8 at byte {exc.start}") from None
+    if not text.strip():
+        raise InputError.of(
+            Code.EMPTY_INPUT, where, "empty; pipe `terraform state pull` or `terraform output -json`"
+        )
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError.of(Code.NOT_JSON, where, f"not JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise InputError.of(Code.NOT_JSON, where, "not JSON we read: nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise InputError.of(Code.NOT_JSON, where, "holds a value JSON decoding refuses") from None
+    check_depth(document, where)
+    return document
+
+
+def check_depth(document: object, where: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than `limit` (walked without recursion)."""
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth >= limit:
+                raise InputError.of(Code.BAD_JSON_SHAPE, where, f"nested more than {limit} levels deep")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
 
 
 # --- Terraform state and outputs ------------------------------------------------------------------------
 
 
-def _strings(value: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
-    """Every string in a JSON value with its path of keys and indexes."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*path, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*path, str(index)))
+def _strings(value: object) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Every string in a JSON value with its path of keys and indexes, in document order (no recursion)."""
+    stack: list[tuple[tuple[str, ...], object]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            yield path, item
+        elif isinstance(item, dict):
+            stack.extend(((*path, str(k)), v) for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend(((*path, str(i)), v) for i, v in reversed(list(enumerate(item))))
 
 
-def _json_certificates(value: object) -> Iterator[tuple[tuple[str, ...], list[x509.Certificate]]]:
+def _json_certificates(value: object) -> Iterator[tuple[tuple[str, ...], str]]:
     for path, text in _strings(value):
         if "-----BEGIN" in text and "CERTIFICATE-----" in text:
-            try:
-                certs = certificates_in(text.encode("utf-8", "replace"))
-            except InputError:
-                continue  # a damaged value in someone else's resource is not ours to judge
-            if certs:
-                yield path, certs
+            yield path, text
 
 
 def _module_names(module: str) -> list[str]:
@@ -190,9 +368,11 @@ def _slot_name(modules: list[str], slot: str) -> str:
 
 def _name_in_state(resource: dict, instance: dict, path: tuple[str, ...]) -> tuple[int, str] | None:
     """(rank, name) of a certificate at `path` in an instance's attributes; None to skip it."""
-    modules = _module_names(resource.get("module", ""))
+    module = resource.get("module")
+    modules = _module_names(module if isinstance(module, str) else "")
     address = _resource_address(resource, instance)
-    attributes = instance.get("attributes") or {}
+    attributes = instance.get("attributes")
+    attributes = attributes if isinstance(attributes, dict) else {}
     if resource.get("type") == "terraform_data" and path[-1] == "cert_pem" and modules:
         if path[0] == "output":
             return None  # the same value as `input`
@@ -202,41 +382,45 @@ def _name_in_state(resource: dict, instance: dict, path: tuple[str, ...]) -> tup
         slot = path[-1].removesuffix("_cert_pem")
         if not modules:
             return RANK_RESULT, f"{address}.{slot}"
-        program = attributes.get("program") or [""]
-        given = slot == "ca" and str(program[-1]).startswith(PASSES_CA_ON)
+        program = attributes.get("program")
+        last = program[-1] if isinstance(program, list) and program else ""
+        given = slot == "ca" and str(last).startswith(PASSES_CA_ON)
         return (RANK_PASSED_ON if given else RANK_RESULT), _slot_name(modules, slot)
     return RANK_OTHER, ".".join([address, *path])
 
 
-def from_state(state: dict) -> list[Found]:
+def _objects(value: object) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def from_state(state: dict, reading: Reading) -> None:
     """Certificates held anywhere in a Terraform state (format version 4), named after the module and
     certificate they belong to (`kube_certs.apiserver`) where that is known, else by address."""
-    found: list[Found] = []
-    for resource in state.get("resources") or []:
-        for instance in resource.get("instances") or []:
-            for path, certs in _json_certificates(instance.get("attributes") or {}):
+    for resource in _objects(state.get("resources")):
+        for instance in _objects(resource.get("instances")):
+            attributes = instance.get("attributes")
+            for path, text in _json_certificates(attributes if isinstance(attributes, dict) else {}):
                 named = _name_in_state(resource, instance, path)
                 if named:
-                    found += [Found(n, c, named[0]) for n, c in _numbered(named[1], certs)]
-    for output, item in (state.get("outputs") or {}).items():
+                    reading.certificates_in(text.encode("utf-8", "replace"), named[1], named[0])
+    outputs = state.get("outputs")
+    for output, item in (outputs if isinstance(outputs, dict) else {}).items():
         value = item.get("value") if isinstance(item, dict) else None
-        for path, certs in _json_certificates(value):
+        for path, text in _json_certificates(value):
             name = ".".join(["output", output, *path])
-            found += [Found(n, c, RANK_OUTPUT) for n, c in _numbered(name, certs)]
-    return found
+            reading.certificates_in(text.encode("utf-8", "replace"), name, RANK_OUTPUT)
 
 
-def from_json(document: object) -> list[Found]:
+def from_json(document: object, reading: Reading) -> None:
     """Certificates in a Terraform state, in `terraform output -json`, or anywhere in other JSON."""
     if isinstance(document, dict) and isinstance(document.get("resources"), list) and "version" in document:
-        return from_state(document)
+        from_state(document, reading)
+        return
     outputs = isinstance(document, dict) and document
     if outputs and all(isinstance(v, dict) and "value" in v for v in document.values()):
         document = {name: item["value"] for name, item in document.items()}  # `terraform output -json`
-    found = []
-    for path, certs in _json_certificates(document):
-        found += [Found(n, c, RANK_OUTPUT) for n, c in _numbered(".".join(path) or "-", certs)]
-    return found
+    for path, text in _json_certificates(document):
+        reading.certificates_in(text.encode("utf-8", "replace"), ".".join(path) or "-", RANK_OUTPUT)
 
 
 # --- one entry per certificate, and who signed whom ----------------------------------------------------
@@ -257,31 +441,76 @@ def merge(found: Iterable[Found]) -> list[Found]:
 
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether `issuer` issued `cert`: names match and the signature verifies with its key."""
+    """Whether `issuer` issued `cert`: names match and the signature verifies with its key. A key Go refuses
+    (an RSA key over 8192 bits or with a huge exponent, which can take seconds a check) is never used."""
     try:
+        if keys.go_refusal(issuer.public_key()):
+            return False
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
 
 
-def is_self_signed(cert: x509.Certificate) -> bool:
-    return signed_by(cert, cert)
+class Issuers:
+    """Who signed whom among a run's certificates, with bounded work.
 
+    Candidates are the CAs whose subject is the certificate's issuer (byte for byte, as Go matches) and
+    whose subjectKeyIdentifier, when both are present, is the certificate's authorityKeyIdentifier; at most
+    MAX_CANDIDATES are tried. Each pair is checked at most once, and at most MAX_SIGNATURE_CHECKS signatures
+    are checked in a run: past that, `exhausted` is set and the remaining answers are "not found".
+    """
 
-def issuer_of(item: Found, candidates: Iterable[Found]) -> Found | None:
-    """The CA among `candidates` that signed `item` (not itself), or None."""
-    issuer = item.cert.issuer
-    for ca in candidates:
-        # Names first: cheap, and it spares a signature check per candidate.
-        if (
-            ca.cert.subject == issuer
-            and ca.is_ca
-            and ca.fingerprint != item.fingerprint
-            and signed_by(item.cert, ca.cert)
-        ):
-            return ca
-    return None
+    def __init__(self, certificates: Iterable[Found], limit: int = MAX_SIGNATURE_CHECKS):
+        self._by_subject: dict[bytes, list[Found]] = {}
+        for item in certificates:
+            if item.is_ca:
+                self._by_subject.setdefault(item.subject_der, []).append(item)
+        self._verdicts: dict[tuple[str, str], bool] = {}
+        self.limit = limit
+        self.checks = 0
+        self.exhausted = False
+
+    def _signed(self, child: Found, parent: Found) -> bool:
+        pair = (child.fingerprint, parent.fingerprint)
+        if pair not in self._verdicts:
+            if self.checks >= self.limit:
+                self.exhausted = True
+                return False
+            self.checks += 1
+            self._verdicts[pair] = signed_by(child.cert, parent.cert)
+        return self._verdicts[pair]
+
+    def candidates(self, item: Found) -> list[Found]:
+        aki = item.authority_key_id
+        out = [
+            ca
+            for ca in self._by_subject.get(item.issuer_der, ())
+            if ca.fingerprint != item.fingerprint and (aki is None or ca.key_id is None or ca.key_id == aki)
+        ]
+        return out[:MAX_CANDIDATES]
+
+    def issuer_of(self, item: Found) -> Found | None:
+        """The CA that signed `item` (not itself), or None."""
+        return next((ca for ca in self.candidates(item) if self._signed(item, ca)), None)
+
+    def is_self_signed(self, item: Found) -> bool:
+        if item.subject_der != item.issuer_der:
+            return False
+        aki = item.authority_key_id
+        if aki is not None and item.key_id is not None and aki != item.key_id:
+            return False
+        return self._signed(item, item)
+
+    def problem(self) -> Problem | None:
+        """E063 when the signature budget ran out, else None."""
+        if not self.exhausted:
+            return None
+        return Problem(
+            Code.TOO_MUCH_WORK,
+            "signatures",
+            f"stopped after {self.limit} signature checks; some issuers are shown as not found",
+        )
 
 
 def spki_sha256(public_key: object) -> str:
@@ -295,4 +524,5 @@ def spki_sha256(public_key: object) -> str:
 def common_name(name: x509.Name) -> str:
     """The CN of a name, or its whole RFC 4514 string when it has none."""
     cns = name.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)
-    return str(cns[0].value) if cns else name.rfc4514_string()
+    value = cns[0].value if cns else name.rfc4514_string()
+    return value if isinstance(value, str) else value.hex()

@@ -1,31 +1,80 @@
-"""`tfext summary`: a short table of what was generated, from `terraform output -json certificates`."""
+"""`tfext summary`: a short table of what was generated, from `terraform output -json certificates`.
+
+Takes the `certificates` output (`{module: {name: info}}`, or `{name: info}`), with or without
+`terraform output -json`'s `{"value": ...}` wrapping, or the whole of `terraform output -json` (its
+`certificates` output is used). A row whose info is not what the modules write is reported with its code,
+and the other rows are still shown.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 
+from tfext.errors import Code, Problem, safe_text
+from tfext.tools.cli import Parser, guarded, read_stdin, say
 
-def rows(certificates: dict) -> list[tuple[str, str, str, str, str]]:
-    """Flatten `{module: {name: info}}` (or `{name: info}`) into (name, CN, issuer, expiry, SANs) rows."""
-    out = []
+# The facts a row shows, as the modules' `certificates` output (tfext.certinfo.describe) writes them.
+INFO_FIELDS = {"subject": str, "issuer": str, "not_after": str, "sans": list, "is_ca": bool}
+
+
+def _unwrap(document: object) -> object:
+    """The `certificates` value out of `terraform output -json` (whole, or of that one output)."""
+    if isinstance(document, dict) and isinstance(document.get("certificates"), dict):
+        inner = document["certificates"]
+        if "value" in inner and isinstance(inner.get("value"), dict):
+            return inner["value"]  # the whole `terraform output -json`
+    wrapped = isinstance(document, dict) and set(document) <= {"value", "type", "sensitive"}
+    if wrapped and isinstance(document.get("value"), dict):
+        return document["value"]  # one output with its `terraform output -json` wrapping
+    return document
+
+
+def _is_info(value: object) -> bool:
+    return isinstance(value, dict) and "subject" in value
+
+
+def _info_problem(name: str, info: object) -> Problem | None:
+    if not isinstance(info, dict):
+        return Problem(Code.BAD_JSON_SHAPE, name, "expected an object of certificate facts")
+    for key, kind in INFO_FIELDS.items():
+        if key in info and not isinstance(info[key], kind):
+            return Problem(Code.BAD_JSON_SHAPE, name, f"{key} is not a {kind.__name__}")
+    if not all(isinstance(s, str) for s in info.get("sans", [])):
+        return Problem(Code.BAD_JSON_SHAPE, name, "sans is not a list of strings")
+    return None
+
+
+def rows(certificates: dict, problems: list[Problem] | None = None) -> list[tuple[str, str, str, str, str]]:
+    """Flatten `{module: {name: info}}` (or `{name: info}`) into (name, CN, issuer, expiry, SANs) rows.
+    Entries that are not certificate facts are left out, with a problem added to `problems`."""
+    problems = [] if problems is None else problems
+    entries: list[tuple[str, object]] = []
     for key, value in certificates.items():
-        if isinstance(value, dict) and "subject" not in value:
-            out += [(f"{key}.{name}", *_cells(info)) for name, info in value.items()]
+        if isinstance(value, dict) and not _is_info(value):
+            entries += [(f"{key}.{name}", info) for name, info in value.items()]
         else:
-            out.append((key, *_cells(value)))
+            entries.append((str(key), value))
+    out = []
+    for name, info in entries:
+        problem = _info_problem(name, info)
+        if problem:
+            problems.append(problem)
+        else:
+            out.append(tuple(safe_text(c) for c in (name, *_cells(info))))
     return out
+
+
+def _cn(name: str) -> str:
+    return next((part[3:] for part in name.split(",") if part.startswith("CN=")), name)
 
 
 def _cells(info: dict) -> tuple[str, str, str, str]:
     subject = info.get("subject", "")
-    cn = next((part[3:] for part in subject.split(",") if part.startswith("CN=")), subject)
     issuer = info.get("issuer", "")
-    issuer_cn = next((part[3:] for part in issuer.split(",") if part.startswith("CN=")), issuer)
-    sans = ", ".join(s.split(":", 1)[1] for s in info.get("sans", [])) or "-"
-    issued_by = issuer_cn + (" (self)" if info.get("is_ca") and issuer == subject else "")
-    return cn, issued_by, info.get("not_after", ""), sans
+    # a SAN is `DNS:name` or `IP:addr`; one without a type prefix is shown whole
+    sans = ", ".join(s.split(":", 1)[-1] for s in info.get("sans", [])) or "-"
+    issued_by = _cn(issuer) + (" (self)" if info.get("is_ca") and issuer == subject else "")
+    return _cn(subject), issued_by, info.get("not_after", ""), sans
 
 
 def render(table: list[tuple[str, ...]]) -> str:
@@ -37,22 +86,28 @@ def render(table: list[tuple[str, ...]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@guarded("tfext summary")
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tfext summary",
         description="Print each certificate's CN, issuer, expiry and SANs from "
         "`terraform output -json certificates` on stdin.",
     )
     parser.parse_args(argv)
+    from tfext.tools.sources import InputError, load_json
+
     try:
-        certificates = json.load(sys.stdin)
-    except json.JSONDecodeError as exc:
-        sys.stderr.write(
-            f"tfext summary: stdin is not JSON ({exc.msg}); pipe `terraform output -json certificates`\n"
-        )
+        document = load_json(read_stdin(), "stdin")
+    except InputError as exc:
+        say(parser.prog, f"{exc.render()}; pipe `terraform output -json certificates`")
         return 2
+    certificates = _unwrap(document)
     if not isinstance(certificates, dict):
-        sys.stderr.write("tfext summary: expected a JSON object of certificates\n")
+        say(parser.prog, f"{Code.NOT_AN_OBJECT.tag} stdin: expected a JSON object of certificates")
         return 2
-    sys.stdout.write(render(rows(certificates)))
-    return 0
+    problems: list[Problem] = []
+    table = rows(certificates, problems)
+    sys.stdout.write(render(table))
+    for problem in problems:
+        say(parser.prog, problem.render())
+    return 1 if problems else 0

@@ -13,8 +13,6 @@ across re-issues.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -24,8 +22,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from tfext import certinfo
+from tfext.errors import Code, Problem, echo_path, safe_text
 from tfext.tools.assets import LAYOUT
-from tfext.tools.sources import InputError, certificates_in, common_name, read_bounded, signed_by
+from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
+from tfext.tools.sources import (
+    Found,
+    InputError,
+    Issuers,
+    Reading,
+    common_name,
+    load_json,
+)
 
 
 @dataclass(frozen=True)
@@ -188,12 +195,14 @@ def build(certs: dict[str, x509.Certificate], keys: set[str]) -> Graph:
         node.has_key[asset.cert_file] = asset.key_file in keys if asset.key_file else False
     ordered = list(nodes.values())
     signs, unknown = [], {}
+    found = {node.id: Found(node.id, node.cert) for node in ordered}
+    issuers = Issuers(found.values())
+    by_id = {node.id: node for node in ordered}
     for node in ordered:
-        if signed_by(node.cert, node.cert):
+        if issuers.is_self_signed(found[node.id]):
             continue
-        issuer = next(
-            (ca for ca in ordered if ca is not node and ca.is_ca and signed_by(node.cert, ca.cert)), None
-        )
+        parent = issuers.issuer_of(found[node.id])
+        issuer = by_id[parent.name] if parent else None
         if issuer:
             signs.append((issuer.id, node.id))
         else:
@@ -211,7 +220,7 @@ def build(certs: dict[str, x509.Certificate], keys: set[str]) -> Graph:
 
 
 def _label_lines(node: CertNode) -> list[str]:
-    cn = common_name(node.cert.subject)
+    cn = safe_text(common_name(node.cert.subject))
     files = [
         a.cert_file + (f" + {Path(a.key_file).name}" if a.key_file and node.has_key.get(a.cert_file) else "")
         for a in node.assets
@@ -225,6 +234,13 @@ def _consumer_id(consumer: str) -> str:
     return "u_" + _ident(consumer).lower()
 
 
+def _mermaid_text(text: str) -> str:
+    """Text for inside a quoted Mermaid label: no control characters, and every character that could end
+    the label, start markup or an entity (`"`, `<`, `>`, `&`, `#`, backtick) as a Mermaid entity code."""
+    text = safe_text(text)
+    return re.sub(r'[#"<>&`]', lambda m: f"#{ord(m.group())};", text)
+
+
 def to_mermaid(graph: Graph) -> str:
     """The graph as a Mermaid flowchart: modules as subgraphs, consumers on the right."""
     out = ["flowchart LR"]
@@ -234,11 +250,11 @@ def to_mermaid(graph: Graph) -> str:
             continue
         out.append(f'  subgraph m_{module}["{title}"]')
         for node in members:
-            label = "<br/>".join(_label_lines(node)).replace('"', "#quot;")
+            label = "<br/>".join(_mermaid_text(line) for line in _label_lines(node))
             out.append(f'    {node.id}[["{label}"]]' if node.is_ca else f'    {node.id}["{label}"]')
         out.append("  end")
     for missing, subject in graph.unknown_issuers.items():
-        out.append(f'  {missing}{{{{"issuer not given<br/>{subject}"}}}}')
+        out.append(f'  {missing}{{{{"issuer not given<br/>{_mermaid_text(subject)}"}}}}')
     consumers = [c for c in CONSUMERS if any(key[1] == c for key in graph.uses)]
     out.append('  subgraph consumers["consumers"]')
     out += [f'    {_consumer_id(c)}(["{c}"])' for c in consumers]
@@ -252,7 +268,9 @@ def to_mermaid(graph: Graph) -> str:
 
 
 def _dot_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Text for inside a quoted DOT string: no control characters; backslashes (DOT's own escapes such as
+    `\\l`) and quotes escaped."""
+    return safe_text(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def to_dot(graph: Graph) -> str:
@@ -295,32 +313,50 @@ def to_dot(graph: Graph) -> str:
 # --- inputs ---------------------------------------------------------------------------------------------
 
 
-def _parse(name: str, data: bytes) -> x509.Certificate | None:
-    try:
-        certs = certificates_in(data)
-    except InputError as exc:
-        raise InputError(f"{name}: {exc}") from None
+def _parse(name: str, data: bytes, reading: Reading) -> x509.Certificate | None:
+    """The one certificate of a layout file, or None (with the reason recorded in `reading`)."""
+    before = len(reading.found)
+    reading.certificates_in(data, name)
+    certs = [f.cert for f in reading.found[before:]]
     if len(certs) > 1:
-        raise InputError(f"{name}: holds {len(certs)} certificates; the layout has one per file")
+        reading.problems.append(
+            Problem(
+                Code.TOO_MANY_CERTS, name, f"holds {len(certs)} certificates; the layout has one per file"
+            )
+        )
+        return None
     return certs[0] if certs else None
 
 
-def from_directory(directory: Path) -> tuple[dict[str, x509.Certificate], set[str]]:
-    """Certificates and key file names of the layout found in `directory`. Key files are not opened."""
+def from_directory(directory: Path, reading: Reading) -> tuple[dict[str, x509.Certificate], set[str]]:
+    """Certificates and key file names of the layout found in `directory`. Key files are not opened, and
+    no symbolic link is followed out of the directory."""
     certs: dict[str, x509.Certificate] = {}
     keys: set[str] = set()
     for asset in USES:
         path = directory / asset.cert_file
-        if path.is_file():
-            cert = _parse(str(path), read_bounded(path))
+        if _inside(directory, path) and path.is_file():
+            data = reading.read(path)
+            cert = _parse(echo_path(path), data, reading) if data is not None else None
             if cert:
                 certs[asset.cert_file] = cert
-        if asset.key_file and (directory / asset.key_file).is_file():
+        key = directory / asset.key_file if asset.key_file else None
+        if key is not None and _inside(directory, key) and key.is_file():
             keys.add(asset.key_file)
     return certs, keys
 
 
-def from_outputs(outputs: dict) -> tuple[dict[str, x509.Certificate], set[str]]:
+def _inside(directory: Path, path: Path) -> bool:
+    """No component between `directory` and `path` (`etcd/` of `etcd/server.crt`) is a symbolic link."""
+    parent = path.parent
+    while parent != directory:
+        if parent.is_symlink():
+            return False
+        parent = parent.parent
+    return True
+
+
+def from_outputs(outputs: dict, reading: Reading) -> tuple[dict[str, x509.Certificate], set[str]]:
     """Certificates and key presence from `terraform output -json` (or a plain name => value object)."""
     values = {k: v.get("value") if isinstance(v, dict) else v for k, v in outputs.items()}
     certs: dict[str, x509.Certificate] = {}
@@ -332,15 +368,16 @@ def from_outputs(outputs: dict) -> tuple[dict[str, x509.Certificate], set[str]]:
         if filename.endswith(".key"):
             keys.add(filename)  # present; its value is never parsed
         else:
-            cert = _parse(f"output {output}", value.encode("utf-8", "replace"))
+            cert = _parse(f"output {output}", value.encode("utf-8", "replace"), reading)
             if cert:
                 certs[filename] = cert
     return certs, keys
 
 
+@guarded("tfext topology")
 def main(argv: list[str]) -> int:
     """`tfext topology`: parse `argv`, print the result, return the exit status."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tfext topology",
         description="Draw the CA topology of the generated certificates: which CA signs what (checked on the "
         "certificates), and which daemon flag consumes each file.",
@@ -357,32 +394,36 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--format", choices=("mermaid", "dot"), default="mermaid", help="default: mermaid")
     args = parser.parse_args(argv)
     prog = parser.prog
+    reading = Reading()
     try:
         if args.source == "-":
-            try:
-                document = json.load(sys.stdin)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"stdin is not JSON ({exc.msg}); pipe `terraform output -json`") from None
+            document = load_json(read_stdin(), "stdin")
             if not isinstance(document, dict):
-                raise InputError("stdin: expected the JSON object of `terraform output -json`")
-            certs, keys = from_outputs(document)
+                raise InputError.of(
+                    Code.NOT_AN_OBJECT, "stdin", "expected the JSON object of `terraform output -json`"
+                )
+            certs, keys = from_outputs(document, reading)
             where = "stdin"
         else:
+            refuse_content_as_path(args.source, "DIR")
             directory = Path(args.source)
             if not directory.is_dir():
-                raise InputError(
-                    f"{args.source}: not a directory (pipe `terraform output -json` to use stdin)"
+                raise InputError.of(
+                    Code.FILE_MISSING,
+                    echo_path(args.source),
+                    "not a directory (pipe `terraform output -json` to use stdin)",
                 )
-            certs, keys = from_directory(directory)
-            where = args.source
+            certs, keys = from_directory(directory, reading)
+            where = echo_path(args.source)
     except InputError as exc:
-        sys.stderr.write(f"{prog}: {exc}\n")
+        say(prog, exc.render())
         return 2
+    problems = reading.problems + [b.problem for b in reading.bad]
+    for problem in problems:
+        say(prog, problem.render())
     if not certs:
-        sys.stderr.write(
-            f"{prog}: none of the layout's certificates (ca.crt, etcd/server.crt, ...) in {where}\n"
-        )
+        say(prog, f"none of the layout's certificates (ca.crt, etcd/server.crt, ...) in {where}")
         return 2
     graph = build(certs, keys)
     sys.stdout.write(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph))
-    return 0
+    return 1 if problems else 0
