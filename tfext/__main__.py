@@ -8,6 +8,8 @@
     tfext check-expiration SOURCE     expiry table of a DIR, PEM file, state file or - (state pull on stdin)
     tfext topology [DIR]              which CA signs what and which flag uses each file, as Mermaid or DOT
     tfext install-provider DIR        install the offline hashicorp/external provider into a mirror
+    tfext heal                        the command that re-issues certificates stuck by a stopped apply (state pull on stdin)
+    tfext migrate-state               drop the key copies a tfext 0.1 state holds in clear (state pull in, state push out)
 
 Every command takes --help.
 """
@@ -26,6 +28,8 @@ COMMANDS = {
     "inspect": "tfext.tools.inspection:main",
     "check-expiration": "tfext.tools.expiration:main",
     "topology": "tfext.tools.topology:main",
+    "heal": "tfext.tools.statefile:heal_main",
+    "migrate-state": "tfext.tools.statefile:migrate_main",
 }
 
 
@@ -71,8 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:  # `tfext summary | head` is fine
             sys.stderr.close()
             return 0
+    from tfext.errors import echo, safe_line
+
+    # the name is echoed only when it is short and cannot be key material (`tfext "$(cat key.pem)"`)
     sys.stderr.write(
-        f"tfext: unknown program or command {name!r}; `tfext --list` shows the programs\n{USAGE}"
+        safe_line(f"tfext: unknown program or command {echo(name)}; `tfext --list` shows the programs")
+        + f"\n{USAGE}"
     )
     return 2
 

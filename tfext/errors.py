@@ -73,8 +73,10 @@ class Code(Enum):
     CRITICAL_EXTENSION = (49, "unsupported critical extension")
 
     # Issuing.
-    PLACEHOLDER_CAPTURED = (50, "placeholder captured instead of a certificate")
+    PLACEHOLDER_CAPTURED = (50, "no certificate was issued for a sealed slot")
     CANNOT_ISSUE = (51, "cannot issue certificate")
+    LEGACY_KEYS_IN_STATE = (52, "state holds key copies Terraform prints (tfext 0.1)")
+    NO_CA_KEY = (53, "no CA key to sign with")
 
     # Hostile input: what Go refuses beyond the above, and bounds on the work one run may do.
     BAD_RSA_EXPONENT = (60, "RSA public exponent Go refuses")

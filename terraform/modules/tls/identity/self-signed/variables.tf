@@ -16,6 +16,13 @@ variable "ca_key_pem" {
   description = "PEM of the CA's private key (PKCS#1, SEC1 or PKCS#8): module.kube_certs.ca_key_pem."
   type        = string
   sensitive   = true
+
+  # Checked here, at plan, rather than by the program at apply, when the CA comes from a flavor that
+  # does not have its key (kube/user-provided without ca_key_pem_path gives an empty ca_key_pem).
+  validation {
+    condition     = strcontains(var.ca_key_pem, "PRIVATE KEY-----")
+    error_message = "TFEXT-E053 ca_key_pem: no CA private key was given, and this flavor signs with it. From kube/user-provided, set its ca_key_pem_path; or use identity/user-provided with files signed elsewhere."
+  }
 }
 
 variable "ca_key_alg" {

@@ -18,11 +18,21 @@ resource "terraform_data" "issued" {
 
   lifecycle {
     ignore_changes = [input]
+
+    # The program refuses this too, but only when it runs; here it fails every plan, and a variable's
+    # validation would print the value (a key pasted into the wrong input) in its message.
+    precondition {
+      condition     = length(local.pem_misplaced) == 0
+      error_message = "TFEXT-E028 ${join(", ", local.pem_misplaced)}: PEM text given where a name, address or setting is expected (not shown). Pass certificates and keys only to the *_pem and *_path inputs."
+    }
   }
 }
 
 locals {
   kind = split("-", var.program[length(var.program) - 1])[0]
+
+  plain_query   = { for k, v in var.query : k => v if !endswith(k, "_pem") }
+  pem_misplaced = sort([for k, v in local.plain_query : k if strcontains(v, "-----BEGIN")])
 
   # A marker's input equals this plan's timestamp only in the plan that creates or replaces it, and that
   # is known at plan time: on a plan with nothing to issue the program does not even run.
