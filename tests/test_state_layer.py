@@ -1,0 +1,527 @@
+"""The state layer with real Terraform: no key text in anything Terraform prints, upgrades from tfext 0.1
+keep every certificate, failures heal with a plain `terraform apply`, misconfigurations fail the plan,
+and the modules work fetched as a git `//` source.
+
+Leak scans read the real output of each real command and look for every PEM private-key header and
+every base64 body line of every key the workspace ever held (taken from `terraform output -json`, so a
+key of an earlier step is still searched for after it was rotated)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import re
+import shutil
+import signal
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from harness import REPO, Terraform, copy_example, modules_source, require
+
+from tfext.tools.assets import write_assets
+
+pytestmark = pytest.mark.terraform
+
+RELEASE_0_1 = "42cd1e0b0f24008fb61bdeefcf97781743759cbf"  # the last commit of tfext 0.1's state layer
+PROGRAMS = ("etcd-signed", "kube-self-signed", "identity-self-signed", "ingress-self-signed")
+KEY_HEADER = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
+
+class KeyScan:
+    """Every key line the workspace has handed out so far, and a scan of text for any of them."""
+
+    def __init__(self) -> None:
+        self.lines: set[str] = set()
+
+    def learn(self, tf: Terraform) -> None:
+        for value in tf.outputs().values():
+            if isinstance(value, str) and "PRIVATE KEY" in value:
+                self.lines |= {ln for ln in value.splitlines() if ln and not ln.startswith("-----")}
+
+    def leaks(self, text: str) -> list[str]:
+        found = [m.group() for m in KEY_HEADER.finditer(text)]
+        found += [ln for ln in self.lines if ln in text]
+        return found
+
+    def assert_clean(self, step: str, text: str) -> None:
+        assert self.lines, "no key was learned: the scan would find nothing"
+        leaks = self.leaks(text)
+        # never print the leaked lines themselves: count them
+        assert not leaks, f"{step}: {len(leaks)} private-key lines in Terraform's output"
+
+
+def serials(tf: Terraform) -> dict[str, str]:
+    return {
+        f"{m}.{n}": c["serial"] for m, certs in tf.outputs()["certificates"].items() for n, c in certs.items()
+    }
+
+
+def cert(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def assert_chains(tf: Terraform) -> None:
+    out = tf.outputs()
+    kube_ca, etcd_ca = cert(out["kube_certs_ca_cert_pem"]), cert(out["etcd_certs_etcd_ca_crt_pem"])
+    for name in (
+        "etcd_certs_etcd_server_crt_pem",
+        "etcd_certs_etcd_peer_crt_pem",
+        "etcd_certs_etcd_client_crt_pem",
+    ):
+        cert(out[name]).verify_directly_issued_by(etcd_ca)
+    for name in (
+        "kube_certs_apiserver_cert_pem",
+        "kube_certs_kubelet_cert_pem",
+        "identity_certs_server_cert_pem",
+        "identity_certs_client_cert_pem",
+        "ingress_certs_cert_pem",
+    ):
+        cert(out[name]).verify_directly_issued_by(kube_ca)
+
+
+# --- (1) no key text in any Terraform output ----------------------------------------------------------
+
+
+def test_no_key_text_in_any_output_through_a_whole_lifecycle(tf_config, tmp_path):
+    tf = Terraform(copy_example("tectonic", tmp_path / "life"), tf_config)
+    scan = KeyScan()
+    tf.init()
+    first = tf.apply()
+    scan.learn(tf)
+    scan.assert_clean("first apply", first.output)
+    quiet = tf.plan()
+    assert quiet.returncode == 0
+    scan.assert_clean("quiet plan", quiet.output)
+
+    before = serials(tf)
+    names = ("-var", 'etcd_dns_names=["etcd-a.example.com","etcd-b.example.com"]')
+    changed = tf.apply(*names)
+    scan.assert_clean("apply of an input change", changed.output)
+    after = serials(tf)
+    assert {n for n in before if before[n] != after[n]} == {"etcd_certs.server", "etcd_certs.peer"}
+    scan.learn(tf)
+
+    one = 'module.kube_certs.module.certs.terraform_data.issued["apiserver"]'
+    scan.assert_clean("plan -replace of one certificate", tf.plan(*names, f"-replace={one}").output)
+    before = serials(tf)
+    scan.assert_clean("apply -replace of one certificate", tf.apply(*names, f"-replace={one}").output)
+    assert {n for n, s in serials(tf).items() if before[n] != s} == {"kube_certs.apiserver"}
+    scan.learn(tf)
+
+    ca = 'module.kube_certs.module.ca.terraform_data.issued["ca"]'
+    before = serials(tf)
+    rotation = tf.apply(*names, f"-replace={ca}")
+    scan.assert_clean("kube CA rotation", rotation.output)
+    rotated = {n for n, s in serials(tf).items() if before[n] != s}
+    assert rotated == {
+        "kube_certs.ca",
+        "kube_certs.apiserver",
+        "kube_certs.kubelet",
+        "identity_certs.server",
+        "identity_certs.client",
+        "ingress_certs.ingress",
+    }
+    assert_chains(tf)
+    scan.learn(tf)
+
+    # The data source's result window (README: Secrets): closed by a refresh-only apply.
+    scan.assert_clean(
+        "apply -refresh-only", tf.run("apply", "-refresh-only", "-auto-approve", "-no-color").output
+    )
+    scan.assert_clean("terraform show", tf.run("show", "-no-color").output)
+    plan_out = tf.plan(*names, f"-replace={one}", "-out=replace.tfplan")
+    scan.assert_clean("plan -out", plan_out.output)
+    scan.assert_clean("terraform show PLANFILE", tf.run("show", "-no-color", "replace.tfplan").output)
+    scan.assert_clean("terraform output", tf.run("output", "-no-color").output)
+    scan.assert_clean("plan -destroy", tf.run("plan", "-destroy", "-no-color", *names).output)
+    scan.assert_clean("destroy", tf.run("destroy", "-auto-approve", "-no-color", *names).output)
+
+
+def test_user_provided_flavors_keep_key_files_out_of_state_and_output(tf_config, tmp_path):
+    generated = Terraform(copy_example("tectonic", tmp_path / "gen"), tf_config)
+    generated.init()
+    generated.apply()
+    scan = KeyScan()
+    scan.learn(generated)
+    tls = tmp_path / "tls"
+    write_assets(generated.outputs(), tls)
+    tf = Terraform(copy_example("tectonic-user-provided", tmp_path / "provided"), tf_config)
+    args = ("-var", f"tls_dir={tls}")
+    tf.init()
+    scan.assert_clean("user-provided apply", tf.apply(*args).output)
+    # Every plan reads the files again; neither the plan, the state, nor a destroy shows a key.
+    scan.assert_clean("user-provided plan", tf.plan(*args).output)
+    scan.assert_clean("user-provided show", tf.run("show", "-no-color").output)
+    state = tf.run("state", "pull").stdout
+    assert not scan.leaks(state), "a user-provided key sits in state"
+    out = tf.outputs()
+    assert out["kube_certs_apiserver_key_pem"] == (tls / "apiserver.key").read_text()
+    scan.assert_clean("user-provided destroy", tf.run("destroy", "-auto-approve", "-no-color", *args).output)
+
+
+# --- (2) upgrading from tfext 0.1 keeps every certificate ------------------------------------------------
+
+
+def release_0_1_modules(dest: Path) -> Path:
+    """terraform/ of tfext 0.1 (from this repository's history), unpacked under `dest`."""
+    git = require("git")
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        [git, "-C", str(REPO), "archive", RELEASE_0_1, "terraform"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        pytest.fail(f"tfext 0.1 ({RELEASE_0_1[:7]}) is not in this clone's history: clone without --depth")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest / "terraform"
+
+
+def test_a_state_from_tfext_0_1_upgrades_in_place_keeping_every_certificate(tf_config, tmp_path):
+    old = release_0_1_modules(tmp_path / "v0.1")
+    work = tmp_path / "work"
+    shutil.copytree(old / "examples" / "tectonic", work)
+    for tf_file in work.glob("*.tf"):  # the 0.1 example, calling the 0.1 modules
+        tf_file.write_text(
+            tf_file.read_text().replace('"../../modules/', f'"{modules_source_of(old, work)}/')
+        )
+    tf = Terraform(work, tf_config)
+    tf.init()
+    tf.apply()
+    legacy_state = tf.run("state", "pull").stdout
+    assert '"captured"' in legacy_state and "PRIVATE KEY" in legacy_state
+    before, before_out = serials(tf), tf.outputs()
+    scan = KeyScan()
+    scan.learn(tf)
+
+    for tf_file in work.glob("*.tf"):  # the same root module, now calling these modules
+        tf_file.unlink()
+    copy_example("tectonic", work)
+    tf.init()
+    upgrade = tf.apply()
+    assert "Plan: 10 to add, 0 to change, 0 to destroy." in upgrade.output, upgrade.output[-3000:]
+    scan.assert_clean("upgrade apply", upgrade.output)
+    assert serials(tf) == before
+    assert tf.outputs() == before_out  # the same keys too, now read from the seals
+    quiet = tf.plan()
+    assert quiet.returncode == 0 and "TFEXT-E052" in quiet.output  # the warning that points to the fix
+
+    pulled = tf.run("state", "pull").stdout
+    migrated = subprocess.run(
+        ["tfext", "migrate-state"], input=pulled, capture_output=True, text=True, env=tf.env, check=True
+    )
+    assert "dropped 10 legacy key copies" in migrated.stderr
+    assert not scan.leaks(migrated.stderr)
+    push = subprocess.run(
+        [require("terraform"), "state", "push", "-"],
+        input=migrated.stdout,
+        cwd=work,
+        env=tf.env,
+        capture_output=True,
+        text=True,
+    )
+    assert push.returncode == 0, push.stderr
+    scan.assert_clean("show after migrate-state", tf.run("show", "-no-color").output)
+    quiet = tf.plan()
+    assert quiet.returncode == 0 and "TFEXT-E052" not in quiet.output
+    assert serials(tf) == before and tf.outputs() == before_out
+
+
+def modules_source_of(terraform_dir: Path, work: Path) -> str:
+    return os.path.relpath(terraform_dir / "modules", work)
+
+
+def test_migrate_state_refuses_to_drop_a_key_that_is_not_sealed_yet():
+    state = {
+        "version": 4,
+        "serial": 3,
+        "resources": [
+            {
+                "mode": "managed",
+                "type": "terraform_data",
+                "name": "captured",
+                "module": "module.kube_certs.module.ca",
+                "instances": [{"index_key": "ca", "attributes": {"input": {"value": {"key_pem": "K"}}}}],
+            }
+        ],
+    }
+    proc = subprocess.run(["tfext", "migrate-state"], input=json.dumps(state), capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "terraform apply" in proc.stderr and 'captured["ca"]' in proc.stderr
+
+
+# --- (3) failures heal with a plain apply ------------------------------------------------------------------
+
+FAULTY_TFEXT = """#!/bin/bash
+# tfext that SIGKILLs itself on its first run of $FI_KILL, or sleeps $FI_SLEEP s on it (to be interrupted)
+echo "$1" >> "$FI_DIR/runs"
+if [ "$1" = "${FI_KILL:-}" ] && mkdir "$FI_DIR/killed" 2>/dev/null; then kill -9 $$; fi
+if [ "$1" = "${FI_SLEEP_ON:-}" ] && mkdir "$FI_DIR/slept" 2>/dev/null; then sleep 30; fi
+exec "%s" "$@"
+"""
+
+
+def faulty_terraform(tf_config: Path, work: Path, **env: str) -> Terraform:
+    bin_dir = work / "fault-bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "tfext"
+    wrapper.write_text(FAULTY_TFEXT % shutil.which("tfext", path=str(Path(sys.executable).parent)))
+    wrapper.chmod(0o755)
+    tf = Terraform(work, tf_config, env_extra={"FI_DIR": str(work), **env})
+    tf.env_extra["PATH"] = f"{bin_dir}{os.pathsep}{tf.env['PATH']}"
+    return tf
+
+
+def deferred_wiring(work: Path) -> None:
+    """Make every module wait for a resource, so that its programs can only run during apply."""
+    main = work / "main.tf"
+    text = re.sub(
+        r'(module "\w+" \{\n  source = "[^"]+"\n)',
+        r"\1  depends_on = [terraform_data.gate]\n",
+        main.read_text(),
+    )
+    main.write_text(text + '\nresource "terraform_data" "gate" {\n  input = "first"\n}\n')
+
+
+def sealed_serials(tf: Terraform) -> dict[str, str]:
+    """Serials of every sealed certificate in state (outputs can't be evaluated in a half-applied state)."""
+    out = {}
+    for resource in json.loads(tf.run("state", "pull").stdout)["resources"]:
+        if resource["type"] == "terraform_data" and resource["name"] == "sealed":
+            for inst in resource["instances"]:
+                info = inst["attributes"]["input"]["value"]["info"]
+                if info:
+                    out[f"{resource['module']}/{inst['index_key']}"] = json.loads(info)["serial"]
+    return out
+
+
+@pytest.mark.parametrize("wiring", ["plan-time", "apply-time"])
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_a_program_killed_during_a_first_apply_heals_with_a_plain_apply(tf_config, tmp_path, program, wiring):
+    work = copy_example("tectonic", tmp_path / "w")
+    if wiring == "apply-time":
+        deferred_wiring(work)
+    tf = faulty_terraform(tf_config, work, FI_KILL=program)
+    tf.init()
+    failed = tf.apply(check=False)
+    assert failed.returncode == 1 and "signal: killed" in failed.output
+    kept = sealed_serials(tf)
+    if wiring == "plan-time":
+        assert kept == {}, "a program killed while planning must leave nothing behind"
+    healed = tf.apply()
+    assert "Error" not in healed.output
+    after = sealed_serials(tf)
+    assert len(after) == 10
+    assert {k: after[k] for k in kept} == kept, "a certificate sealed before the failure was re-issued"
+    assert tf.plan().returncode == 0
+    assert_chains(tf)
+
+
+def test_ctrl_c_during_an_apply_heals_with_a_plain_apply(tf_config, tmp_path):
+    work = copy_example("tectonic", tmp_path / "w")
+    deferred_wiring(work)
+    tf = faulty_terraform(tf_config, work, FI_SLEEP_ON="identity-self-signed")
+    tf.init()
+    proc = subprocess.Popen(
+        [require("terraform"), "apply", "-auto-approve", "-input=false", "-no-color"],
+        cwd=work,
+        env=tf.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (work / "slept").exists():
+        assert time.monotonic() < deadline and proc.poll() is None, "the identity program never started"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "Interrupt received" in out
+    kept = sealed_serials(tf)
+    assert kept, "the interrupt came before anything was sealed: the test proves nothing"
+    healed = tf.apply()
+    after = sealed_serials(tf)
+    assert len(after) == 10 and {k: after[k] for k in kept} == kept
+    assert "Error" not in healed.output and tf.plan().returncode == 0
+    assert_chains(tf)
+
+
+def test_a_seal_lost_twice_is_named_by_tfext_heal_and_its_command_converges(tf_config, tmp_path):
+    tf = Terraform(copy_example("tectonic", tmp_path / "w"), tf_config)
+    tf.init()
+    tf.apply()
+    before = serials(tf)
+    # What two stopped applies leave: a capture made without its certificate, and no seal.
+    seal = 'module.ingress_certs.module.certs.terraform_data.sealed["ingress"]'
+    capture = 'module.ingress_certs.module.certs.terraform_data.captured["ingress"]'
+    state = json.loads(tf.run("state", "pull").stdout)
+    for resource in state["resources"]:
+        if resource["name"] == "captured" and resource["module"] == "module.ingress_certs.module.certs":
+            resource["instances"][0]["attributes"]["input"]["value"]["cert_pem"] = ""
+            resource["instances"][0]["attributes"]["output"]["value"]["cert_pem"] = ""
+    state["serial"] += 1
+    push = subprocess.run(
+        [require("terraform"), "state", "push", "-"],
+        input=json.dumps(state),
+        cwd=tf.workdir,
+        env=tf.env,
+        capture_output=True,
+        text=True,
+    )
+    assert push.returncode == 0, push.stderr
+    tf.run("state", "rm", seal)
+    stuck = tf.plan()
+    assert stuck.returncode == 1 and "TFEXT-E050 ingress/ingress" in " ".join(stuck.output.split())
+    assert capture  # the capture stays: only its marker's replacement issues again
+    command = subprocess.run(
+        ["tfext", "heal"], input=tf.run("state", "pull").stdout, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert (
+        command
+        == "terraform apply -replace='module.ingress_certs.module.certs.terraform_data.issued[\"ingress\"]'"
+    )
+    subprocess.run(
+        ["bash", "-c", command + " -auto-approve -input=false -no-color"],
+        cwd=tf.workdir,
+        env=tf.env,
+        check=True,
+        capture_output=True,
+    )
+    after = serials(tf)
+    assert {n for n in before if before[n] != after[n]} == {"ingress_certs.ingress"}
+    assert tf.plan().returncode == 0
+
+
+# --- (4) misconfigurations fail the plan -----------------------------------------------------------------
+
+
+def root(tmp_path: Path, body: str) -> Path:
+    work = tmp_path / "root"
+    work.mkdir()
+    (work / "main.tf").write_text(textwrap.dedent(body).replace("MODULES", f"{modules_source(work)}/tls"))
+    return work
+
+
+def test_identity_and_ingress_without_a_ca_key_fail_the_plan(tf_config, tmp_path):
+    work = root(
+        tmp_path,
+        """
+        module "kube" {
+          source             = "MODULES/kube/self-signed"
+          kube_apiserver_url = "https://api.example.com"
+          service_cidr       = "10.3.0.0/16"
+        }
+        module "identity" {
+          source      = "MODULES/identity/self-signed"
+          ca_cert_pem = module.kube.ca_cert_pem
+          ca_key_pem  = ""
+        }
+        module "ingress" {
+          source       = "MODULES/ingress/self-signed"
+          base_address = "console.example.com"
+          ca_cert_pem  = module.kube.ca_cert_pem
+          ca_key_pem   = ""
+        }
+        """,
+    )
+    tf = Terraform(work, tf_config)
+    tf.init()
+    plan = tf.plan()
+    assert plan.returncode == 1
+    assert " ".join(plan.output.split()).count("TFEXT-E053 ca_key_pem") == 2
+    assert tf.state_resources() == [] if (work / "terraform.tfstate").exists() else True
+
+
+def test_pem_text_in_a_plain_input_fails_the_plan_without_showing_it(tf_config, tmp_path):
+    secret = "-----BEGIN PRIVATE KEY----- MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+    work = root(
+        tmp_path,
+        """
+        variable "cidr" {
+          type = string
+        }
+        module "etcd" {
+          source       = "MODULES/etcd/signed"
+          self_signed  = true
+          service_cidr = var.cidr
+        }
+        """,
+    )
+    tf = Terraform(work, tf_config)
+    tf.init()
+    plan = tf.plan("-var", f"cidr={secret}")
+    assert plan.returncode == 1
+    text = " ".join(plan.output.split())
+    assert "TFEXT-E028 service_cidr: PEM text" in text
+    assert "MIIEvQIBADAN" not in plan.output and "BEGIN PRIVATE KEY" not in plan.output
+
+
+def test_etcd_signed_with_a_ca_certificate_but_no_key_fails_the_plan(tf_config, tmp_path):
+    generated = Terraform(copy_example("etcd", tmp_path / "gen"), tf_config)
+    generated.init()
+    generated.apply()
+    ca = tmp_path / "ca.crt"
+    ca.write_text(next(v for k, v in generated.outputs().items() if k.endswith("ca_crt_pem")))
+    work = root(
+        tmp_path,
+        f"""
+        module "etcd" {{
+          source            = "MODULES/etcd/signed"
+          self_signed       = false
+          etcd_ca_cert_path = "{ca}"
+        }}
+        """,
+    )
+    tf = Terraform(work, tf_config)
+    tf.init()
+    plan = tf.plan()
+    assert plan.returncode == 1 and "TFEXT-E006 query.client_cert_path" in " ".join(plan.output.split())
+    assert not (work / "terraform.tfstate").exists()
+
+
+# --- (5) one copy of each building block, fetched as a git // source ----------------------------------------
+
+
+def test_modules_work_fetched_as_a_git_subdirectory_source(tf_config, tmp_path):
+    git = require("git")
+    clone = tmp_path / "tfext.git"
+    subprocess.run([git, "clone", "-q", "--bare", str(REPO), str(clone)], check=True)
+    ref = subprocess.run(
+        [git, "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    source = f"git::file://{clone}//terraform/modules/tls"
+    work = tmp_path / "fetched"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        textwrap.dedent(
+            f"""
+            module "kube" {{
+              source             = "{source}/kube/self-signed?ref={ref}"
+              kube_apiserver_url = "https://api.example.com"
+              service_cidr       = "10.3.0.0/16"
+            }}
+            module "ingress" {{
+              source       = "{source}/ingress/self-signed?ref={ref}"
+              base_address = "console.example.com"
+              ca_cert_pem  = module.kube.ca_cert_pem
+              ca_key_pem   = module.kube.ca_key_pem
+            }}
+            output "ingress" {{
+              value = module.ingress.cert_pem
+            }}
+            output "ca" {{
+              value = module.kube.ca_cert_pem
+            }}
+            """
+        )
+    )
+    tf = Terraform(work, tf_config)
+    tf.init()
+    assert list((work / ".terraform" / "modules").glob("*/terraform/modules/tls/internal/issue/main.tf"))
+    tf.apply()
+    out = tf.outputs()
+    cert(out["ingress"]).verify_directly_issued_by(cert(out["ca"]))
+    assert tf.plan().returncode == 0
