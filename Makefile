@@ -13,7 +13,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export TF_CLI_CONFIG_FILE := $(STATE)/terraformrc
 export TF_IN_AUTOMATION := 1
 
-.PHONY: install provider demo test lint bench sync-modules clean
+.PHONY: install provider demo test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,8 @@ provider: install
 demo: provider
 	terraform -chdir=$(EXAMPLE) init -input=false -no-color >/dev/null
 	terraform -chdir=$(EXAMPLE) apply -input=false -auto-approve -no-color | sed '/^Outputs:/,$$d'
+	@# Drop the data sources that issued (their result is the one unmarked copy of the new keys).
+	terraform -chdir=$(EXAMPLE) apply -refresh-only -input=false -auto-approve -no-color >/dev/null
 	terraform -chdir=$(EXAMPLE) output -json certificates | tfext summary
 
 test: provider
@@ -48,9 +50,6 @@ lint: install
 
 bench: provider
 	$(PY) bench/run.py
-
-sync-modules:
-	scripts/sync-modules
 
 clean:
 	rm -rf $(VENV) $(STATE)

@@ -411,9 +411,22 @@ def install_provider(ctx: Context) -> Path:
     """A CLI config installing hashicorp/external offline (as `make provider` does)."""
     config = ctx.work / "terraformrc"
     mirror = os.environ.get("TFEXT_PROVIDER_MIRROR")
-    args = ["--use-mirror", mirror] if mirror else [str(ctx.work / "mirror")]
+    if mirror:  # a real provider in a filesystem mirror: only the CLI config is ours (as `make provider`)
+        from tfext.provider.install import cli_config_text
+
+        config.write_text(cli_config_text(Path(mirror)))
+        return config
     done = run(
-        [str(ctx.python), "-m", "tfext", "install-provider", *args, "--cli-config", str(config)], env=ctx.env
+        [
+            str(ctx.python),
+            "-m",
+            "tfext",
+            "install-provider",
+            str(ctx.work / "mirror"),
+            "--cli-config",
+            str(config),
+        ],
+        env=ctx.env,
     )
     done.check("tfext install-provider")
     return config

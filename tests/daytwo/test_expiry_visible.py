@@ -32,15 +32,16 @@ def warnings_by_module(plan_output: str) -> dict[str, str]:
     """Module => the text of its check warnings, re-joined (Terraform wraps long messages)."""
     out: dict[str, str] = {}
     for block in plan_output.split("Warning: Check block assertion failed")[1:]:
-        module = re.search(r"modules/tls/(\w+)/", block).group(1)
-        out[module] = out.get(module, "") + " " + " ".join(block.split())
+        text = " ".join(block.split())
+        module = re.search(r"TFEXT-E04\d (\w+)[/ ]", text).group(1)  # "E043 kube/ca ...", "E043 kube certificates"
+        out[module] = out.get(module, "") + " " + text
     return out
 
 
 def warns_about(text: str, name: str) -> bool:
-    """Generated flavors list `name (2026-...)`; user-provided ones say `E043 name: ...` or
-    `E043 ca certificate (path): ...`."""
-    return any(f in text for f in (f" {name} (20", f"E043 {name}:", f"E043 {name} certificate"))
+    """Generated flavors list `kube/name (2026-...)`; user-provided ones say `E043 kube/name: ...` or
+    `E043 kube/ca certificate (path): ...`."""
+    return any(f in text for f in (f"/{name} (20", f"/{name}:", f"/{name} certificate"))
 
 
 def assert_warns_and_succeeds(result) -> None:

@@ -160,7 +160,7 @@ locals {
     }
   }
   expiring = [
-    for name, c in local.certs : "${name} (${c.info.not_after})"
+    for name, c in local.certs : "${local.kind}/${name} (${c.info.not_after})"
     if timecmp(c.info.not_after, timeadd(plantimestamp(), "${var.renewal_window_hours}h")) < 0
   ]
 }
@@ -168,7 +168,7 @@ locals {
 check "certificate_expiry" {
   assert {
     condition     = length(local.expiring) == 0
-    error_message = "TFEXT-E043 certificates expire within ${var.renewal_window_hours} hours: ${join(", ", local.expiring)}. Rotate them (README: Rotation)."
+    error_message = "TFEXT-E043 ${local.kind} certificates expire within ${var.renewal_window_hours} hours: ${join(", ", local.expiring)}. Rotate them (README: Rotation)."
   }
 }
 

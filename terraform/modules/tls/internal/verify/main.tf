@@ -18,7 +18,9 @@ locals {
       info     = jsondecode(local.result["${name}_info"])
     }
   }
-  warnings = jsondecode(local.result.warnings)
+  # Each warning names its certificate by module and role: "TFEXT-E043 kube/apiserver certificate ...".
+  kind     = split("-", var.program[length(var.program) - 1])[0]
+  warnings = [for w in jsondecode(local.result.warnings) : replace(w, "/^(TFEXT-E[0-9]+) /", "$1 ${local.kind}/")]
 }
 
 check "provided_certificates" {
