@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 
@@ -73,6 +74,18 @@ def read_stdin(limit: int = MAX_STDIN_BYTES) -> bytes:
     return data
 
 
+def _key_shaped(text: str) -> bool:
+    """Base64 or hex key material, even split by spaces (a path component of 40 base64 characters mixing
+    cases and digits once spaces are removed, or 64 hex digits)."""
+    compact = re.sub(r"\s+", "", text)
+    if re.search(r"[0-9A-Fa-f]{64}", compact):
+        return True
+    runs = (
+        part for part in compact.split("/") if len(part) >= 40 and re.fullmatch(r"[A-Za-z0-9+_=-]+", part)
+    )
+    return any(re.search(r"[A-Z]", r) and re.search(r"[a-z]", r) and re.search(r"[0-9]", r) for r in runs)
+
+
 def refuse_content_as_path(path: object, what: str) -> None:
     """Refuse an argument that is file content (PEM text, a key, anything with line breaks or a name no
     filesystem takes) rather than a path: nothing is created or named after it, and it is not echoed."""
@@ -83,6 +96,7 @@ def refuse_content_as_path(path: object, what: str) -> None:
         or "PRIVATE KEY" in text
         or any(ord(c) < 32 or ord(c) == 127 for c in text)
         or any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in text.split("/"))
+        or _key_shaped(text)
     )
     if content:
         shown = echo_path(text)

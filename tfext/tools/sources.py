@@ -32,7 +32,7 @@ MAX_JSON_BYTES = 16 << 20  # a Terraform state or `terraform output -json`
 MAX_JSON_DEPTH = 64  # a state nests about 10 deep; deeper JSON is refused before it is walked
 # Bounds on one run's work, so that any input within the size limits is judged in well under 2 s.
 MAX_FILES = 1000  # files read by one run (a directory tree, or many FILE arguments)
-MAX_CERTIFICATES = 2000  # certificates parsed by one run
+MAX_CERTIFICATES = 1000  # certificates parsed by one run
 MAX_PEM_BLOCKS = 10000  # PEM blocks looked at in one file
 MAX_SIGNATURE_CHECKS = 500  # signature checks of one run (a P-521 check takes about 1 ms)
 MAX_CANDIDATES = 16  # issuers tried for one certificate (same subject and key identifier)
@@ -483,12 +483,13 @@ class Issuers:
 
     def candidates(self, item: Found) -> list[Found]:
         aki = item.authority_key_id
-        out = [
-            ca
-            for ca in self._by_subject.get(item.issuer_der, ())
-            if ca.fingerprint != item.fingerprint and (aki is None or ca.key_id is None or ca.key_id == aki)
-        ]
-        return out[:MAX_CANDIDATES]
+        out: list[Found] = []
+        for ca in self._by_subject.get(item.issuer_der, ()):
+            if ca.fingerprint != item.fingerprint and (aki is None or ca.key_id is None or ca.key_id == aki):
+                out.append(ca)
+                if len(out) == MAX_CANDIDATES:  # stop looking: a thousand twins cost no more than 16
+                    break
+        return out
 
     def issuer_of(self, item: Found) -> Found | None:
         """The CA that signed `item` (not itself), or None."""
