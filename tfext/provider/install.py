@@ -16,7 +16,8 @@ match, and the one whose behaviour `tfext.provider.external` reproduces. It is N
 Terraform's dependency lock file records this launcher's checksum, which differs per machine - do not
 commit a `.terraform.lock.hcl` made with the mirror.
 
-This module imports only the standard library, so it is cheap to load from the `tfext` CLI.
+This module imports only the standard library (and tfext's own stdlib-only message helpers), so it is cheap
+to load from the `tfext` CLI.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+
+from tfext.tools.cli import Parser, guarded, refuse_content_as_path, say
 
 PROVIDER_VERSION = "2.3.5"
 """The version the offline implementation installs as (the real release it reproduces)."""
@@ -262,6 +265,7 @@ def _write_text(path: Path, text: str) -> None:
         raise
 
 
+@guarded("tfext install-provider")
 def main(argv: list[str]) -> int:
     """`tfext install-provider DIR [--cli-config FILE]`: install the mirror and write the CLI config.
 
@@ -269,7 +273,6 @@ def main(argv: list[str]) -> int:
     line on stderr, never a traceback.
     """
     from tfext.errors import TfextError, safe_line
-    from tfext.tools.cli import Parser, refuse_content_as_path, say
 
     parser = Parser(
         prog="tfext install-provider",
