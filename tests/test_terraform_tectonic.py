@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from harness import REPO, Terraform, copy_example, require
+from harness import REPO, Terraform, copy_example, modules_source, require
 
 from tfext.tools.assets import write_assets
 
@@ -157,8 +157,13 @@ def swap_to_user_provided(source: Path, dest: Path, modules: tuple[str, ...]) ->
         generated_main = pattern.sub(lambda _, block=replacement: block, generated_main)
     work = dest / "mixed"
     work.mkdir()
-    for tf in source.glob("*.tf"):
-        (work / tf.name).write_text(generated_main if tf.name == "main.tf" else tf.read_text())
+    for tf in source.glob("*.tf"):  # module sources are relative: re-aim them from the new directory
+        text = (
+            (generated_main if tf.name == "main.tf" else tf.read_text())
+            .replace(f'"{modules_source(source)}/', f'"{modules_source(work)}/')
+            .replace(f'"{modules_source(provided)}/', f'"{modules_source(work)}/')
+        )
+        (work / tf.name).write_text(text)
     (work / "tls.tf").write_text(
         'variable "tls_dir" {\n  type = string\n}\n\nlocals {\n  tls = var.tls_dir\n}\n'
     )

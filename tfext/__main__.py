@@ -8,8 +8,8 @@
     tfext check-expiration SOURCE     expiry table of a DIR, PEM file, state file or - (state pull on stdin)
     tfext topology [DIR]              which CA signs what and which flag uses each file, as Mermaid or DOT
     tfext install-provider DIR        install the offline hashicorp/external provider into a mirror
-    tfext heal                        the command that re-issues certificates stuck by a stopped apply (state pull on stdin)
-    tfext migrate-state               drop the key copies a tfext 0.1 state holds in clear (state pull in, state push out)
+    tfext heal                        the command re-issuing what stopped applies left (state pull on stdin)
+    tfext migrate-state               drop the key copies of a tfext 0.1 state (state pull in, push out)
 
 Every command takes --help.
 """

@@ -33,7 +33,9 @@ def warnings_by_module(plan_output: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for block in plan_output.split("Warning: Check block assertion failed")[1:]:
         text = " ".join(block.split())
-        module = re.search(r"TFEXT-E04\d (\w+)[/ ]", text).group(1)  # "E043 kube/ca ...", "E043 kube certificates"
+        module = re.search(r"TFEXT-E04\d (\w+)[/ ]", text).group(
+            1
+        )  # "E043 kube/ca ...", "E043 kube certificates"
         out[module] = out.get(module, "") + " " + text
     return out
 

@@ -25,7 +25,7 @@ MARKERS = {
     "kubelet": 'module.kube_certs.module.certs.terraform_data.issued["kubelet"]',
     "ingress": 'module.ingress_certs.module.certs.terraform_data.issued["ingress"]',
 }
-RESOURCES = 20  # terraform_data: 10 markers, 10 captures (data sources are read only when issuing)
+RESOURCES = 30  # terraform_data: 10 markers, 10 captures, 10 seals (data sources are read only when issuing)
 
 
 def test_the_example_is_the_tectonic_wiring_plus_a_pg_backend():

@@ -161,7 +161,7 @@ def test_dot_output_is_a_graph_graphviz_accepts(cli, tmp_path):
     ("args", "stdin", "message"),
     [
         (("/nonexistent",), "", "/nonexistent: not a directory"),
-        ((), "nope", "stdin is not JSON"),
+        ((), "nope", "stdin: not JSON"),
         ((), "[]", "expected the JSON object of `terraform output -json`"),
         ((), "{}", "none of the layout's certificates"),
         (

@@ -211,7 +211,9 @@ def test_kube_self_signed_issues_with_defaults_and_prints_one_json_object_of_str
     }
     result = result_object(run_tfext("kube-self-signed", stdin=json.dumps(query).encode()))
     expected = {
-        f"{s}_{k}" for s in ("ca", "apiserver", "kubelet") for k in ("cert_pem", "key_pem", "info")
+        f"{s}_{k}"
+        for s in ("ca", "apiserver", "kubelet")
+        for k in ("cert_pem", "key_pem", "key_path", "info")
     } | {"ca_key_alg"}
     assert set(result) == expected
     assert result["ca_key_alg"] == "RSA"  # the default algorithm, RSA-2048
@@ -272,7 +274,7 @@ def test_gate_closed_gives_placeholders_without_importing_cryptography(program, 
     assert result.returncode != CRYPTOGRAPHY_IMPORTED, "cryptography was imported for a placeholder answer"
     values = result_object(result)
     gated = [k[: -len("_issued_at")] for k in query if k.endswith("_issued_at")]
-    expected = {f"{s}_{k}" for s in gated for k in ("cert_pem", "key_pem", "info")}
+    expected = {f"{s}_{k}" for s in gated for k in ("cert_pem", "key_pem", "key_path", "info")}
     if "ca" in gated:
         expected.add("ca_key_alg")
     assert set(values) == expected

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness import MODULES, Terraform, modules_source
+from harness import Terraform, modules_source
 
 from tfext.errors import Code, redact
 
