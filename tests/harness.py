@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = REPO / "terraform" / "modules" / "tls"
@@ -132,3 +133,30 @@ def copy_example(name: str, dest: Path) -> Path:
         text = tf.read_text().replace('"../../modules/', f'"{modules_source(dest)}/')
         (dest / tf.name).write_text(text)
     return dest
+
+
+def cert(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def assert_chains(tf: Terraform) -> None:
+    """Every leaf of the tectonic example is signed by the CA its module hands out now."""
+    out = tf.outputs()
+    kube_ca, etcd_ca = cert(out["kube_certs_ca_cert_pem"]), cert(out["etcd_certs_etcd_ca_crt_pem"])
+    for name in (
+        "etcd_certs_etcd_server_crt_pem",
+        "etcd_certs_etcd_peer_crt_pem",
+        "etcd_certs_etcd_client_crt_pem",
+    ):
+        cert(out[name]).verify_directly_issued_by(etcd_ca)
+    for name in (
+        "kube_certs_apiserver_cert_pem",
+        "kube_certs_kubelet_cert_pem",
+        "identity_certs_server_cert_pem",
+        "identity_certs_client_cert_pem",
+        "ingress_certs_cert_pem",
+    ):
+        cert(out[name]).verify_directly_issued_by(kube_ca)
+    assert (
+        out["identity_certs_ca_cert_pem"] == out["ingress_certs_ca_cert_pem"] == out["kube_certs_ca_cert_pem"]
+    )

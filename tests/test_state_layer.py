@@ -20,8 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from harness import REPO, TFEXT_BIN, Terraform, copy_example, modules_source, require
+from harness import REPO, TFEXT_BIN, Terraform, assert_chains, cert, copy_example, modules_source, require
 
 from tfext.tools.assets import write_assets
 
@@ -58,29 +57,6 @@ def serials(tf: Terraform) -> dict[str, str]:
     return {
         f"{m}.{n}": c["serial"] for m, certs in tf.outputs()["certificates"].items() for n, c in certs.items()
     }
-
-
-def cert(pem: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem.encode())
-
-
-def assert_chains(tf: Terraform) -> None:
-    out = tf.outputs()
-    kube_ca, etcd_ca = cert(out["kube_certs_ca_cert_pem"]), cert(out["etcd_certs_etcd_ca_crt_pem"])
-    for name in (
-        "etcd_certs_etcd_server_crt_pem",
-        "etcd_certs_etcd_peer_crt_pem",
-        "etcd_certs_etcd_client_crt_pem",
-    ):
-        cert(out[name]).verify_directly_issued_by(etcd_ca)
-    for name in (
-        "kube_certs_apiserver_cert_pem",
-        "kube_certs_kubelet_cert_pem",
-        "identity_certs_server_cert_pem",
-        "identity_certs_client_cert_pem",
-        "ingress_certs_cert_pem",
-    ):
-        cert(out[name]).verify_directly_issued_by(kube_ca)
 
 
 # --- (1) no key text in any Terraform output ----------------------------------------------------------

@@ -10,8 +10,7 @@ import json
 import subprocess
 
 import pytest
-from cryptography import x509
-from harness import Terraform, copy_example
+from harness import Terraform, assert_chains, copy_example
 
 from ._helpers import certificates_by_name, doc_block
 
@@ -62,33 +61,6 @@ def identities(tf: Terraform) -> dict[str, tuple[str, str]]:
 def changed(before: dict, after: dict) -> set[str]:
     assert set(before) == set(after) == ALL
     return {name for name in before if before[name] != after[name]}
-
-
-def cert(pem: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem.encode())
-
-
-def assert_chains(tf: Terraform) -> None:
-    """Every leaf is signed by the CA its module hands out now."""
-    out = tf.outputs()
-    kube_ca, etcd_ca = cert(out["kube_certs_ca_cert_pem"]), cert(out["etcd_certs_etcd_ca_crt_pem"])
-    for name in (
-        "etcd_certs_etcd_server_crt_pem",
-        "etcd_certs_etcd_peer_crt_pem",
-        "etcd_certs_etcd_client_crt_pem",
-    ):
-        cert(out[name]).verify_directly_issued_by(etcd_ca)
-    for name in (
-        "kube_certs_apiserver_cert_pem",
-        "kube_certs_kubelet_cert_pem",
-        "identity_certs_server_cert_pem",
-        "identity_certs_client_cert_pem",
-        "ingress_certs_cert_pem",
-    ):
-        cert(out[name]).verify_directly_issued_by(kube_ca)
-    assert (
-        out["identity_certs_ca_cert_pem"] == out["ingress_certs_ca_cert_pem"] == out["kube_certs_ca_cert_pem"]
-    )
 
 
 @pytest.fixture(scope="module")
