@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Terraform, cli_config, require  # noqa: E402
+from harness import Run, Terraform, cli_config, require  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +29,32 @@ def terraform(tf_config, tmp_path):
         return Terraform(workdir or tmp_path, tf_config, env_extra=env)
 
     return make
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """`cli("inspect", FILE, stdin=..., now=..., env=...)`: run `tfext` in-process, as `tfext.__main__`
+    does, with stdin, the injected clock (`TFEXT_NOW`), extra environment and exit status captured, and
+    timed; argparse exits become codes."""
+    from tfext.__main__ import main
+
+    def run(*argv: str, stdin: str | bytes = b"", now: str | None = None, env: dict | None = None) -> Run:
+        data = stdin if isinstance(stdin, bytes) else stdin.encode()
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+        if now is None:
+            monkeypatch.delenv("TFEXT_NOW", raising=False)
+        else:
+            monkeypatch.setenv("TFEXT_NOW", now)
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        start = time.perf_counter()
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
+        seconds = time.perf_counter() - start
+        out, err = capsys.readouterr()
+        return Run(code, out, err, seconds)
+
+    return run

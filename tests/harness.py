@@ -46,6 +46,16 @@ def cli_config(directory: Path) -> Path:
     return config
 
 
+@dataclass(frozen=True)
+class Run:
+    """What one in-process `tfext` command did, and how long it took."""
+
+    code: int
+    out: str
+    err: str
+    seconds: float = 0.0
+
+
 @dataclass
 class Result:
     args: list[str]

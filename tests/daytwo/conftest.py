@@ -3,8 +3,6 @@ the renewal window (shared read-only by several files), and a way to run `tfext`
 
 from __future__ import annotations
 
-import io
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,36 +44,3 @@ def expiring(tf_config, tmp_path_factory) -> Applied:
 def expiring_outputs_json(expiring) -> str:
     """`terraform output -json` of the expiring example, as users pipe it."""
     return expiring.tf.run("output", "-json").stdout
-
-
-@dataclass(frozen=True)
-class Run:
-    """What one in-process `tfext` command did."""
-
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    """`cli("check-expiration", DIR, stdin=..., now=...)`: run `tfext` in-process, as `tfext.__main__` does,
-    with stdin, the injected clock (`TFEXT_NOW`) and exit status captured; argparse exits become codes."""
-    from tfext.__main__ import main
-
-    def run(*argv: str, stdin: str | bytes = b"", now: str | None = None) -> Run:
-        data = stdin if isinstance(stdin, bytes) else stdin.encode()
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
-        if now is None:
-            monkeypatch.delenv("TFEXT_NOW", raising=False)
-        else:
-            monkeypatch.setenv("TFEXT_NOW", now)
-        capsys.readouterr()
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 2
-        out, err = capsys.readouterr()
-        return Run(code, out, err)
-
-    return run

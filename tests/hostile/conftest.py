@@ -3,55 +3,17 @@ what could hang), and keys made once per session."""
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness import TFEXT_BIN
+from harness import TFEXT_BIN, Run
 
 from . import _gen
 
 BUDGET_SECONDS = 2.0  # the issue's goal: any input within the size limits is judged in under 2 s
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-    seconds: float
-
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    """`cli("inspect", FILE, stdin=..., now=...)`: `tfext` in-process, timed; argparse exits become codes."""
-    from tfext.__main__ import main
-
-    def run(*argv: str, stdin: str | bytes = b"", now: str | None = None, env: dict | None = None) -> Run:
-        data = stdin if isinstance(stdin, bytes) else stdin.encode()
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
-        if now is None:
-            monkeypatch.delenv("TFEXT_NOW", raising=False)
-        else:
-            monkeypatch.setenv("TFEXT_NOW", now)
-        for key, value in (env or {}).items():
-            monkeypatch.setenv(key, value)
-        capsys.readouterr()
-        start = time.perf_counter()
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 2
-        seconds = time.perf_counter() - start
-        out, err = capsys.readouterr()
-        return Run(code, out, err, seconds)
-
-    return run
 
 
 def tfext_process(*args: str, stdin: bytes = b"", timeout: float = 10, cwd: Path | None = None, **env: str):
