@@ -126,13 +126,13 @@ class Terraform:
         return self.run("state", "list").stdout.split()
 
 
-def modules_source(dest: Path) -> str:
-    """This checkout's terraform/modules as a local module source seen from `dest`.
+def modules_source(dest: Path, modules: Path = REPO / "terraform" / "modules") -> str:
+    """A terraform/modules tree (this checkout's by default) as a local module source seen from `dest`.
 
     Relative, because Terraform takes an absolute path for a package of its own, and the flavors call the
     shared blocks in `tls/internal` by `../../internal/...`, which must stay inside the package.
     """
-    return os.path.relpath(REPO / "terraform" / "modules", dest.resolve())
+    return os.path.relpath(modules, dest.resolve())
 
 
 def copy_example(name: str, dest: Path) -> Path:
@@ -143,6 +143,24 @@ def copy_example(name: str, dest: Path) -> Path:
         text = tf.read_text().replace('"../../modules/', f'"{modules_source(dest)}/')
         (dest / tf.name).write_text(text)
     return dest
+
+
+# The certificates of the tectonic example, as `<module>.<slot>`, and those the kube CA signs.
+TECTONIC_CERTS = frozenset(
+    {
+        "etcd_certs.ca",
+        "etcd_certs.server",
+        "etcd_certs.peer",
+        "etcd_certs.client",
+        "kube_certs.ca",
+        "kube_certs.apiserver",
+        "kube_certs.kubelet",
+        "identity_certs.server",
+        "identity_certs.client",
+        "ingress_certs.ingress",
+    }
+)
+KUBE_CA_TREE = frozenset(n for n in TECTONIC_CERTS if not n.startswith("etcd_certs."))
 
 
 def cert(pem: str) -> x509.Certificate:

@@ -20,7 +20,17 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import REPO, TFEXT_BIN, Terraform, assert_chains, cert, copy_example, modules_source, require
+from harness import (
+    KUBE_CA_TREE,
+    REPO,
+    TFEXT_BIN,
+    Terraform,
+    assert_chains,
+    cert,
+    copy_example,
+    modules_source,
+    require,
+)
 
 from tfext.tools.assets import write_assets
 
@@ -93,14 +103,7 @@ def test_no_key_text_in_any_output_through_a_whole_lifecycle(tf_config, tmp_path
     rotation = tf.apply(*names, f"-replace={ca}")
     scan.assert_clean("kube CA rotation", rotation.output)
     rotated = {n for n, s in serials(tf).items() if before[n] != s}
-    assert rotated == {
-        "kube_certs.ca",
-        "kube_certs.apiserver",
-        "kube_certs.kubelet",
-        "identity_certs.server",
-        "identity_certs.client",
-        "ingress_certs.ingress",
-    }
+    assert rotated == KUBE_CA_TREE
     assert_chains(tf)
     scan.learn(tf)
 
@@ -162,7 +165,7 @@ def test_a_state_from_tfext_0_1_upgrades_in_place_keeping_every_certificate(tf_c
     shutil.copytree(old / "examples" / "tectonic", work)
     for tf_file in work.glob("*.tf"):  # the 0.1 example, calling the 0.1 modules
         tf_file.write_text(
-            tf_file.read_text().replace('"../../modules/', f'"{modules_source_of(old, work)}/')
+            tf_file.read_text().replace('"../../modules/', f'"{modules_source(work, old / "modules")}/')
         )
     tf = Terraform(work, tf_config)
     tf.init()
@@ -204,10 +207,6 @@ def test_a_state_from_tfext_0_1_upgrades_in_place_keeping_every_certificate(tf_c
     quiet = tf.plan()
     assert quiet.returncode == 0 and "TFEXT-E052" not in quiet.output
     assert serials(tf) == before and tf.outputs() == before_out
-
-
-def modules_source_of(terraform_dir: Path, work: Path) -> str:
-    return os.path.relpath(terraform_dir / "modules", work)
 
 
 def test_migrate_state_refuses_to_drop_a_key_that_is_not_sealed_yet():

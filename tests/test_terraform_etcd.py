@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from harness import MODULES, Terraform, copy_example, modules_source, require
+from harness import MODULES, Terraform, cert, copy_example, modules_source, require
 
 from tfext import issue, keys, profiles
 from tfext.profiles import Inputs
@@ -23,10 +23,6 @@ pytestmark = pytest.mark.terraform
 
 DNS = ["etcd-0.example.com", "etcd-1.example.com", "etcd-2.example.com"]
 IPS = ["10.0.0.10", "10.0.0.11", "10.0.0.12"]
-
-
-def cert(pem: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def fingerprint(pem: str) -> str:

@@ -9,17 +9,13 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from harness import REPO, Terraform, copy_example, modules_source, require
+from harness import REPO, Terraform, cert, copy_example, modules_source, require
 
 from tfext.tools.assets import write_assets
 
 pytestmark = pytest.mark.terraform
 
 MODULE_NAMES = ("kube_certs", "etcd_certs", "identity_certs", "ingress_certs")
-
-
-def cert(pem: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def sans(pem: str) -> tuple[set[str], set[str]]:

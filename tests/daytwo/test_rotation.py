@@ -10,25 +10,13 @@ import json
 import subprocess
 
 import pytest
-from harness import Terraform, assert_chains, copy_example
+from harness import KUBE_CA_TREE, TECTONIC_CERTS, Terraform, assert_chains, copy_example
 
 from ._helpers import certificates_by_name, doc_block
 
 pytestmark = pytest.mark.terraform
 
-ALL = {
-    "etcd_certs.ca",
-    "etcd_certs.server",
-    "etcd_certs.peer",
-    "etcd_certs.client",
-    "kube_certs.ca",
-    "kube_certs.apiserver",
-    "kube_certs.kubelet",
-    "identity_certs.server",
-    "identity_certs.client",
-    "ingress_certs.ingress",
-}
-KUBE_CA_TREE = {n for n in ALL if not n.startswith("etcd_certs.")}
+ALL = TECTONIC_CERTS
 
 
 def run_doc_block(tf: Terraform, tag: str, check: bool = True) -> subprocess.CompletedProcess:

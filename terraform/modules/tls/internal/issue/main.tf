@@ -47,16 +47,9 @@ locals {
     { for name, _ in var.certs : "${name}_issued_at" => terraform_data.issued[name].input },
     { for name in var.co_issued : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
   )
-  fresh      = local.upstream ? var.upstream.public : try(data.external.issue[0].result, {})
-  fresh_keys = local.upstream ? var.upstream.keys : local.issued_keys
-  # A key the program read from a file (a CA to sign with) comes back as the file's path, never as text.
-  issued_keys = sensitive({
-    for name, _ in var.certs : name => (
-      lookup(local.issue_result, "${name}_key_path", "") != "" ? file(local.issue_result["${name}_key_path"]) :
-      lookup(local.issue_result, "${name}_key_pem", "")
-    )
-  })
   issue_result = try(data.external.issue[0].result, {})
+  fresh        = local.upstream ? var.upstream.public : local.issue_result
+  fresh_keys   = local.upstream ? var.upstream.keys : local.run_keys.issue
 }
 
 data "external" "issue" {
@@ -109,11 +102,15 @@ data "external" "heal" {
 
 locals {
   healed = try(data.external.heal[0].result, {})
-  healed_keys = sensitive({
-    for name in local.heal_slots : name => (
-      lookup(local.healed, "${name}_key_path", "") != "" ? file(local.healed["${name}_key_path"]) :
-      lookup(local.healed, "${name}_key_pem", "")
-    )
+  # Each run's keys by slot. A key the program read from a file (a CA to sign with) comes back as the
+  # file's path, never as text, and is read here.
+  run_keys = sensitive({
+    for run, result in { issue = local.issue_result, heal = local.healed } : run => {
+      for name, _ in var.certs : name => (
+        lookup(result, "${name}_key_path", "") != "" ? file(result["${name}_key_path"]) :
+        lookup(result, "${name}_key_pem", "")
+      )
+    }
   })
 }
 
@@ -133,7 +130,7 @@ resource "terraform_data" "sealed" {
   triggers_replace = tomap({
     marker = terraform_data.captured[each.key].id
     key = sensitive(
-      contains(local.heal_slots, each.key) ? local.healed_keys[each.key] :
+      contains(local.heal_slots, each.key) ? local.run_keys.heal[each.key] :
       try(terraform_data.captured[each.key].input.at, "") == plantimestamp() ? local.fresh_keys[each.key] :
       # A state written by tfext 0.1 kept the key in the capture; it is sealed here on the first apply.
       try(terraform_data.captured[each.key].input.key_pem, "")
