@@ -9,42 +9,35 @@
         Terraform prints them), once `terraform apply` with the new modules has sealed each of them in
         `terraform_data.sealed` (TFEXT-E052). Nothing else in the state changes but its serial.
 
-Both read the state on stdin (at most 64 MiB) and never print key material.
+Both read the state on stdin (bounded like every tool's input) and never print key material.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterator
 
-from tfext.errors import redact
+from tfext.errors import Code, TfextError
+from tfext.tools.cli import Parser, guarded, read_stdin, say
+from tfext.tools.sources import load_json
 
-MAX_STATE = 64 << 20
 KEY_FIELD = "key_pem"
 
 
-class StateError(Exception):
-    """A state we cannot work on; the text is safe to print."""
-
-
-def read_state(stream) -> dict:
-    data = stream.buffer.read(MAX_STATE + 1) if hasattr(stream, "buffer") else stream.read(MAX_STATE + 1)
-    if len(data) > MAX_STATE:
-        raise StateError(f"the state on stdin is larger than {MAX_STATE >> 20} MiB")
-    try:
-        state = json.loads(data)
-    except (ValueError, RecursionError):
-        raise StateError(
-            "stdin is not a Terraform state (expected the JSON of `terraform state pull`)"
-        ) from None
+def read_state() -> dict:
+    """The state piped on stdin (bounded, coded errors like every tool's input)."""
+    state = load_json(read_stdin(), "stdin")
     if (
         not isinstance(state, dict)
         or state.get("version") != 4
         or not isinstance(state.get("resources"), list)
     ):
-        raise StateError("stdin is not a version 4 Terraform state (`terraform state pull` writes one)")
+        raise TfextError.of(
+            Code.BAD_JSON_SHAPE,
+            "stdin",
+            "not a version 4 Terraform state (`terraform state pull` writes one)",
+        )
     return state
 
 
@@ -83,15 +76,10 @@ def stuck(state: dict) -> list[str]:
     return sorted(out)
 
 
+@guarded("tfext heal")
 def heal_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="tfext heal", description=__doc__.split("\n\n")[1].strip())
-    parser.parse_args(argv)
-    try:
-        state = read_state(sys.stdin)
-    except StateError as exc:
-        sys.stderr.write(f"tfext heal: {redact(str(exc))}\n")
-        return 2
-    markers = stuck(state)
+    Parser(prog="tfext heal", description=__doc__.split("\n\n")[1].strip()).parse_args(argv)
+    markers = stuck(read_state())
     if not markers:
         sys.stdout.write(
             "# every certificate is sealed; nothing to heal (a plain `terraform apply` finishes the rest)\n"
@@ -134,28 +122,26 @@ def migrate(state: dict) -> int:
         ]
         dropped += 1
     if unsealed:
-        raise StateError(
+        raise TfextError.of(
+            Code.LEGACY_KEYS_IN_STATE,
+            "stdin",
             f"{len(unsealed)} keys are not sealed yet ({', '.join(unsealed[:3])}"
-            f"{', ...' if len(unsealed) > 3 else ''}): run `terraform apply` with the new modules first"
+            f"{', ...' if len(unsealed) > 3 else ''}): run `terraform apply` with the new modules first",
         )
     if dropped:
         state["serial"] = int(state.get("serial", 0)) + 1
     return dropped
 
 
+@guarded("tfext migrate-state")
 def migrate_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="tfext migrate-state", description=__doc__.split("\n\n")[2].strip())
-    parser.parse_args(argv)
-    try:
-        state = read_state(sys.stdin)
-        dropped = migrate(state)
-    except StateError as exc:
-        sys.stderr.write(f"tfext migrate-state: {redact(str(exc))}\n")
-        return 2
+    Parser(prog="tfext migrate-state", description=__doc__.split("\n\n")[2].strip()).parse_args(argv)
+    state = read_state()
+    dropped = migrate(state)
     json.dump(state, sys.stdout, indent=2)
     sys.stdout.write("\n")
-    sys.stderr.write(
-        f"tfext migrate-state: dropped {dropped} legacy key copies; the state's serial is now "
-        f"{state.get('serial')}\n"
+    say(
+        "tfext migrate-state",
+        f"dropped {dropped} legacy key copies; the state's serial is now {state.get('serial')}",
     )
     return 0
