@@ -132,3 +132,54 @@ variable "tfext_command" {
     error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
   }
 }
+
+# Accepted so that swapping etcd/signed for this flavor is `source` plus the *_path inputs above. Ignored:
+# the given files decide what they set. A plan that sets any of them warns with TFEXT-E054.
+
+variable "self_signed" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = bool
+  default     = null
+}
+
+variable "validity_period" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = number
+  default     = null
+}
+
+variable "key_algorithm" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "key_format" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "etcd_ca_cert_path" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "etcd_ca_key_path" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "etcd_client_cert_path" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "etcd_client_key_path" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}

@@ -85,3 +85,43 @@ variable "tfext_command" {
     error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
   }
 }
+
+# Accepted so that swapping identity/self-signed for this flavor is `source` plus the *_path inputs above. Ignored:
+# the given files decide what they set. A plan that sets any of them warns with TFEXT-E054.
+
+variable "ca_cert_pem" {
+  description = "Input of identity/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "ca_key_pem" {
+  description = "Input of identity/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "ca_key_alg" {
+  description = "Input of identity/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "validity_period" {
+  description = "Input of identity/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = number
+  default     = null
+}
+
+variable "key_algorithm" {
+  description = "Input of identity/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "key_format" {
+  description = "Input of identity/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}

@@ -29,3 +29,17 @@ check "provided_certificates" {
     error_message = join("\n", local.warnings)
   }
 }
+
+# Swapping a generating flavor for this one is `source` plus the *_path inputs: the generating inputs
+# are accepted and ignored, and said so here, at plan time, without failing. Two asserts, because a
+# message may not name anything derived from the sensitive ca_key_pem.
+check "ignored_inputs" {
+  assert {
+    condition     = length(var.ignored_inputs) == 0
+    error_message = "TFEXT-E054 ${local.kind}/user-provided ignores ${join(", ", var.ignored_inputs)}: the given files decide what they set. Delete those lines to silence this."
+  }
+  assert {
+    condition     = !var.ignored_ca_key
+    error_message = "TFEXT-E054 ${local.kind}/user-provided ignores ca_key_pem: it signs nothing (the given files are checked against ca_cert_pem_path). Delete that line to silence this."
+  }
+}

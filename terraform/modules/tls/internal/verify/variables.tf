@@ -12,3 +12,15 @@ variable "slots" {
   description = "Certificate slots the program returns (e.g. [\"ca\", \"server\"])."
   type        = list(string)
 }
+
+variable "ignored_inputs" {
+  description = "Names of generating inputs the caller set, which a user-provided flavor accepts (so a swap is `source` plus paths) and ignores."
+  type        = list(string)
+  default     = []
+}
+
+variable "ignored_ca_key" {
+  description = "Whether the caller set the (sensitive) ca_key_pem that this user-provided flavor ignores."
+  type        = bool
+  default     = false
+}

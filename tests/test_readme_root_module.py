@@ -1,0 +1,115 @@
+"""The README's root module, followed verbatim by a new user from an empty directory outside the repo:
+set-up lines, `main.tf`, first apply with the asset files, a quiet plan; then the README's kube swap, which
+is `source` plus paths (the generating inputs left in place only warn), keeping every output."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from harness import REPO, require
+
+pytestmark = pytest.mark.terraform
+
+README = REPO / "README.md"
+
+
+def block(tag: str) -> str:
+    """The fenced block that follows `<!-- tag -->` in the README."""
+    match = re.search(rf"<!-- {tag} -->\n```\w*\n(.*?)```", README.read_text(), re.S)
+    assert match, f"README has no <!-- {tag} --> block"
+    return match.group(1)
+
+
+def bash(script: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"exited {proc.returncode}:\n{(proc.stdout + proc.stderr)[-4000:]}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def user(tmp_path_factory):
+    """An empty directory beside a checkout of tfext, set up by the README's lines."""
+    require("terraform")
+    config = REPO / ".tfext" / "terraformrc"
+    if not config.is_file():
+        pytest.fail(
+            "run through `make test`: it writes .tfext/terraformrc (make provider), which `tfext env` finds"
+        )
+    home = tmp_path_factory.mktemp("newuser")
+    (home / "tfext").symlink_to(REPO)  # the README's `git clone ... && make -C tfext provider`, already done
+    setup = block("setup")
+    assert "git clone" in setup and "make -C tfext provider" in setup
+    lines = [ln for ln in setup.splitlines() if not ln.startswith("git clone")]
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CLI_CONFIG_FILE", "VIRTUAL_ENV")}
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # no tfext on PATH: the set-up lines must put it there
+    env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
+    # Run the set-up lines, then print the environment they leave, so later steps start from it.
+    shown = bash("\n".join(lines) + "\nenv -0", home, env).stdout
+    env = dict(item.split("=", 1) for item in shown.split("\0") if "=" in item)
+    work = home / "mycluster"
+    assert work.is_dir() and not any(work.iterdir()), "the set-up lines make an empty directory"
+    (work / "main.tf").write_text(block("root-module"))
+    return work, env
+
+
+def test_the_readme_root_module_applies_from_an_empty_directory_and_stays_quiet(user):
+    work, env = user
+    script = block("first-apply").replace("terraform apply", "terraform apply -auto-approve")
+    script = script.replace(
+        "terraform plan -detailed-exitcode", "terraform plan -detailed-exitcode; echo QUIET=$?"
+    )
+    out = bash(script.replace("set -e", ""), work, env).stdout
+    assert "QUIET=0" in out
+    tls = work / "generated" / "tls"
+    for name in ("ca.crt", "apiserver.crt", "etcd/server.crt", "identity-server.crt", "ingress.crt"):
+        assert (tls / name).is_file(), name
+    for name in ("ca.key", "apiserver.key", "etcd/peer.key", "ingress.key"):
+        assert (tls / name).stat().st_mode & 0o777 == 0o600, name
+
+
+def test_the_readme_kube_swap_is_source_plus_paths_and_keeps_every_output(user):
+    work, env = user
+    before = outputs(work, env)
+    main = (work / "main.tf").read_text()
+    swapped = re.sub(r'module "kube_certs" \{.*?\n\}\n', lambda _: block("swap-kube"), main, flags=re.S)
+    assert swapped != main
+    (work / "main.tf").write_text(swapped)
+    plan = terraform(work, env, "plan", "-detailed-exitcode", "-no-color")
+    text = " ".join(plan.stdout.split())
+    assert plan.returncode == 2, plan.stdout[-3000:] + plan.stderr[-2000:]
+    assert "TFEXT-E054 kube/user-provided ignores key_algorithm" in text
+    # The generated kube module's bookkeeping goes; nothing is created or re-issued anywhere.
+    assert re.search(r"Plan: 0 to add, 0 to change, \d+ to destroy", text), text[-2000:]
+    assert "module.kube_certs." in text and "PRIVATE KEY" not in plan.stdout
+    applied = terraform(work, env, "apply", "-auto-approve", "-no-color")
+    assert applied.returncode == 0 and "PRIVATE KEY" not in applied.stdout, applied.stderr[-2000:]
+    assert outputs(work, env) == before
+    assert terraform(work, env, "plan", "-detailed-exitcode", "-no-color").returncode == 0
+
+
+def terraform(work: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([require("terraform"), *args], cwd=work, env=env, capture_output=True, text=True)
+
+
+def outputs(work: Path, env: dict) -> dict:
+    raw = subprocess.run(
+        [require("terraform"), "output", "-json"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {name: item["value"] for name, item in json.loads(raw).items()}
