@@ -8,6 +8,7 @@
     tfext check-expiration SOURCE     expiry table of a DIR, PEM file, state file or - (state pull on stdin)
     tfext topology [DIR]              which CA signs what and which flag uses each file, as Mermaid or DOT
     tfext install-provider DIR        install the offline hashicorp/external provider into a mirror
+    tfext env                         shell lines putting tfext and the offline provider config in reach
     tfext heal                        the command re-issuing what stopped applies left (state pull on stdin)
     tfext migrate-state               drop the key copies of a tfext 0.1 state (state pull in, push out)
 
@@ -28,6 +29,7 @@ COMMANDS = {
     "inspect": "tfext.tools.inspection:main",
     "check-expiration": "tfext.tools.expiration:main",
     "topology": "tfext.tools.topology:main",
+    "env": "tfext.tools.env:main",
     "heal": "tfext.tools.statefile:heal_main",
     "migrate-state": "tfext.tools.statefile:migrate_main",
 }
