@@ -8,6 +8,7 @@ Problems describe files by their role and path, never by content.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import ipaddress
 import os
 import re
@@ -350,16 +351,47 @@ def check_strength(cert: x509.Certificate, where: str, report: Report, *, self_s
         )
 
 
+DEFAULT_RENEWAL_WINDOW_HOURS = 720  # 30 days, as the modules' `renewal_window_hours`
+
+
+class TimeStatus(enum.StrEnum):
+    """A certificate's standing in time: the one vocabulary of verify, check-expiration and inspect."""
+
+    NOT_YET_VALID = "not yet valid"
+    VALID = "valid"
+    RENEW = "renew"  # valid, but it expires within the renewal window
+    EXPIRED = "expired"
+
+
+def time_status(cert: x509.Certificate, now: dt.datetime, window: dt.timedelta) -> TimeStatus:
+    """Where `cert` stands at `now` (the injected clock: callers pass it, nothing here reads the time).
+
+    As RFC 5280 and Go count it, a certificate is valid from notBefore through notAfter, both included:
+    expired only after notAfter, not yet valid only before notBefore. `renew` when it expires within
+    `window` of `now` (notAfter - now <= window).
+    """
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if now > not_after:
+        return TimeStatus.EXPIRED
+    if now < not_before:
+        return TimeStatus.NOT_YET_VALID
+    if not_after - now <= window:
+        return TimeStatus.RENEW
+    return TimeStatus.VALID
+
+
 def check_time(
     cert: x509.Certificate, where: str, report: Report, now: dt.datetime, window: dt.timedelta
 ) -> None:
-    if now > cert.not_valid_after_utc:
+    """An expired or not yet valid certificate is an error; one to renew is a warning."""
+    status = time_status(cert, now, window)
+    if status is TimeStatus.EXPIRED:
         report.error(Code.EXPIRED, where, f"expired at {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
-    elif now < cert.not_valid_before_utc:
+    elif status is TimeStatus.NOT_YET_VALID:
         report.error(
             Code.NOT_YET_VALID, where, f"not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
         )
-    elif now + window > cert.not_valid_after_utc:
+    elif status is TimeStatus.RENEW:
         left = cert.not_valid_after_utc - now
         report.warn(
             Code.EXPIRES_SOON,
