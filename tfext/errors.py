@@ -87,6 +87,10 @@ class Code(Enum):
     UNSAFE_DIRECTORY = (65, "directory is a symbolic link or writable by others")
     WRITE_FAILED = (66, "files could not be written; the old ones were kept")
 
+    # The human commands' inputs.
+    NO_ROLES = (70, "no certificate of a tfext module in the input")
+    AMBIGUOUS_ROLES = (71, "several modules hold the same role")
+
     INTERNAL = (90, "internal error")
 
     @property

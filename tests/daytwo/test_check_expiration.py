@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tfext.tools import clock
-from tfext.tools.expiration import status_of
+from tfext.verify import TimeStatus, time_status
 
 from ._helpers import (
     T0,
@@ -66,13 +66,13 @@ def test_table_has_kubeadm_columns_with_cas_in_their_own_table(cli, asset_dir):
     for column in ("EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "STATUS"):
         assert column in lines[0]
     table = rows(run.out)
-    assert table["apiserver.crt"][1:] == ["Jan 01, 2031 00:00 UTC", "364d", "ca.crt", "ok"]
+    assert table["apiserver.crt"][1:] == ["Jan 01, 2031 00:00 UTC", "364d", "ca.crt", "valid"]
     assert table["kubelet.crt"][1:] == ["Jan 21, 2030 00:00 UTC", "19d", "ca.crt", "renew"]
     ca_header = next(line for line in lines if line.startswith("CERTIFICATE AUTHORITY"))
     assert lines.index(ca_header) > lines.index(
         next(line for line in lines if line.startswith("kubelet.crt"))
     )
-    assert table["ca.crt"][1:] == ["Dec 30, 2039 00:00 UTC", "9y", "(self)", "ok"]
+    assert table["ca.crt"][1:] == ["Dec 30, 2039 00:00 UTC", "9y", "(self)", "valid"]
     assert not any(".tmp" in line for line in lines), "hidden temporary files are not certificates"
 
 
@@ -89,19 +89,22 @@ def test_the_injected_clock_moves_the_verdict_without_waiting(cli, asset_dir):
         report = json.loads(cli("check-expiration", str(asset_dir), "--json", now=at(days)).out)
         verdicts[days] = {c["name"]: c["status"] for c in report["certificates"]}
     assert verdicts[-1]["apiserver.crt"] == "not yet valid"
-    assert verdicts[1] == {"apiserver.crt": "ok", "ca.crt": "ok", "kubelet.crt": "renew"}
+    assert verdicts[1] == {"apiserver.crt": "valid", "ca.crt": "valid", "kubelet.crt": "renew"}
     assert verdicts[30]["kubelet.crt"] == "expired"
-    assert verdicts[400] == {"apiserver.crt": "expired", "ca.crt": "ok", "kubelet.crt": "expired"}
+    assert verdicts[400] == {"apiserver.crt": "expired", "ca.crt": "valid", "kubelet.crt": "expired"}
     table = rows(cli("check-expiration", str(asset_dir), now=at(400)).out)
     assert table["apiserver.crt"][2] == "<expired>"
 
 
-def test_status_boundaries():
-    start, end, window = T0, T0 + dt.timedelta(days=10), dt.timedelta(hours=24)
-    assert status_of(start, end, end - dt.timedelta(hours=24, seconds=1), window) == "ok"
-    assert status_of(start, end, end - dt.timedelta(hours=24), window) == "renew"
-    assert status_of(start, end, end, window) == "expired"
-    assert status_of(start, end, start - dt.timedelta(seconds=1), window) == "not yet valid"
+def test_status_boundaries_count_not_before_and_not_after_as_valid_as_rfc_5280_and_go_do():
+    cert = make_cert("b", days=10).cert
+    start, end, window = cert.not_valid_before_utc, cert.not_valid_after_utc, dt.timedelta(hours=24)
+    assert time_status(cert, end - dt.timedelta(hours=24, seconds=1), window) is TimeStatus.VALID
+    assert time_status(cert, end - dt.timedelta(hours=24), window) is TimeStatus.RENEW
+    assert time_status(cert, end, window) is TimeStatus.RENEW
+    assert time_status(cert, end + dt.timedelta(seconds=1), window) is TimeStatus.EXPIRED
+    assert time_status(cert, start, window) is TimeStatus.VALID
+    assert time_status(cert, start - dt.timedelta(seconds=1), window) is TimeStatus.NOT_YET_VALID
 
 
 def test_json_report_carries_exact_times_and_the_verdict(cli, asset_dir, pki):
@@ -144,9 +147,8 @@ def test_state_file_and_state_pull_on_stdin_name_certificates_as_the_certificate
     from_stdin = cli("check-expiration", "-", "--json", stdin=path.read_text(), now=at(1))
     assert from_file.out == from_stdin.out
     report = {c["name"]: c for c in json.loads(from_file.out)["certificates"]}
-    assert set(report) == {"kube_certs.ca", "kube_certs.apiserver", "kube_certs.kubelet"}
-    assert report["kube_certs.ca"]["aliases"] == ["output.kube_certs_ca_cert_pem"]
-    assert report["kube_certs.apiserver"]["certificate_authority"] == "kube_certs.ca"
+    assert set(report) == {"kube/ca", "kube/apiserver", "kube/kubelet"}
+    assert report["kube/apiserver"]["certificate_authority"] == "kube/ca"
 
 
 def test_a_ca_passed_on_to_identity_is_still_named_after_the_kube_module(cli, tmp_path, pki):
@@ -167,9 +169,9 @@ def test_a_ca_passed_on_to_identity_is_still_named_after_the_kube_module(cli, tm
     )
     report = json.loads(cli("check-expiration", "-", "--json", stdin=json.dumps(doc), now=at(1)).out)
     names = {c["name"]: c for c in report["certificates"]}
-    assert set(names) == {"kube_certs.ca", "kube_certs.apiserver", "identity_certs.server"}
-    assert names["kube_certs.ca"]["aliases"] == ["identity_certs.ca"]
-    assert names["identity_certs.server"]["certificate_authority"] == "kube_certs.ca"
+    assert set(names) == {"kube/ca", "kube/apiserver", "identity/server"}
+    assert names["kube/ca"]["aliases"] == ["identity/ca"]
+    assert names["identity/server"]["certificate_authority"] == "kube/ca"
 
 
 def test_private_keys_in_the_state_never_reach_the_output(cli, pki):
@@ -190,7 +192,7 @@ def test_a_single_pem_file_and_terraform_output_json_are_accepted(cli, tmp_path,
     assert names == {"bundle.pem[0]", "bundle.pem[1]"}
     outputs = {"kube_certs_ca_cert_pem": {"sensitive": False, "type": "string", "value": pki["ca"].cert_pem}}
     run = cli("check-expiration", "-", "--json", stdin=json.dumps(outputs), now=at(1))
-    assert [c["name"] for c in json.loads(run.out)["certificates"]] == ["kube_certs_ca_cert_pem"]
+    assert [c["name"] for c in json.loads(run.out)["certificates"]] == ["kube/ca"]
 
 
 @pytest.mark.parametrize(
@@ -199,7 +201,7 @@ def test_a_single_pem_file_and_terraform_output_json_are_accepted(cli, tmp_path,
         (("/nonexistent/tls",), "", None, "/nonexistent/tls: no such file or directory"),
         (("-",), "not json", None, "stdin: not JSON"),
         (("-",), "", None, "stdin: empty"),
-        (("-",), "{}", None, "no certificates found in stdin"),
+        (("-",), "{}", None, "TFEXT-E070 stdin: no certificate of a tfext module found; expected"),
         (("-",), "{}", "yesterday", "TFEXT_NOW='yesterday' is not an RFC 3339 time"),
         (("-", "--window-hours", "-1"), "{}", None, "--window-hours must not be negative"),
     ],

@@ -116,15 +116,18 @@ def test_check_expiration_reads_the_real_state_as_the_certificates_output_descri
     from_file = tfext("check-expiration", str(expiring.state), "--json", env=now)
     assert from_file.returncode == 1, "every certificate expires within the default 720 hours"
     certs = {c["name"]: c for c in report(from_file)["certificates"]}
-    described = certificates_by_name(expiring.outputs)
-    # kube_certs.ca is also identity's and ingress's CA: one certificate, one row.
+    # The example calls module kube `kube_certs`: its certificates are named by module and role.
+    described = {
+        name.replace("_certs.", "/"): info for name, info in certificates_by_name(expiring.outputs).items()
+    }
+    # kube/ca is also identity's and ingress's CA: one certificate, one row.
     assert set(certs) == set(described)
     for name, info in described.items():
         assert certs[name]["sha256_fingerprint"] == info["sha256_fingerprint"]
         assert certs[name]["not_after"] == info["not_after"]
         assert certs[name]["status"] == "renew"
-    assert certs["identity_certs.server"]["certificate_authority"] == "kube_certs.ca"
-    assert certs["etcd_certs.peer"]["certificate_authority"] == "etcd_certs.ca"
+    assert certs["identity/server"]["certificate_authority"] == "kube/ca"
+    assert certs["etcd/peer"]["certificate_authority"] == "etcd/ca"
     pulled = expiring.tf.run("state", "pull").stdout
     assert tfext("check-expiration", "-", "--json", stdin=pulled, env=now).stdout == from_file.stdout
     for name, value in expiring.outputs.items():

@@ -163,11 +163,11 @@ def test_dot_output_is_a_graph_graphviz_accepts(cli, tmp_path):
         (("/nonexistent",), "", "/nonexistent: not a directory"),
         ((), "nope", "stdin: not JSON"),
         ((), "[]", "expected the JSON object of `terraform output -json`"),
-        ((), "{}", "none of the layout's certificates"),
+        ((), "{}", "TFEXT-E070 stdin: no certificate of a tfext module found"),
         (
             (),
             json.dumps({"kube_certs_ca_cert_pem": {"value": DAMAGED}}),
-            "output kube_certs_ca_cert_pem: a CERTIFICATE block cannot be parsed",
+            "kube/ca: a CERTIFICATE block cannot be parsed",
         ),
     ],
 )

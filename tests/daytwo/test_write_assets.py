@@ -123,7 +123,10 @@ def test_cli_prints_modes_and_paths_only(cli, tmp_path, outputs):
     [
         ("not json", "TFEXT-E002 stdin: not JSON"),
         ("[]", "expected the JSON object of `terraform output -json`"),
-        ('{"kube_certs": {"ca": {"subject": "CN=kube-ca"}}}', "none of the example's certificate outputs"),
+        (
+            '{"kube_certs": {"ca": {"subject": "CN=kube-ca"}}}',
+            "TFEXT-E070 stdin: no certificate of a tfext module found",
+        ),
         (
             '{"kube_certs_ca_cert_pem": "just text"}',
             "output kube_certs_ca_cert_pem is not PEM text; nothing was",

@@ -69,11 +69,20 @@ def test_install_provider_accepts_a_sticky_world_writable_parent(tmp_path, monke
     assert install.main([str(sticky / "mirror")]) == 0
 
 
+class _Outputs(dict):
+    """Outputs holding private keys; pytest shows a failing test's fixtures, so its repr shows none."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} outputs, not shown>"
+
+
 @pytest.fixture
 def outputs():
     key = _gen.ec_key()
     cert = _gen.cert_pem(_gen.build(_gen.name("x"), key.public_key(), key))
-    return {name: (_gen.key_pem(_gen.ec_key()) if f.endswith(".key") else cert) for name, f in LAYOUT.items()}
+    return _Outputs(
+        {name: (_gen.key_pem(_gen.ec_key()) if f.endswith(".key") else cert) for name, f in LAYOUT.items()}
+    )
 
 
 def test_write_assets_refuses_a_symlinked_subdirectory_and_writes_nothing_there(tmp_path, outputs):

@@ -1,6 +1,9 @@
 """`tfext write-assets DIR`: the example's outputs as files, in Tectonic's `generated/tls/` layout.
 
-Reads `terraform output -json` on stdin. Keys are written with mode 0600, certificates 0644, each file
+Reads `terraform output -json` or `terraform state pull` of any root module calling the tfext modules on
+stdin: each file's content is found by its role (`tfext.tools.roles`), whatever the outputs are called, or
+with no outputs at all (keys then come from the seals, or from the user-provided key files the state
+names). Keys are written with mode 0600, certificates 0644, each file
 atomically (a temporary file in the same directory, created 0600, fsynced, then renamed), so an
 interrupted run never leaves a half-written file and a key is never readable by others, not even for a
 moment. `LAYOUT` is the one table of file names; the user-provided example reads the same names.
@@ -55,6 +58,49 @@ LAYOUT: dict[str, str] = {
     "ingress_certs_cert_pem": "ingress.crt",
     "ingress_certs_key_pem": "ingress.key",
 }
+
+
+def _files_by_role() -> dict[str, tuple[str, str | None]]:
+    """role (`kube/apiserver`) => (certificate file, key file or None), read off LAYOUT, whose names are the
+    tectonic example's `<module>_certs_<module output>`."""
+    from tfext.tools.roles import CONTRACT
+
+    out = {}
+    for kind, slots in CONTRACT.items():
+        for slot, (cert, key) in slots.items():
+            key_file = LAYOUT.get(f"{kind}_certs_{key}") if key else None
+            out[f"{kind}/{slot}"] = (LAYOUT[f"{kind}_certs_{cert}"], key_file)
+    return out
+
+
+def outputs_by_role(document: object) -> tuple[dict[str, str], list[str]]:
+    """LAYOUT name => PEM text for every certificate and key found by role in `document` (a state, or
+    `terraform output -json`), and the problems that stop the run (each names a role, never a value)."""
+    from tfext.tools import roles
+    from tfext.tools.sources import Reading
+
+    items = roles.locate(document)
+    reading = Reading()
+    roles.parse(items, reading)
+    name_of = {path: name for name, path in LAYOUT.items()}
+    files = _files_by_role()
+    outputs: dict[str, str] = {}
+    for item in items:
+        cert_file, key_file = files[item.role]
+        outputs[name_of[cert_file]] = item.cert_pem
+        key = roles.key_text(item, reading) if key_file else None
+        if key:
+            outputs[name_of[key_file]] = key
+    problems = [p.render() for p in reading.problems] + [b.problem.render() for b in reading.bad]
+    several = sorted({i.role for i in items if i.name != i.role})
+    if several:
+        instances = sorted({i.instance for i in items if i.name != i.role})
+        problems.append(
+            f"{Code.AMBIGUOUS_ROLES.tag} input: {', '.join(several)} are held by several modules "
+            f"({', '.join(instances)}); one asset directory is one cluster's: pipe one module's outputs "
+            "(`terraform output -json <name>`) per directory"
+        )
+    return outputs, problems
 
 
 def is_secret(filename: str) -> bool:
@@ -296,8 +342,9 @@ def check_outputs(outputs: dict[str, str]) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = Parser(
         prog="tfext write-assets",
-        description="Write `terraform output -json` (stdin) of the tectonic example as files in Tectonic's "
-        "generated/tls layout: keys 0600, certificates 0644, each file written atomically.",
+        description="Write the certificates and keys of `terraform output -json` or `terraform state pull` "
+        "(stdin) of a root module calling the tfext modules as files in Tectonic's generated/tls layout: "
+        "keys 0600, certificates 0644, each file written atomically.",
     )
     parser.add_argument("dir", type=Path, help="asset directory, e.g. generated/tls")
     args = parser.parse_args(argv)
@@ -313,12 +360,13 @@ def main(argv: list[str]) -> int:
     if not isinstance(raw, dict):
         say(prog, f"{Code.NOT_AN_OBJECT.tag} stdin: expected the JSON object of `terraform output -json`")
         return 2
-    outputs = {k: v.get("value") if isinstance(v, dict) else v for k, v in raw.items()}
-    outputs = {k: v for k, v in outputs.items() if isinstance(v, str)}
-    if not any(outputs.get(name) for name in LAYOUT):
-        say(prog, "none of the example's certificate outputs are in the input")
+    from tfext.tools.roles import nothing_found
+
+    outputs, problems = outputs_by_role(raw)
+    if not problems and not any(outputs.get(name) for name in LAYOUT):
+        say(prog, nothing_found("stdin").render())
         return 2
-    problems = check_outputs(outputs)
+    problems = check_outputs(outputs) or problems
     if problems:
         for problem in problems:
             say(prog, f"{problem}; nothing was written")

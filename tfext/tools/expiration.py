@@ -2,6 +2,9 @@
 
 SOURCE is a directory of PEM files (as `tfext write-assets` writes), a PEM file, a Terraform state file
 (`terraform.tfstate`), or `-` for JSON on stdin (`terraform state pull`, or `terraform output -json`).
+From JSON, each certificate is found by its role (`tfext.tools.roles`) and named by its module and role:
+`kube/apiserver`, `etcd/server`; the kube CA that identity and ingress are given is `kube/ca`, with those
+names as aliases. Its status is `tfext.verify.time_status`'s: valid, renew, expired or not yet valid.
 Exit status: 0 when every certificate is valid beyond the renewal window, 1 when one is expired, not yet
 valid or expires within the window, 2 when the input cannot be used.
 """
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tfext.errors import Code, Problem, echo_path, safe_text
-from tfext.tools import clock
+from tfext.tools import clock, roles
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.sources import (
     MAX_FILE_BYTES,
@@ -32,11 +35,10 @@ from tfext.tools.sources import (
     load_json,
     merge,
 )
+from tfext.verify import DEFAULT_RENEWAL_WINDOW_HOURS, TimeStatus, time_status
 
-DEFAULT_WINDOW_HOURS = 720
+DEFAULT_WINDOW_HOURS = DEFAULT_RENEWAL_WINDOW_HOURS
 MAX_STATE_BYTES = MAX_JSON_BYTES  # a state holding every certificate of a large estate is far below this
-
-OK, RENEW, EXPIRED, NOT_YET_VALID = "ok", "renew", "expired", "not yet valid"
 
 
 @dataclass(frozen=True)
@@ -50,25 +52,14 @@ class Expiry:
     not_after: dt.datetime
     authority: str  # the name of the CA that signed it; "" for a self-signed CA
     is_ca: bool
-    status: str
+    status: TimeStatus
     residual: dt.timedelta
     serial: str
     sha256_fingerprint: str
 
     @property
     def needs_attention(self) -> bool:
-        return self.status != OK
-
-
-def status_of(not_before: dt.datetime, not_after: dt.datetime, now: dt.datetime, window: dt.timedelta) -> str:
-    """`expired`, `not yet valid`, `renew` (expires within `window`) or `ok`."""
-    if now >= not_after:
-        return EXPIRED
-    if now < not_before:
-        return NOT_YET_VALID
-    if not_after - now <= window:
-        return RENEW
-    return OK
+        return self.status is not TimeStatus.VALID
 
 
 def _authority(item: Found, issuers: Issuers) -> str:
@@ -98,7 +89,7 @@ def assess(
                 not_after=not_after,
                 authority=_authority(item, issuers),
                 is_ca=item.is_ca,
-                status=status_of(not_before, not_after, now, window),
+                status=time_status(cert, now, window),
                 residual=not_after - now,
                 serial=format(cert.serial_number, "x"),
                 sha256_fingerprint=item.fingerprint,
@@ -176,7 +167,7 @@ def to_json(
                 "not_after": clock.rfc3339(e.not_after),
                 "residual_seconds": int(e.residual.total_seconds()),
                 "residual": clock.residual(e.residual),
-                "status": e.status,
+                "status": str(e.status),
                 "serial": e.serial,
                 "sha256_fingerprint": e.sha256_fingerprint,
             }
@@ -212,7 +203,13 @@ def load(source: str, stdin: TextIO | None = None) -> Reading:
 
 
 def _json_source(data: bytes, where: str, reading: Reading) -> None:
-    from_json(load_json(data, where), reading)
+    """Certificates found by role; JSON that holds none of our modules' is read for any certificate."""
+    document = load_json(data, where)
+    reading.json = True
+    items = roles.locate(document)
+    roles.parse(items, reading)
+    if not items:
+        from_json(document, reading)
 
 
 @guarded("tfext check-expiration")
@@ -254,7 +251,10 @@ def main(argv: list[str]) -> int:
         for problem in reading.problems:
             say(prog, problem.render())
         where = "stdin" if args.source == "-" else echo_path(args.source)
-        say(prog, f"no certificates found in {where}")
+        if reading.json:
+            say(prog, roles.nothing_found(where).render())
+        else:
+            say(prog, f"no certificates found in {where}")
         return 2
     issuers = Issuers(found)
     expiries = assess(found, now, dt.timedelta(hours=args.window_hours), issuers)

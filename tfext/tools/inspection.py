@@ -4,6 +4,11 @@ Each certificate is shown once (however many files hold it), under the CA that s
 subject, issuer, SANs, usages, validity, serial, fingerprint, its chain and the key files that match it.
 Private keys are never shown: a key file is reported as "private key (not shown)", with its algorithm and
 the certificate it belongs to. `--json` gives the same facts for machines.
+
+A FILE (or stdin) holding JSON - `terraform output -json` or `terraform state pull`, of any root module -
+is read by role (`tfext.tools.roles`): each certificate is named `kube/apiserver`, and its key (from the
+outputs, the seal, or the user-provided key file the state names) is matched to it, never shown.
+Validity is `tfext.verify.time_status`'s: valid, renew, expired or not yet valid.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from tfext import certinfo, keys
-from tfext.errors import Code, Problem, echo_path, safe_text
-from tfext.tools import clock
+from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
+from tfext.tools import clock, roles
 from tfext.tools.cli import Parser, guarded, read_stdin, say
 from tfext.tools.sources import (
     MAX_CHAIN_DEPTH,
     MAX_FILE_BYTES,
+    MAX_JSON_BYTES,
     RANK_CAPTURE,
     Bad,
     Found,
@@ -33,9 +39,12 @@ from tfext.tools.sources import (
     Reading,
     common_name,
     files_under,
+    load_json,
     merge,
+    pem_blocks,
     spki_sha256,
 )
+from tfext.verify import DEFAULT_RENEWAL_WINDOW_HOURS, TimeStatus, time_status
 
 CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 WRAP = 96  # width of a wrapped value (SAN lists)
@@ -63,6 +72,7 @@ class Inputs:
     problems: list[str] = field(default_factory=list)  # rendered, coded, redacted
     bad: list[Bad] = field(default_factory=list)  # certificates that cannot be used, with their code
     issuers: Issuers | None = None
+    window: dt.timedelta = dt.timedelta(hours=DEFAULT_RENEWAL_WINDOW_HOURS)  # for `renew`
 
 
 def describe_private_key(file: str, data: bytes) -> PrivateKeyFile:
@@ -90,9 +100,10 @@ def describe_private_key(file: str, data: bytes) -> PrivateKeyFile:
     return PrivateKeyFile(file, algorithm, spki=spki_sha256(key.public_key()))
 
 
-def read_inputs(paths: list[str], stdin: bytes | None = None) -> Inputs:
-    """Read every file (directories recursively; `-` is stdin) and sort what is in them."""
-    inputs = Inputs()
+def read_inputs(paths: list[str], stdin: bytes | None = None, window: dt.timedelta | None = None) -> Inputs:
+    """Read every file (directories recursively; `-` is stdin) and sort what is in them. `window` is the
+    renewal window of the `renew` status (default 720 hours)."""
+    inputs = Inputs() if window is None else Inputs(window=window)
     reading = Reading()
     for given in paths:
         if given == "-":
@@ -106,9 +117,12 @@ def read_inputs(paths: list[str], stdin: bytes | None = None) -> Inputs:
             )
             continue
         path = Path(given)
-        files = files_under(path, reading) if path.is_dir() and not path.is_symlink() else [path]
+        if path.is_dir() and not path.is_symlink():
+            files, limit = files_under(path, reading), MAX_FILE_BYTES
+        else:  # a file named on the command line may be a state: read it within the JSON bound
+            files, limit = [path], MAX_JSON_BYTES
         for file in files:
-            data = reading.read(file)
+            data = reading.read(file, limit)
             if data is not None:
                 _take(inputs, reading, str(file), data)
     inputs.problems += [p.render() for p in reading.problems]
@@ -125,6 +139,14 @@ def read_inputs(paths: list[str], stdin: bytes | None = None) -> Inputs:
 
 
 def _take(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
+    if data.lstrip()[:1] == b"{":
+        _take_json(inputs, reading, name, data)
+        return
+    if len(data) > MAX_FILE_BYTES:
+        inputs.problems.append(
+            Problem(Code.FILE_TOO_LARGE, echo_path(name), f"larger than {MAX_FILE_BYTES} bytes").render()
+        )
+        return
     before = len(reading.found) + len(reading.bad)
     blocks = reading.certificates_in(data, name, RANK_CAPTURE, der=True)
     for block in blocks:
@@ -135,6 +157,35 @@ def _take(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
             inputs.other.append((name, block.label))
     if not blocks and len(reading.found) + len(reading.bad) == before:
         inputs.problems.append(f"{safe_text(name)}: neither PEM nor a DER certificate")
+
+
+def _take_json(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
+    """A state or `terraform output -json`: certificates by role, each key matched to its certificate."""
+    shown = echo_path(name) if name != "stdin" else name
+    try:
+        document = load_json(data, shown)
+    except TfextError as exc:
+        inputs.problems += [p.render() for p in exc.problems]
+        return
+    items = roles.locate(document)
+    if not items:
+        inputs.problems.append(roles.nothing_found(shown).render())
+        return
+    roles.parse(items, reading)
+    for item in items:
+        text = roles.key_text(item, reading) if not item.given else None
+        if text is None or len(inputs.keys) >= MAX_KEYS:
+            continue
+        blocks = [b for b in pem_blocks_or_none(text) if b.is_private_key]
+        if blocks:
+            inputs.keys.append(describe_private_key(f"{item.name} key", blocks[0].data))
+
+
+def pem_blocks_or_none(text: str) -> list:
+    try:
+        return pem_blocks(text.encode("utf-8", "replace"))
+    except TfextError:
+        return []
 
 
 # --- the facts of one certificate -----------------------------------------------------------------------
@@ -149,15 +200,6 @@ def _path_length(cert: x509.Certificate) -> int | None:
         return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
     except x509.ExtensionNotFound:
         return None
-
-
-def validity_status(cert: x509.Certificate, now: dt.datetime) -> str:
-    """`valid`, `expired` or `not yet valid` at `now`."""
-    if now >= cert.not_valid_after_utc:
-        return "expired"
-    if now < cert.not_valid_before_utc:
-        return "not yet valid"
-    return "valid"
 
 
 @dataclass
@@ -261,11 +303,14 @@ def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]
     if item.is_ca:
         length = _path_length(cert)
         usages = f"CA (path length {'unlimited' if length is None else length}); {usages}"
-    status = validity_status(cert, now)
+    status = time_status(cert, now, inputs.window)
     left = {
-        "valid": f"{clock.residual(cert.not_valid_after_utc - now)} left",
-        "expired": f"EXPIRED {clock.residual(now - cert.not_valid_after_utc)} ago",
-        "not yet valid": f"NOT YET VALID, starts in {clock.residual(cert.not_valid_before_utc - now)}",
+        TimeStatus.VALID: f"{clock.residual(cert.not_valid_after_utc - now)} left",
+        TimeStatus.RENEW: f"RENEW, {clock.residual(cert.not_valid_after_utc - now)} left",
+        TimeStatus.EXPIRED: f"EXPIRED {clock.residual(now - cert.not_valid_after_utc)} ago",
+        TimeStatus.NOT_YET_VALID: (
+            f"NOT YET VALID, starts in {clock.residual(cert.not_valid_before_utc - now)}"
+        ),
     }[status]
     issuer = "self-signed" if issuers.is_self_signed(item) else safe_text(str(info["issuer"]))
     if node.parent is None and issuer != "self-signed":
@@ -378,7 +423,7 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
                 **info,
                 "usages": certinfo.usages(cert),
                 "path_length": _path_length(cert) if item.is_ca else None,
-                "status": validity_status(cert, now),
+                "status": str(time_status(cert, now, inputs.window)),
                 "self_signed": issuers.is_self_signed(item),
                 "signed_by": node.parent.item.fingerprint if node.parent else None,
                 "chain": [n.item.fingerprint for n in node.chain],
@@ -389,6 +434,7 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
     problem = issuers.problem()
     return {
         "now": clock.rfc3339(now),
+        "window_hours": inputs.window.total_seconds() / 3600,
         "certificates": certificates,
         "private_keys": [
             {
@@ -412,20 +458,31 @@ def main(argv: list[str]) -> int:
         prog="tfext inspect",
         description="Show each certificate's chain, subject, SANs, usages and validity as a tree of who "
         "signed whom. Private keys are recognised and matched to their certificate, never shown.",
-        epilog="FILE may be a PEM or DER file, a directory (read recursively), or - for PEM on stdin. "
+        epilog="FILE may be a PEM or DER file, a directory (read recursively), a terraform.tfstate or "
+        "`terraform output -json` file, or - for stdin (PEM, `terraform state pull` or "
+        "`terraform output -json`). "
         f"Set {clock.ENV_NOW}=2030-01-01T00:00:00Z to judge validity at another time. "
         "Exit status: 0 when every file was read, 1 when one could not be, 2 on wrong usage.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="certificate or key files, or directories")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the tree")
+    parser.add_argument(
+        "--window-hours",
+        type=float,
+        default=DEFAULT_RENEWAL_WINDOW_HOURS,
+        help=f"renewal window in hours: a certificate expiring within it is `renew` "
+        f"(default {DEFAULT_RENEWAL_WINDOW_HOURS})",
+    )
     args = parser.parse_args(argv)
+    if not 0 <= args.window_hours <= 1e7:  # also refuses nan and inf
+        parser.error("--window-hours must not be negative (and at most 10000000)")
     try:
         now = clock.now()
     except ValueError as exc:
         say(parser.prog, str(exc))
         return 2
-    stdin = read_stdin(MAX_FILE_BYTES) if "-" in args.files else None
-    inputs = read_inputs(args.files, stdin)
+    stdin = read_stdin(MAX_JSON_BYTES) if "-" in args.files else None
+    inputs = read_inputs(args.files, stdin, dt.timedelta(hours=args.window_hours))
     if args.json:
         sys.stdout.write(json.dumps(to_json(inputs, now), indent=2) + "\n")
     elif inputs.certificates or inputs.keys or inputs.other or inputs.bad:

@@ -182,6 +182,7 @@ class Reading:
         self.files = 0
         self.certificates = 0
         self.stopped = False
+        self.json = False  # the input was JSON (a state or outputs), where certificates are found by role
 
     def _stop(self, why: str) -> None:
         if not self.stopped:

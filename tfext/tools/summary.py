@@ -1,9 +1,11 @@
-"""`tfext summary`: a short table of what was generated, from `terraform output -json certificates`.
+"""`tfext summary`: a short table of what was generated: CN, issuer, expiry and SANs of each certificate.
 
-Takes the `certificates` output (`{module: {name: info}}`, or `{name: info}`), with or without
-`terraform output -json`'s `{"value": ...}` wrapping, or the whole of `terraform output -json` (its
-`certificates` output is used). A row whose info is not what the modules write is reported with its code,
-and the other rows are still shown.
+Takes `terraform output -json` or `terraform state pull` of any root module calling the tfext modules: its
+certificates are found by role (`tfext.tools.roles`) and named so (`kube/apiserver`), one row each (the
+kube CA that identity and ingress are given is the one `kube/ca` row). Without certificates, it takes the
+`certificates` facts (`terraform output -json certificates`: `{module: {name: info}}`, or `{name: info}`,
+with or without the `{"value": ...}` wrapping). A row whose info is not what the modules write is reported
+with its code, and the other rows are still shown.
 """
 
 from __future__ import annotations
@@ -15,6 +17,42 @@ from tfext.tools.cli import Parser, guarded, read_stdin, say
 
 # The facts a row shows, as the modules' `certificates` output (tfext.certinfo.describe) writes them.
 INFO_FIELDS = {"subject": str, "issuer": str, "not_after": str, "sans": list, "is_ca": bool}
+
+
+def role_rows(document: object, problems: list[Problem]) -> list[tuple[str, str, str, str, str]] | None:
+    """Rows of the certificates found by role in `document`, or None when it holds none."""
+    from tfext import certinfo
+    from tfext.tools import roles
+    from tfext.tools.sources import Reading, merge
+
+    items = roles.locate(document)
+    if not items:
+        return None
+    reading = Reading()
+    roles.parse(items, reading)
+    if not reading.found:
+        return None  # no usable certificate: the `certificates` facts, if any, are shown instead
+    problems += reading.problems + [b.problem for b in reading.bad]
+    out = []
+    for found in merge(reading.found):
+        info = certinfo.describe(found.cert)
+        out.append(tuple(safe_text(c) for c in (found.name, *_cells(info))))
+    return out
+
+
+def _role_names(certificates: dict) -> dict:
+    """`{kube_certs: {ca: info, apiserver: info, ...}}` => `{kube/ca: info, ...}` where a module's names
+    tell which module it is; other entries are kept as they are."""
+    from tfext.tools.roles import kind_of_slots
+
+    out: dict = {}
+    for key, value in certificates.items():
+        kind = kind_of_slots(set(value)) if isinstance(value, dict) and not _is_info(value) else None
+        if kind:
+            out.update({f"{kind}/{name}": info for name, info in value.items()})
+        else:
+            out[key] = value
+    return out
 
 
 def _unwrap(document: object) -> object:
@@ -64,6 +102,12 @@ def rows(certificates: dict, problems: list[Problem] | None = None) -> list[tupl
     return out
 
 
+def roles_nothing_found() -> str:
+    from tfext.tools.roles import nothing_found
+
+    return nothing_found("stdin").render()
+
+
 def _cn(name: str) -> str:
     return next((part[3:] for part in name.split(",") if part.startswith("CN=")), name)
 
@@ -90,8 +134,8 @@ def render(table: list[tuple[str, ...]]) -> str:
 def main(argv: list[str]) -> int:
     parser = Parser(
         prog="tfext summary",
-        description="Print each certificate's CN, issuer, expiry and SANs from "
-        "`terraform output -json certificates` on stdin.",
+        description="Print each certificate's CN, issuer, expiry and SANs from `terraform output -json`, "
+        "`terraform state pull` or `terraform output -json certificates` on stdin.",
     )
     parser.parse_args(argv)
     from tfext.tools.sources import InputError, load_json
@@ -99,14 +143,19 @@ def main(argv: list[str]) -> int:
     try:
         document = load_json(read_stdin(), "stdin")
     except InputError as exc:
-        say(parser.prog, f"{exc.render()}; pipe `terraform output -json certificates`")
-        return 2
-    certificates = _unwrap(document)
-    if not isinstance(certificates, dict):
-        say(parser.prog, f"{Code.NOT_AN_OBJECT.tag} stdin: expected a JSON object of certificates")
+        say(parser.prog, f"{exc.render()}; pipe `terraform output -json` or `terraform state pull`")
         return 2
     problems: list[Problem] = []
-    table = rows(certificates, problems)
+    table = role_rows(document, problems)
+    if table is None:
+        certificates = _unwrap(document)
+        if not isinstance(certificates, dict):
+            say(parser.prog, f"{Code.NOT_AN_OBJECT.tag} stdin: expected a JSON object of certificates")
+            return 2
+        table = rows(_role_names(certificates), problems)
+        if not table and not problems:
+            say(parser.prog, roles_nothing_found())
+            return 2
     sys.stdout.write(render(table))
     for problem in problems:
         say(parser.prog, problem.render())

@@ -5,10 +5,10 @@ user-provided set with its own ingress CA draws a third CA, and the Tectonic exa
 ingress CAs are the kube CA, draws two. Which daemon flag consumes each file comes from `USES`, the
 seed's topology tables (with the real etcd flags: docs/tectonic-reference.md section 4).
 
-Input: a directory in the `tfext write-assets` layout, or `terraform output -json` of the tectonic example
-on stdin. Only certificates are read; key files are noted by name, never opened. Output: Mermaid
-(default) or Graphviz DOT. It carries no serials or dates, so the drawing of a configuration is stable
-across re-issues.
+Input: a directory in the `tfext write-assets` layout, or on stdin `terraform output -json` or
+`terraform state pull` of any root module calling the tfext modules (certificates found by role). Only
+certificates are read; key files are noted by name, never opened. Output: Mermaid (default) or Graphviz
+DOT. It carries no serials or dates, so the drawing of a configuration is stable across re-issues.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes
 
 from tfext import certinfo
 from tfext.errors import Code, Problem, echo_path, safe_text
-from tfext.tools.assets import LAYOUT
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
+from tfext.tools.roles import nothing_found
 from tfext.tools.sources import (
     Found,
     InputError,
@@ -356,21 +356,31 @@ def _inside(directory: Path, path: Path) -> bool:
     return True
 
 
-def from_outputs(outputs: dict, reading: Reading) -> tuple[dict[str, x509.Certificate], set[str]]:
-    """Certificates and key presence from `terraform output -json` (or a plain name => value object)."""
-    values = {k: v.get("value") if isinstance(v, dict) else v for k, v in outputs.items()}
+def from_outputs(document: dict, reading: Reading) -> tuple[dict[str, x509.Certificate], set[str]]:
+    """Certificates and key presence from `terraform output -json` or `terraform state pull` of any root
+    module calling the tfext modules, found by role (`tfext.tools.roles`); key values are never parsed."""
+    from tfext.tools.assets import _files_by_role
+    from tfext.tools.roles import locate, parse
+
+    items = locate(document)
+    parse(items, reading)
+    files = _files_by_role()
     certs: dict[str, x509.Certificate] = {}
     keys: set[str] = set()
-    for output, filename in LAYOUT.items():
-        value = values.get(output)
-        if not isinstance(value, str) or not value:
-            continue
-        if filename.endswith(".key"):
-            keys.add(filename)  # present; its value is never parsed
-        else:
-            cert = _parse(f"output {output}", value.encode("utf-8", "replace"), reading)
-            if cert:
-                certs[filename] = cert
+    for item in items:
+        cert_file, key_file = files[item.role]
+        if len(item.found) > 1:
+            reading.problems.append(
+                Problem(
+                    Code.TOO_MANY_CERTS,
+                    item.name,
+                    f"holds {len(item.found)} certificates; the layout has one per file",
+                )
+            )
+        elif item.found and cert_file not in certs:
+            certs[cert_file] = item.found[0].cert
+        if key_file and item.has_key:
+            keys.add(key_file)  # present; its value is never parsed
     return certs, keys
 
 
@@ -389,7 +399,8 @@ def main(argv: list[str]) -> int:
         nargs="?",
         default="-",
         metavar="DIR",
-        help="a directory written by `tfext write-assets`; default - reads `terraform output -json` on stdin",
+        help="a directory written by `tfext write-assets`; default - reads `terraform output -json` or "
+        "`terraform state pull` on stdin",
     )
     parser.add_argument("--format", choices=("mermaid", "dot"), default="mermaid", help="default: mermaid")
     args = parser.parse_args(argv)
@@ -422,7 +433,12 @@ def main(argv: list[str]) -> int:
     for problem in problems:
         say(prog, problem.render())
     if not certs:
-        say(prog, f"none of the layout's certificates (ca.crt, etcd/server.crt, ...) in {where}")
+        if args.source == "-" and not problems:
+            say(prog, nothing_found(where).render())
+        elif args.source == "-":
+            pass  # the problems above say why
+        else:
+            say(prog, f"none of the layout's certificates (ca.crt, etcd/server.crt, ...) in {where}")
         return 2
     graph = build(certs, keys)
     sys.stdout.write(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph))

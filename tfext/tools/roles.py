@@ -1,0 +1,402 @@
+"""Which certificate is which: tfext's certificates found by role (`kube/apiserver`) in any root module.
+
+The human commands read one of three shapes, all of the same applied root module:
+
+- flat outputs, `<prefix>_<module output>`, as the tectonic example names them
+  (`kube_certs_apiserver_cert_pem`); the prefix is anything, the module is told by its outputs;
+- module-object outputs, `output "kube" { value = module.kube_certs }`, at any depth (a `for_each` of
+  modules too): an object holding a module's outputs;
+- `terraform state pull`, outputs or none: the resources our modules keep. Generating flavors seal each
+  certificate in `terraform_data.sealed[slot]`, whose `input.role` names it and whose
+  `triggers_replace.key` holds its key (tfext 0.1 kept `captured[slot]` only); user-provided flavors keep
+  `<slot>_cert_pem` and `<slot>_key_path` in `data.external.verify`, whose program names the module.
+
+`CONTRACT` is the per-module output contract (terraform/modules/tls/<module>/<flavor>/outputs.tf): one table
+for every shape. identity and ingress are given their CA (the kube CA): where a state does not hold it,
+it is the CA that signed their leaves. Key text is kept only to be written (write-assets) or matched to
+its certificate (inspect); it is never printed, and the objects holding it never show it in a repr.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tfext.errors import Code, Problem, echo_path
+from tfext.tools.sources import (
+    MAX_FILE_BYTES,
+    RANK_CAPTURE,
+    RANK_PASSED_ON,
+    Found,
+    Issuers,
+    Reading,
+)
+
+# module => slot => (certificate output, key output or None): outputs.tf of every flavor.
+CONTRACT: dict[str, dict[str, tuple[str, str | None]]] = {
+    "etcd": {
+        "ca": ("etcd_ca_crt_pem", None),
+        "server": ("etcd_server_crt_pem", "etcd_server_key_pem"),
+        "peer": ("etcd_peer_crt_pem", "etcd_peer_key_pem"),
+        "client": ("etcd_client_crt_pem", "etcd_client_key_pem"),
+    },
+    "kube": {
+        "ca": ("ca_cert_pem", "ca_key_pem"),
+        "apiserver": ("apiserver_cert_pem", "apiserver_key_pem"),
+        "kubelet": ("kubelet_cert_pem", "kubelet_key_pem"),
+    },
+    "identity": {
+        "ca": ("ca_cert_pem", None),
+        "server": ("server_cert_pem", "server_key_pem"),
+        "client": ("client_cert_pem", "client_key_pem"),
+    },
+    "ingress": {
+        "ca": ("ca_cert_pem", None),
+        "ingress": ("cert_pem", "key_pem"),
+    },
+}
+KINDS = tuple(CONTRACT)
+GIVEN_CA = ("identity", "ingress")  # modules whose `ca` is the kube CA, given to them
+ROLES = tuple(f"{kind}/{slot}" for kind, slots in CONTRACT.items() for slot in slots)
+MAX_OBJECT_DEPTH = 4  # module objects nested in outputs: `{"tls": {"a": module.kube_certs}}` is depth 2
+
+EXPECTED = (
+    "expected `terraform output -json` or `terraform state pull` of a root module calling the tfext modules: "
+    'module outputs (`output "kube" { value = module.kube_certs }`), flat outputs named '
+    "<prefix>_<module output> (kube_certs_apiserver_cert_pem, etcd_certs_etcd_server_crt_pem, ...), "
+    "or the state's terraform_data.sealed and data.external.verify, outputs or none. Roles: "
+    + ", ".join(ROLES)
+)
+
+
+@dataclass
+class Located:
+    """One certificate of a role, where it was found, and how to reach its key."""
+
+    kind: str  # etcd, kube, identity, ingress
+    slot: str  # ca, apiserver, ...
+    instance: str  # the module call (`kube_certs`), output (`kube`) or flat prefix it belongs to
+    cert_pem: str = field(repr=False)
+    where: str  # an output or resource address, for messages
+    key_pem: str | None = field(default=None, repr=False)  # never printed
+    key_path: str | None = None  # a user-provided key file, named by the state
+    name: str = ""  # `kube/apiserver`, or `kube/apiserver@kube_b` when two modules have one
+    found: list[Found] = field(default_factory=list, repr=False)
+
+    @property
+    def role(self) -> str:
+        return f"{self.kind}/{self.slot}"
+
+    @property
+    def given(self) -> bool:
+        """A CA this module was given (identity's and ingress's kube CA), not one it owns."""
+        return self.slot == "ca" and self.kind in GIVEN_CA
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.key_pem or self.key_path)
+
+
+# --- flat outputs and module objects --------------------------------------------------------------------
+
+
+def _contract_outputs(kind: str) -> dict[str, tuple[str, bool]]:
+    """output name => (slot, is_key) of one module."""
+    out = {}
+    for slot, (cert, key) in CONTRACT[kind].items():
+        out[cert] = (slot, False)
+        if key:
+            out[key] = (slot, True)
+    return out
+
+
+OUTPUTS = {kind: _contract_outputs(kind) for kind in KINDS}
+
+
+def kind_of_object(value: dict) -> str | None:
+    """The module whose outputs an object holds (most of its certificate outputs present), or None."""
+    best, score = None, 0
+    for kind in KINDS:
+        names = set(value) & set(OUTPUTS[kind])
+        has_cert = any(not OUTPUTS[kind][n][1] for n in names)
+        if has_cert and len(names) > score:
+            best, score = kind, len(names)
+    return best
+
+
+def _from_values(kind: str, instance: str, values: dict[str, str], where: str) -> list[Located]:
+    """`values` by contract output name => one Located per slot with a certificate."""
+    out = []
+    for slot, (cert_output, key_output) in CONTRACT[kind].items():
+        cert = values.get(cert_output)
+        if not isinstance(cert, str) or not cert.strip():
+            continue  # empty: a slot the module does not fill (etcd's server in external mode)
+        key = values.get(key_output) if key_output else None
+        out.append(
+            Located(
+                kind,
+                slot,
+                instance,
+                cert,
+                f"{where}{cert_output}",
+                key_pem=key if isinstance(key, str) and key else None,
+            )
+        )
+    return out
+
+
+def from_flat(values: dict[str, object]) -> list[Located]:
+    """Outputs named `<prefix>_<module output>`: grouped by prefix and module, largest groups first, so
+    `kube_certs_ca_cert_pem` is the kube module's CA (a group of seven) and never an ingress module called
+    `kube_certs_ca` (a group of one); every output belongs to one group at most."""
+    strings = {k: v for k, v in values.items() if isinstance(v, str)}
+    groups: dict[tuple[str, str], dict[str, str]] = {}
+    for name in strings:
+        for kind in KINDS:
+            for output in OUTPUTS[kind]:
+                if name == output or name.endswith("_" + output):
+                    prefix = name[: -len(output)].removesuffix("_")
+                    groups.setdefault((prefix, kind), {})[output] = name
+    order = sorted(groups.items(), key=lambda g: (-len(g[1]), len(g[0][0]), KINDS.index(g[0][1])))
+    claimed: set[str] = set()
+    out: list[Located] = []
+    for (prefix, kind), outputs in order:
+        free = {output: name for output, name in outputs.items() if name not in claimed}
+        if not any(not OUTPUTS[kind][o][1] for o in free):
+            continue  # no certificate of its own left
+        claimed.update(free.values())
+        chosen = {output: strings[name] for output, name in free.items()}
+        where = f"output {prefix}_" if prefix else "output "
+        out += _from_values(kind, prefix or kind, chosen, where)
+    return out
+
+
+def from_objects(values: dict[str, object]) -> list[Located]:
+    """Module objects anywhere in the outputs (`{"kube": {"ca_cert_pem": ..., ...}}`), named by path."""
+    out: list[Located] = []
+    stack: list[tuple[tuple[str, ...], object]] = [((k,), v) for k, v in reversed(list(values.items()))]
+    while stack:
+        path, value = stack.pop()
+        if not isinstance(value, dict):
+            continue
+        kind = kind_of_object(value)
+        if kind:
+            instance = ".".join(path)
+            out += _from_values(kind, instance, value, f"output {instance}.")
+        elif len(path) < MAX_OBJECT_DEPTH:
+            stack.extend(((*path, str(k)), v) for k, v in reversed(list(value.items())))
+    return out
+
+
+def from_outputs(outputs: dict[str, object]) -> list[Located]:
+    """`terraform output -json` (values wrapped in `{"value": ...}` or not): module objects, then flat."""
+    wrapped = outputs and all(isinstance(item, dict) and "value" in item for item in outputs.values())
+    values = {name: item["value"] for name, item in outputs.items()} if wrapped else outputs
+    return from_objects(values) + from_flat(values)
+
+
+# --- the state ------------------------------------------------------------------------------------------
+
+
+def _value(attributes: dict, name: str) -> object:
+    value = attributes.get(name)
+    return value.get("value") if isinstance(value, dict) and "value" in value else value
+
+
+def _owner(module: str) -> str:
+    """The module call a flavor's stage belongs to: `module.kube_certs.module.certs` -> `kube_certs`,
+    `module.etcd_certs.module.ca[0]` -> `etcd_certs`, `module.a.module.kube.module.given` -> `a.kube`."""
+    calls = re.findall(r"module\.([^.\[]+(?:\[[^\]]*\])?)", module or "")
+    owner = calls[:-1] if len(calls) > 1 else calls
+    return ".".join(owner)
+
+
+def kind_of_slots(slots: set[str]) -> str | None:
+    """The module that has these slots (a tfext 0.1 state names no role)."""
+    if "peer" in slots:
+        return "etcd"
+    if slots & {"apiserver", "kubelet"}:
+        return "kube"
+    if "ingress" in slots:
+        return "ingress"
+    if slots & {"server", "client"}:
+        return "identity"
+    return None
+
+
+def _instances(state: dict) -> Iterator[tuple[dict, dict]]:
+    resources = state.get("resources")
+    for resource in resources if isinstance(resources, list) else []:
+        if not isinstance(resource, dict):
+            continue
+        instances = resource.get("instances")
+        for instance in instances if isinstance(instances, list) else []:
+            if isinstance(instance, dict) and isinstance(instance.get("attributes"), dict):
+                yield resource, instance
+
+
+def _address(resource: dict, instance: dict) -> str:
+    prefix = f"{resource['module']}." if isinstance(resource.get("module"), str) else ""
+    mode = "data." if resource.get("mode") == "data" else ""
+    key = instance.get("index_key")
+    index = "" if key is None else (f'["{key}"]' if isinstance(key, str) else f"[{key}]")
+    return f"{prefix}{mode}{resource.get('type')}.{resource.get('name')}{index}"
+
+
+def from_state(state: dict) -> list[Located]:
+    """Our modules' certificates in a state's resources (its outputs are not needed)."""
+    sealed: dict[tuple[str, str], Located] = {}
+    captured: dict[tuple[str, str], Located] = {}
+    verified: list[Located] = []
+    for resource, instance in _instances(state):
+        attributes = instance["attributes"]
+        module = resource.get("module") if isinstance(resource.get("module"), str) else ""
+        owner, slot = _owner(module), instance.get("index_key")
+        address = _address(resource, instance)
+        if resource.get("mode") == "managed" and resource.get("type") == "terraform_data":
+            given = _value(attributes, "input")
+            if not isinstance(slot, str) or not isinstance(given, dict):
+                continue
+            cert = given.get("cert_pem")
+            if not isinstance(cert, str) or "CERTIFICATE" not in cert:
+                continue
+            if resource.get("name") == "sealed":
+                role = given.get("role")
+                kind = role.split("/", 1)[0] if isinstance(role, str) and "/" in role else ""
+                trigger = _value(attributes, "triggers_replace")
+                key = trigger.get("key") if isinstance(trigger, dict) else None
+                key = key if isinstance(key, str) and key else None
+                sealed[(owner, slot)] = Located(kind, slot, owner, cert, address, key_pem=key)
+            elif resource.get("name") == "captured":
+                key = given.get("key_pem")  # tfext 0.1 kept the key here
+                key = key if isinstance(key, str) and key else None
+                captured[(owner, slot)] = Located("", slot, owner, cert, address, key_pem=key)
+        elif resource.get("mode") == "data" and resource.get("type") == "external":
+            if resource.get("name") != "verify":
+                continue  # `issue` and `heal` results repeat what the seals hold
+            program = attributes.get("program")
+            last = program[-1] if isinstance(program, list) and program else ""
+            kind = str(last).split("-", 1)[0]
+            result = attributes.get("result")
+            if kind not in CONTRACT or not isinstance(result, dict):
+                continue
+            for slot_name in CONTRACT[kind]:
+                cert = result.get(f"{slot_name}_cert_pem")
+                if not isinstance(cert, str) or "CERTIFICATE" not in cert:
+                    continue
+                path = result.get(f"{slot_name}_key_path")
+                verified.append(
+                    Located(
+                        kind,
+                        slot_name,
+                        owner,
+                        cert,
+                        f"{address}.result.{slot_name}_cert_pem",
+                        key_path=path if isinstance(path, str) and path else None,
+                    )
+                )
+    for place, item in captured.items():
+        sealed.setdefault(place, item)  # a 0.1 state, or a capture not sealed yet
+    slots_of: dict[str, set[str]] = {}
+    for owner, slot in sealed:
+        slots_of.setdefault(owner, set()).add(slot)
+    out = []
+    for (owner, _), item in sealed.items():
+        item.kind = item.kind if item.kind in CONTRACT else kind_of_slots(slots_of[owner]) or ""
+        if item.kind in CONTRACT and item.slot in CONTRACT[item.kind]:
+            out.append(item)
+    return out + verified
+
+
+# --- any input ------------------------------------------------------------------------------------------
+
+
+def is_state(document: object) -> bool:
+    return (
+        isinstance(document, dict) and isinstance(document.get("resources"), list) and "version" in document
+    )
+
+
+def locate(document: object) -> list[Located]:
+    """Every certificate of a role in a state or `terraform output -json` (or one output's value), once per
+    role and certificate, each named (`kube/apiserver`, or `kube/apiserver@<instance>` when two modules have
+    the same role)."""
+    if not isinstance(document, dict):
+        return []
+    if is_state(document):
+        outputs = document.get("outputs")
+        items = from_state(document) + from_outputs(outputs if isinstance(outputs, dict) else {})
+    else:  # `terraform output -json`, or one output's value (`terraform output -json kube`)
+        items = from_outputs(document)
+    unique: dict[tuple[str, str], Located] = {}
+    for item in items:
+        unique.setdefault((item.role, item.cert_pem.strip()), item)
+    items = list(unique.values())
+    per_role: dict[str, int] = {}
+    for item in items:
+        per_role[item.role] = per_role.get(item.role, 0) + 1
+    for item in items:
+        item.name = item.role if per_role[item.role] == 1 else f"{item.role}@{item.instance}"
+    return items
+
+
+def parse(items: list[Located], reading: Reading) -> None:
+    """Parse each located certificate into `reading` (bounded like every certificate the tools read),
+    under its role's name; then give identity and ingress the CA that signed their leaves where the input
+    does not hold it (a state of generating flavors keeps only the kube module's copy)."""
+    for item in items:
+        before = len(reading.found)
+        bad = len(reading.bad)
+        reading.certificates_in(item.cert_pem.encode("utf-8", "replace"), item.name, _rank(item))
+        item.found = reading.found[before:]
+        if not item.found and len(reading.bad) == bad:
+            reading.problems.append(
+                Problem(Code.NOT_PEM, item.where, f"holds no certificate for {item.name}")
+            )
+    cas = [f for item in items if item.slot == "ca" for f in item.found]
+    by_fingerprint = {f.fingerprint: item for item in items if item.slot == "ca" for f in item.found}
+    issuers = Issuers(cas)
+    have = {(item.kind, item.instance) for item in items if item.slot == "ca"}
+    for item in list(items):
+        if item.kind not in GIVEN_CA or (item.kind, item.instance) in have or not item.found:
+            continue
+        ca = issuers.issuer_of(item.found[0])
+        owner = by_fingerprint.get(ca.fingerprint) if ca else None
+        if owner is None:
+            continue
+        name = f"{item.kind}/ca" if item.name == item.role else f"{item.kind}/ca@{item.instance}"
+        given = Located(item.kind, "ca", item.instance, owner.cert_pem, f"the CA that signed {item.name}")
+        given.name = name
+        given.found = [Found(name, ca.cert, RANK_PASSED_ON)]
+        reading.found += given.found
+        items.append(given)
+        have.add((item.kind, item.instance))
+
+
+def _rank(item: Located) -> int:
+    return RANK_PASSED_ON if item.given else RANK_CAPTURE
+
+
+def key_text(item: Located, reading: Reading) -> str | None:
+    """The key of `item`: its text, or the user-provided key file the state names, read within the tools'
+    bounds (a regular file, at most 1 MiB). None when there is none or it cannot be read (recorded)."""
+    if item.key_pem:
+        return item.key_pem
+    if not item.key_path:
+        return None
+    data = reading.read(item.key_path, MAX_FILE_BYTES)
+    if data is None:
+        return None
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        reading.problems.append(
+            Problem(Code.NOT_PEM, echo_path(item.key_path), f"the key file of {item.name} is not PEM text")
+        )
+        return None
+
+
+def nothing_found(where: str) -> Problem:
+    """E070: the input holds no certificate of a role; says what was expected and how to get it."""
+    return Problem(Code.NO_ROLES, where, f"no certificate of a tfext module found; {EXPECTED}")
