@@ -147,6 +147,12 @@ def main(argv: list[str]) -> int:
         return 2
     problems: list[Problem] = []
     table = role_rows(document, problems)
+    whole_outputs = isinstance(document, dict) and all(
+        isinstance(v, dict) and {"value", "type"} <= set(v) for v in document.values()
+    )
+    if table is None and whole_outputs and "certificates" not in document:
+        say(parser.prog, roles_nothing_found())  # `terraform output -json` of no tfext module
+        return 2
     if table is None:
         certificates = _unwrap(document)
         if not isinstance(certificates, dict):
