@@ -175,11 +175,17 @@ def capture_resource(module: str, slots: dict[str, Pair]) -> dict:
     }
 
 
-def verify_resource(module: str, program: str, slots: dict[str, Pair]) -> dict:
-    """`data.external.verify` of a user-provided flavor: the user's files passed through in `result`."""
+def verify_resource(module: str, program: str, slots: dict[str, Pair], key_dir: Path | None = None) -> dict:
+    """`data.external.verify` of a user-provided flavor: the user's certificates passed through in `result`,
+    and, with `key_dir`, the absolute paths of key files written there (never key text)."""
     result = {"warnings": "[]"}
     for slot, pair in slots.items():
-        result |= {f"{slot}_cert_pem": pair.cert_pem, f"{slot}_key_pem": pair.key_pem, f"{slot}_info": "{}"}
+        result |= {f"{slot}_cert_pem": pair.cert_pem, f"{slot}_info": "{}"}
+        if key_dir is not None:
+            path = key_dir / f"{slot}.key"
+            path.write_text(pair.key_pem)
+            path.chmod(0o600)
+            result[f"{slot}_key_path"] = str(path.resolve())
     return {
         "module": module,
         "mode": "data",

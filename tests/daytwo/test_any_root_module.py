@@ -166,3 +166,23 @@ def test_json_without_our_modules_says_what_was_expected_and_how_to_get_it(cli, 
     ):
         assert hint in result.err, command
     assert not (tmp_path / "out").exists()
+
+
+def test_write_assets_from_a_user_provided_state_reads_the_key_files_it_names(cli, tmp_path):
+    from ._helpers import make_cert, state, verify_resource
+
+    ca = make_cert("kube-ca", ca=True)
+    pairs = {"ca": ca, "apiserver": make_cert("kube-apiserver", ca), "kubelet": make_cert("kubelet", ca)}
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    document = state(verify_resource("module.kube_certs.module.given", "kube-user-provided", pairs, keys))
+    result = cli("write-assets", str(tmp_path / "tls"), stdin=json.dumps(document))
+    assert result.code == 0, result.err
+    for slot, name in (("ca", "ca"), ("apiserver", "apiserver"), ("kubelet", "kubelet")):
+        written = (tmp_path / "tls" / f"{name}.key").read_bytes()
+        assert written == (keys / f"{slot}.key").read_bytes(), f"{name}.key is not the user's key file"
+        assert (tmp_path / "tls" / f"{name}.crt").read_text() == pairs[slot].cert_pem
+    checked = json.loads(
+        cli("check-expiration", "-", "--json", stdin=json.dumps(document), now="2030-02-01T00:00:00Z").out
+    )
+    assert {c["name"] for c in checked["certificates"]} == {"kube/ca", "kube/apiserver", "kube/kubelet"}
