@@ -4,17 +4,19 @@
 
 writes the *unpacked* mirror layout Terraform's `filesystem_mirror` installation method reads:
 
-    DIR/registry.terraform.io/hashicorp/external/2.3.5/<os>_<arch>/terraform-provider-external_v2.3.5
+    DIR/registry.terraform.io/hashicorp/external/2.3.5+tfext/<os>_<arch>/terraform-provider-external_v2.3.5+tfext
 
 The "binary" is a small `/bin/sh` launcher that execs the interpreter that ran the install (absolute
 path, so a virtualenv works without being on PATH) on `tfext.provider`. A CLI configuration routes only
 `registry.terraform.io/hashicorp/external` to the mirror; every other provider is installed as usual.
 Point `TF_CLI_CONFIG_FILE` at it and `terraform init` works offline ("unauthenticated" install).
 
-The version is `PROVIDER_VERSION` (2.3.5): a real 2.x release, so `version = ">= 2.1"` style constraints
-match, and the one whose behaviour `tfext.provider.external` reproduces. It is NOT the HashiCorp build:
-Terraform's dependency lock file records this launcher's checksum, which differs per machine - do not
-commit a `.terraform.lock.hcl` made with the mirror.
+The version is `PROVIDER_VERSION` (2.3.5+tfext): the release whose behaviour `tfext.provider.external`
+reproduces, with semver build metadata no HashiCorp release carries. `terraform init` says "Installed
+hashicorp/external v2.3.5+tfext" and `terraform version` lists it so; `>= 2.1` and `~> 2.3` constraints
+match it, while an exact `= 2.3.5` pin of the real release does not. Terraform's dependency lock file
+records this launcher's checksum, which differs per machine - do not commit a `.terraform.lock.hcl` made
+with the mirror (the command says so).
 
 This module imports only the standard library (and tfext's own stdlib-only message helpers), so it is cheap
 to load from the `tfext` CLI.
@@ -34,8 +36,14 @@ from pathlib import Path
 
 from tfext.tools.cli import Parser, guarded, refuse_content_as_path, say
 
-PROVIDER_VERSION = "2.3.5"
-"""The version the offline implementation installs as (the real release it reproduces)."""
+REPRODUCED_VERSION = "2.3.5"
+"""The real hashicorp/external release whose behaviour the offline implementation reproduces."""
+
+PROVIDER_VERSION = f"{REPRODUCED_VERSION}+tfext"
+"""The version it installs as: build metadata (`+tfext`) that no HashiCorp release has, so that
+`terraform init`, `terraform version` and a lock file can't be mistaken for HashiCorp's build."""
+
+LAUNCHER_MARK = "tfext's offline implementation, not the HashiCorp build"
 
 PROVIDER_SOURCE = "registry.terraform.io/hashicorp/external"
 """The provider's fully qualified source address, as Terraform and the mirror layout spell it."""
@@ -175,7 +183,7 @@ def launcher_text(python: str | None = None, package_root: Path | None = None) -
     )
     return (
         "#!/bin/sh\n"
-        f"# {PROVIDER_SOURCE} {PROVIDER_VERSION}: tfext's offline implementation, not the HashiCorp build.\n"
+        f"# {PROVIDER_SOURCE} {PROVIDER_VERSION}: {LAUNCHER_MARK}.\n"
         "# Written by `python -m tfext install-provider`; Terraform starts it as a plugin.\n"
         f'exec {shlex.quote(python)} -c {shlex.quote(code)} "$@"\n'
     )
@@ -209,7 +217,34 @@ def install_provider(mirror_dir: Path, version: str = PROVIDER_VERSION) -> Path:
         raise ProviderInstallError(
             f"cannot write the provider into {_shown(where)}: {exc.strerror or exc}"
         ) from exc
+    remove_stale_launchers(mirror_dir, keep=version)
     return mirror_dir
+
+
+def remove_stale_launchers(mirror_dir: Path, keep: str = PROVIDER_VERSION) -> list[Path]:
+    """Remove launchers of ours under other versions (tfext up to 0.2 installed as plain `2.3.5`, which
+    Terraform would rank equal to `2.3.5+tfext`). Only files carrying our launcher's mark are removed, so
+    a real provider put in the same mirror stays. Returns the files removed."""
+    base = Path(mirror_dir) / PROVIDER_SOURCE
+    removed = []
+    for launcher in base.glob(f"*/*/{_EXECUTABLE_PREFIX}_v*") if base.is_dir() else ():
+        version = launcher.parent.parent.name
+        if version == keep or launcher.is_symlink() or not launcher.is_file():
+            continue
+        try:
+            with launcher.open("rb") as f:
+                head = f.read(512)
+        except OSError:
+            continue
+        if head.startswith(b"#!/bin/sh\n") and LAUNCHER_MARK.encode() in head:
+            launcher.unlink(missing_ok=True)
+            removed.append(launcher)
+            for directory in (launcher.parent, launcher.parent.parent):
+                try:
+                    directory.rmdir()  # only when empty
+                except OSError:
+                    break
+    return removed
 
 
 def _hcl_string(value: str) -> str:
@@ -328,7 +363,11 @@ def main(argv: list[str]) -> int:
             f"  runs:     {os.path.abspath(sys.executable)}\n"
             f"Wrote the Terraform CLI configuration {config_file}\n"
             "Use it with:\n"
-            f"  export TF_CLI_CONFIG_FILE={shlex.quote(str(config_file))}"
+            f"  export TF_CLI_CONFIG_FILE={shlex.quote(str(config_file))}\n"
+            f"Do not commit the .terraform.lock.hcl that `terraform init` writes with it: it pins "
+            f"{PROVIDER_VERSION} and this machine's launcher checksum, not HashiCorp's release. Keep a lock "
+            "file meant for the real registry out of such a working directory; to switch a directory "
+            "between the two, see docs/provider.md (`terraform init -upgrade` after removing the lock file)."
         )
         + "\n"
     )
