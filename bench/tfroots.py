@@ -32,11 +32,13 @@ def snapshot(repo: Path, dest: Path) -> Path:
 
 
 def copy_example(terraform_dir: Path, name: str, dest: Path) -> Path:
-    """An example root module, its `../../modules/` sources made absolute (so it runs from anywhere)."""
+    """An example root module, its `../../modules/` sources re-aimed from `dest` (relative: Terraform takes
+    an absolute path for a package of its own, and the flavors' `../../internal` calls must stay inside)."""
     src = terraform_dir / "examples" / name
     dest.mkdir(parents=True, exist_ok=True)
+    modules = os.path.relpath(terraform_dir / "modules", dest.resolve())
     for tf in sorted(src.glob("*.tf")):
-        text = tf.read_text().replace('"../../modules/', f'"{terraform_dir}/modules/')
+        text = tf.read_text().replace('"../../modules/', f'"{modules}/')
         (dest / tf.name).write_text(text)
     return dest
 
