@@ -34,7 +34,7 @@ provider: install
 	fi
 
 demo: provider
-	terraform -chdir=$(EXAMPLE) init -input=false -no-color >/dev/null
+	terraform -chdir=$(EXAMPLE) init -upgrade -input=false -no-color >/dev/null
 	terraform -chdir=$(EXAMPLE) apply -input=false -auto-approve -no-color | sed '/^Outputs:/,$$d'
 	@# Drop the data sources that issued (their result is the one unmarked copy of the new keys).
 	terraform -chdir=$(EXAMPLE) apply -refresh-only -input=false -auto-approve -no-color >/dev/null

@@ -77,6 +77,7 @@ class Code(Enum):
     CANNOT_ISSUE = (51, "cannot issue certificate")
     LEGACY_KEYS_IN_STATE = (52, "state holds key copies Terraform prints (tfext 0.1)")
     NO_CA_KEY = (53, "no CA key to sign with")
+    GENERATING_INPUT_IGNORED = (54, "generating input ignored by a user-provided flavor")
 
     # Hostile input: what Go refuses beyond the above, and bounds on the work one run may do.
     BAD_RSA_EXPONENT = (60, "RSA public exponent Go refuses")

@@ -223,6 +223,10 @@ KUBELET = Profile(
 IDENTITY_SERVICE = "tectonic-identity-api.tectonic-system.svc"
 DEFAULT_IDENTITY_NAMES = (IDENTITY_SERVICE, f"{IDENTITY_SERVICE}.cluster.local")
 
+# Warn when a certificate expires within this many hours: the modules' `renewal_window_hours` default,
+# and what the programs and the tools for people assume when not told (30 days).
+DEFAULT_RENEWAL_WINDOW_HOURS = 720
+
 IDENTITY_SERVER = Profile(
     role="identity-server",
     summary="Tectonic Identity gRPC server (grpc.tlsCert)",

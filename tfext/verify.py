@@ -351,9 +351,6 @@ def check_strength(cert: x509.Certificate, where: str, report: Report, *, self_s
         )
 
 
-DEFAULT_RENEWAL_WINDOW_HOURS = 720  # 30 days, as the modules' `renewal_window_hours`
-
-
 class TimeStatus(enum.StrEnum):
     """A certificate's standing in time: the one vocabulary of verify, check-expiration and inspect."""
 

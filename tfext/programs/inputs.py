@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tfext import keys
 from tfext.errors import Code, Problem, TfextError, echo
-from tfext.profiles import DEFAULT_IDENTITY_NAMES, Inputs
+from tfext.profiles import DEFAULT_IDENTITY_NAMES, DEFAULT_RENEWAL_WINDOW_HOURS, Inputs
 
 # Tectonic passed "/dev/null" for a path that was not given; "" and a missing key mean the same.
 NOT_GIVEN_PATHS = ("", "/dev/null")
@@ -19,7 +19,6 @@ DNS_NAME = re.compile(
     r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$", re.I
 )
 DEFAULT_VALIDITY_HOURS = 26280
-DEFAULT_RENEWAL_WINDOW_HOURS = 720
 HOURS = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²"), bounded like the schema
 MAX_LISTED = 5  # bad list items quoted in one message
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tfext.errors import Code, Problem, echo_path, safe_text
+from tfext.profiles import DEFAULT_RENEWAL_WINDOW_HOURS
 from tfext.tools import clock, roles
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.sources import (
@@ -35,7 +36,7 @@ from tfext.tools.sources import (
     load_json,
     merge,
 )
-from tfext.verify import DEFAULT_RENEWAL_WINDOW_HOURS, TimeStatus, time_status
+from tfext.verify import TimeStatus, time_status
 
 DEFAULT_WINDOW_HOURS = DEFAULT_RENEWAL_WINDOW_HOURS
 MAX_STATE_BYTES = MAX_JSON_BYTES  # a state holding every certificate of a large estate is far below this

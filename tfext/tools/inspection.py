@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from tfext import certinfo, keys
 from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
+from tfext.profiles import DEFAULT_RENEWAL_WINDOW_HOURS
 from tfext.tools import clock, roles
 from tfext.tools.cli import Parser, guarded, read_stdin, say
 from tfext.tools.sources import (
@@ -44,7 +45,7 @@ from tfext.tools.sources import (
     pem_blocks,
     spki_sha256,
 )
-from tfext.verify import DEFAULT_RENEWAL_WINDOW_HOURS, TimeStatus, time_status
+from tfext.verify import TimeStatus, time_status
 
 CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 WRAP = 96  # width of a wrapped value (SAN lists)
