@@ -86,6 +86,8 @@ def test_the_readme_kube_swap_is_source_plus_paths_and_keeps_every_output(user):
     swapped = re.sub(r'module "kube_certs" \{.*?\n\}\n', lambda _: block("swap-kube"), main, flags=re.S)
     assert swapped != main
     (work / "main.tf").write_text(swapped)
+    init = terraform(work, env, "init", "-input=false", "-no-color")  # a new source, as the README says
+    assert init.returncode == 0, init.stderr[-2000:]
     plan = terraform(work, env, "plan", "-detailed-exitcode", "-no-color")
     text = " ".join(plan.stdout.split())
     assert plan.returncode == 2, plan.stdout[-3000:] + plan.stderr[-2000:]
