@@ -164,11 +164,23 @@ def _write_assets(outputs: dict[str, str], directory, umask: int) -> subprocess.
         os.umask(old)
 
 
+def _ca_cert_pem() -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from tfext import issue, profiles
+
+    ca = issue.issue(
+        profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=None
+    )
+    return ca.cert.public_bytes(Encoding.PEM).decode()
+
+
 def test_write_assets_writes_keys_0600_and_certificates_0644_whatever_the_umask(secrets, tmp_path):
     outputs = {
-        "kube_certs_ca_cert_pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "kube_certs_ca_cert_pem": _ca_cert_pem(),  # a real one: write-assets checks content against its role
         "kube_certs_ca_key_pem": secrets["ec_sec1"],
         "etcd_certs_etcd_server_key_pem": secrets["rsa_pkcs1"],
+        "etcd_certs_etcd_server_crt_pem": _ca_cert_pem(),  # write-assets places keys beside their certificate
     }
     target = tmp_path / "generated" / "tls"
     target.mkdir(parents=True)
@@ -181,6 +193,21 @@ def test_write_assets_writes_keys_0600_and_certificates_0644_whatever_the_umask(
         for p in target.rglob("*")
         if p.is_file()
     }
-    assert modes == {"ca.crt": 0o644, "ca.key": 0o600, "etcd/server.key": 0o600}
+    assert modes == {"ca.crt": 0o644, "ca.key": 0o600, "etcd/server.crt": 0o644, "etcd/server.key": 0o600}
     assert (target / "ca.key").read_text() == secrets["ec_sec1"]
     assert_no_leak(proc.stdout.decode() + proc.stderr.decode(), list(secrets.values()))
+
+
+def test_write_assets_refuses_a_key_without_its_certificate_and_writes_nothing(secrets, tmp_path):
+    target = tmp_path / "tls"
+    target.mkdir()
+    alone = {"kube_certs_ca_cert_pem": _ca_cert_pem(), "kube_certs_apiserver_key_pem": secrets["rsa_pkcs1"]}
+    proc = _write_assets(alone, target, umask=0o022)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "TFEXT-E064" in err and "without its certificate" in err
+    assert list(target.iterdir()) == []
+    # A key with no certificate of any module beside it: nothing to place it by, and it says what it expected.
+    proc = _write_assets({"etcd_certs_etcd_server_key_pem": secrets["rsa_pkcs1"]}, target, umask=0o022)
+    assert proc.returncode == 2 and "TFEXT-E070" in proc.stderr.decode()
+    assert list(target.iterdir()) == []
+    assert_no_leak(err + proc.stdout.decode() + proc.stderr.decode(), list(secrets.values()))

@@ -29,6 +29,7 @@ from tfext.tools.sources import (
     RANK_CAPTURE,
     RANK_PASSED_ON,
     Found,
+    InputError,
     Issuers,
     Reading,
 )
@@ -130,9 +131,17 @@ def _from_values(kind: str, instance: str, values: dict[str, str], where: str) -
     out = []
     for slot, (cert_output, key_output) in CONTRACT[kind].items():
         cert = values.get(cert_output)
-        if not isinstance(cert, str) or not cert.strip():
-            continue  # empty: a slot the module does not fill (etcd's server in external mode)
         key = values.get(key_output) if key_output else None
+        if not isinstance(cert, str) or not cert.strip():
+            if (
+                isinstance(key, str) and key.strip()
+            ):  # a key no tool could place or check: refuse, lose nothing
+                raise InputError.of(
+                    Code.BAD_JSON_SHAPE,
+                    f"{where}{key_output}",
+                    f"a private key without its certificate ({where}{cert_output}); nothing was written",
+                )
+            continue  # empty: a slot the module does not fill (etcd's server in external mode)
         out.append(
             Located(
                 kind,
