@@ -19,16 +19,16 @@ module "given" {
     service_cidr         = var.service_cidr
     renewal_window_hours = tostring(var.renewal_window_hours)
   }
-  ignored_inputs = [for name, given in {
-    self_signed           = var.self_signed != null
-    validity_period       = var.validity_period != null
-    key_algorithm         = var.key_algorithm != null
-    key_format            = var.key_format != null
-    etcd_ca_cert_path     = var.etcd_ca_cert_path != null
-    etcd_ca_key_path      = var.etcd_ca_key_path != null
-    etcd_client_cert_path = var.etcd_client_cert_path != null
-    etcd_client_key_path  = var.etcd_client_key_path != null
-  } : name if given]
+  generating_inputs = {
+    self_signed           = var.self_signed
+    validity_period       = var.validity_period
+    key_algorithm         = var.key_algorithm
+    key_format            = var.key_format
+    etcd_ca_cert_path     = var.etcd_ca_cert_path
+    etcd_ca_key_path      = var.etcd_ca_key_path
+    etcd_client_cert_path = var.etcd_client_cert_path
+    etcd_client_key_path  = var.etcd_client_key_path
+  }
   slots = ["ca", "server", "peer", "client"]
 }
 

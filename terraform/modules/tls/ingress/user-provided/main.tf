@@ -12,13 +12,13 @@ module "given" {
     base_address         = var.base_address
     renewal_window_hours = tostring(var.renewal_window_hours)
   }
-  ignored_inputs = [for name, given in {
-    ca_cert_pem     = var.ca_cert_pem != null
-    ca_key_alg      = var.ca_key_alg != null
-    validity_period = var.validity_period != null
-    key_algorithm   = var.key_algorithm != null
-    key_format      = var.key_format != null
-  } : name if given]
+  generating_inputs = {
+    ca_cert_pem     = var.ca_cert_pem
+    ca_key_alg      = var.ca_key_alg
+    validity_period = var.validity_period
+    key_algorithm   = var.key_algorithm
+    key_format      = var.key_format
+  }
   ignored_ca_key = var.ca_key_pem != null
   slots          = ["ca", "ingress"]
 }

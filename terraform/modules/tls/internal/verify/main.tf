@@ -21,6 +21,7 @@ locals {
   # Each warning names its certificate by module and role: "TFEXT-E043 kube/apiserver certificate ...".
   kind     = split("-", var.program[length(var.program) - 1])[0]
   warnings = [for w in jsondecode(local.result.warnings) : replace(w, "/^(TFEXT-E[0-9]+) /", "$1 ${local.kind}/")]
+  ignored  = sort([for name, value in var.generating_inputs : name if value != null])
 }
 
 check "provided_certificates" {
@@ -35,8 +36,8 @@ check "provided_certificates" {
 # message may not name anything derived from the sensitive ca_key_pem.
 check "ignored_inputs" {
   assert {
-    condition     = length(var.ignored_inputs) == 0
-    error_message = "TFEXT-E054 ${local.kind}/user-provided ignores ${join(", ", var.ignored_inputs)}: the given files decide what they set. Delete those lines to silence this."
+    condition     = length(local.ignored) == 0
+    error_message = "TFEXT-E054 ${local.kind}/user-provided ignores ${join(", ", local.ignored)}: the given files decide what they set. Delete those lines to silence this."
   }
   assert {
     condition     = !var.ignored_ca_key

@@ -13,10 +13,10 @@ variable "slots" {
   type        = list(string)
 }
 
-variable "ignored_inputs" {
-  description = "Names of generating inputs the caller set, which a user-provided flavor accepts (so a swap is `source` plus paths) and ignores."
-  type        = list(string)
-  default     = []
+variable "generating_inputs" {
+  description = "The generating flavor's inputs this user-provided flavor accepts (so a swap is `source` plus paths) and ignores: name => the caller's value, null when not set."
+  type        = any
+  default     = {}
 }
 
 variable "ignored_ca_key" {
