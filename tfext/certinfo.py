@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from cryptography import x509
@@ -52,8 +53,25 @@ def usages(cert: x509.Certificate) -> list[str]:
     return out
 
 
+def key_ids(cert: x509.Certificate) -> tuple[str, str]:
+    """(subjectKeyIdentifier, authorityKeyIdentifier) in hex; "" where the extension is absent.
+
+    They say which CA signed a leaf while two CAs of the same name are trusted (a CA rotation).
+    """
+    ski = aki = ""
+    with contextlib.suppress(x509.ExtensionNotFound):
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex()
+    try:
+        aki_value = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        aki = aki_value.key_identifier.hex() if aki_value.key_identifier else ""
+    except x509.ExtensionNotFound:
+        pass
+    return ski, aki
+
+
 def describe(cert: x509.Certificate) -> dict[str, object]:
     """The facts users check when something expires or a name is missing; no secrets."""
+    ski, aki = key_ids(cert)
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
@@ -63,4 +81,6 @@ def describe(cert: x509.Certificate) -> dict[str, object]:
         "not_before": rfc3339(cert.not_valid_before_utc),
         "not_after": rfc3339(cert.not_valid_after_utc),
         "is_ca": is_ca(cert),
+        "subject_key_id": ski,
+        "authority_key_id": aki,
     }

@@ -78,6 +78,11 @@ class Code(Enum):
     LEGACY_KEYS_IN_STATE = (52, "state holds key copies Terraform prints (tfext 0.1)")
     NO_CA_KEY = (53, "no CA key to sign with")
     GENERATING_INPUT_IGNORED = (54, "generating input ignored by a user-provided flavor")
+    ROTATION_ORDER = (55, "CA rotation phase skipped or out of order")
+    SIGNING_CA_NOT_FIRST = (56, "the CA key signs no certificate at the head of the CA bundle")
+    BUNDLE_PHASE = (57, "CA bundle or leaves do not fit the rotation phase")
+    GIVEN_CA_ROTATION = (58, "a given CA cannot be rotated by a generating flavor")
+    CA_NEEDS_ROTATION = (59, "CA expires within the renewal window: rotate it")
 
     # Hostile input: what Go refuses beyond the above, and bounds on the work one run may do.
     BAD_RSA_EXPONENT = (60, "RSA public exponent Go refuses")

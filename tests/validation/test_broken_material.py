@@ -109,7 +109,13 @@ def certificate_block_with_broken_base64(kit):
 
 
 @case(KUBE, C.TOO_MANY_CERTS)
-def ca_file_holds_two_certificates(kit):
+def ca_file_holds_three_certificates(kit):
+    # two is a rotation's bundle (the outgoing and the incoming CA); three is never right
+    kit.put_cert("ca", kit.ca.cert, kit.good.pairs["apiserver"].cert, kit.good.pairs["kubelet"].cert)
+
+
+@case(KUBE, C.NOT_A_CA, C.CA_CANNOT_SIGN)
+def ca_bundle_holds_a_leaf(kit):
     kit.put_cert("ca", kit.ca.cert, kit.good.pairs["apiserver"].cert)
 
 

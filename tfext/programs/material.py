@@ -20,6 +20,7 @@ from tfext.issue import KeyPair, issue
 from tfext.profiles import Inputs
 from tfext.programs.engine import Module, Slot, json_text
 from tfext.programs.inputs import Options, path
+from tfext.rotation import Bundle, check_leaf_phase, check_size, given_bundle, phase_of
 from tfext.verify import Given, Report, check_ca, check_leaf, load_given, parse_certificates
 
 
@@ -36,25 +37,33 @@ class Work:
         result: dict[str, str] = {}
         ca_slot = self.module.ca
         signer: KeyPair | None = None
-        trust: x509.Certificate | None = None
+        trust: Bundle | None = None
         ca_unusable = False
 
         if ca_slot in issuing:
             signer, cert_text, key_text = self._issue_or_adopt_ca(report)
             key_file = self._key_file(ca_slot) if key_text is None else ""
             result |= self._emit(ca_slot, signer.cert, cert_text, key_text or "", signer.key, key_file)
-            trust = signer.cert
+            trust = Bundle(signer.cert, None)
         elif ca_slot in given:
             # Read every file even when one fails, so that one run reports every problem.
             # A CA that fails its own checks is not used to judge the leaves (that would only add noise);
             # the leaves' own problems are still reported.
-            ca = self._gather(report, ca_slot, chain_allowed=False)
+            ca = self._gather(report, ca_slot, chain_allowed=True)
             if ca is not None:
-                signer = KeyPair(ca.cert, ca.key) if ca.key is not None else None
-                check_ca(signer or ca.cert, self._where(ca_slot), report, self.now, self.opts.renewal_window)
-                result |= self._emit(ca_slot, ca.cert, ca.cert_text, "", ca.key, self._key_file(ca_slot))
-            ca_unusable = ca is None or bool(report.errors)
-            trust = None if ca_unusable else ca.cert
+                trust = self._given_bundle(report, ca)
+            if trust is not None:
+                result |= self._emit(
+                    ca_slot,
+                    trust.signing,
+                    ca.cert_text if trust.other is None else trust.pem(),
+                    "",
+                    ca.key,
+                    self._key_file(ca_slot),
+                )
+                result |= self._bundle_facts(trust)
+            ca_unusable = trust is None or bool(report.errors)
+            trust = None if ca_unusable else trust
 
         leaves_to_issue = [s for s in issuing if s is not ca_slot]
         if leaves_to_issue and signer is None:
@@ -70,7 +79,10 @@ class Work:
             leaf = self._gather(report, slot, chain_allowed=True)
             if leaf is None:
                 continue
-            check_leaf(slot.profile, self.inputs, leaf, trust, report, self.now, self.opts.renewal_window)
+            issuer = trust.issuer_of(leaf.cert) if trust is not None else None
+            check_leaf(slot.profile, self.inputs, leaf, issuer, report, self.now, self.opts.renewal_window)
+            if trust is not None and (detail := check_leaf_phase(trust, leaf.cert, self.phase)):
+                report.error(Code.BUNDLE_PHASE, slot.name, detail)
             result |= self._emit(slot, leaf.cert, leaf.cert_text, "", key_file=self._key_file(slot))
 
         report.raise_errors()
@@ -88,6 +100,13 @@ class Work:
         slot = self.module.ca
         if self.query.get("ca_cert_pem"):
             pair = self._inline_signer(report)
+            if self._inline_trust().other is not None:
+                raise TfextError.of(
+                    Code.TOO_MANY_CERTS,
+                    "ca_cert_pem",
+                    "holds two CAs; the CA this module adopts is one certificate (a rotation's bundle "
+                    "goes to the modules that sign with the kube CA, not back into it)",
+                )
             return pair, self.query["ca_cert_pem"], self.query.get("ca_key_pem", "")
         if path(self.query, "ca_cert_path"):
             ca = self._load(slot, chain_allowed=False)
@@ -116,18 +135,31 @@ class Work:
         return pair, _cert_pem(pair.cert), keys.to_pem(pair.key, self.opts.key_format)
 
     def _inline_signer(self, report: Report) -> KeyPair:
-        cert = self._inline_trust()
+        """The CA to sign with, given inline: the first certificate of `ca_cert_pem` (a CA bundle while a
+        CA is rotated, signing CA first) and `ca_key_pem`."""
+        bundle = self._inline_trust()
         key_pem = self.query.get("ca_key_pem", "")
         if not key_pem:
             raise TfextError.of(
                 Code.MISSING_KEY, "query.ca_key_pem", "signing needs the CA key as well as its certificate"
             )
-        pair = KeyPair(cert, keys.load_private_key(key_pem, "ca_key_pem"))
+        key = keys.load_private_key(key_pem, "ca_key_pem")
+        pair = KeyPair(bundle.signing, key)
+        if (
+            bundle.other is not None
+            and not keys.public_key_matches(key, bundle.signing.public_key())
+            and keys.public_key_matches(key, bundle.other.public_key())
+        ):
+            raise TfextError.of(
+                Code.SIGNING_CA_NOT_FIRST,
+                "ca_cert_pem",
+                "the CA key belongs to the second CA of the bundle; the CA that signs comes first",
+            )
         check_ca(pair, "ca_cert_pem", report, self.now, self.opts.renewal_window)
         report.raise_errors()
         return pair
 
-    def _inline_trust(self) -> x509.Certificate:
+    def _inline_trust(self) -> Bundle:
         pem = self.query.get("ca_cert_pem", "")
         if not pem:
             raise TfextError.of(
@@ -135,7 +167,45 @@ class Work:
                 "query.ca_cert_pem",
                 "a CA certificate is needed to sign or to check against",
             )
-        return parse_certificates(pem.encode("ascii", "replace"), "ca_cert_pem", chain_allowed=False)[0]
+        cas = parse_certificates(pem.encode("ascii", "replace"), "ca_cert_pem", chain_allowed=True)
+        check_size(cas, "ca_cert_pem")
+        return Bundle(cas[0], cas[1] if len(cas) > 1 else None)
+
+    def _given_bundle(self, report: Report, ca: Given) -> Bundle | None:
+        """The user's CA file: one CA, or the two of a rotation, each checked as a CA; the key (when
+        given) must belong to the one that signs in this phase. None when the CA cannot be used."""
+        where = self._where(self.module.ca)
+        before = len(report.errors)
+        try:
+            check_size(ca.chain, where)
+        except TfextError as exc:
+            report.errors.extend(exc.problems)
+            return None
+        for i, cert in enumerate(ca.chain, 1):
+            if len(ca.chain) == 1:
+                pair = KeyPair(cert, ca.key) if ca.key is not None else cert
+                check_ca(pair, where, report, self.now, self.opts.renewal_window)
+            else:  # the key is matched against the bundle below
+                check_ca(cert, f"{where} certificate #{i}", report, self.now, self.opts.renewal_window)
+        if len(report.errors) > before:
+            return None
+        try:
+            return given_bundle(ca.chain, ca.key, self.phase, where)
+        except TfextError as exc:
+            report.errors.extend(exc.problems)
+            return None
+
+    @property
+    def phase(self) -> str | None:
+        """The rotation phase the user says (kube and etcd user-provided); None where the module follows
+        the bundle it is given."""
+        return phase_of(self.query) if "ca_rotation_phase" in self.query else None
+
+    def _bundle_facts(self, bundle: Bundle) -> dict[str, str]:
+        return {
+            "ca_signing_cert_pem": _cert_pem(bundle.signing),
+            "ca_other_info": json_text(certinfo.describe(bundle.other)) if bundle.other is not None else "",
+        }
 
     # --- helpers ----------------------------------------------------------------------------------
 

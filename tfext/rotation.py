@@ -1,0 +1,150 @@
+"""CA bundles and the phases of a CA rotation (docs/ca-rotation.md).
+
+While a CA is rotated, two CAs of the same name are trusted at once: the outgoing one and the incoming
+one. A CA bundle is their certificates in one PEM text, the signing CA first. The phases:
+
+- trust:   both CAs are trusted; the outgoing CA still signs, so the leaves stay as they are;
+- reissue: both CAs are trusted; the incoming CA signs, and every leaf is issued again by it;
+- finish:  only the incoming CA is trusted (and signs). Outside a rotation a module is in "finish".
+
+The generating flavors order their phases with Terraform preconditions (terraform/modules/tls/kube/...);
+this module holds what a program checks of a bundle it is given: which CA is which, and whether the
+bundle and the leaves fit the phase the user says the rotation is in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from tfext import certinfo, keys
+from tfext.errors import Code, TfextError
+
+PHASES = ("trust", "reissue", "finish")
+MAX_BUNDLE = 2  # the outgoing and the incoming CA
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The CAs of a bundle: `signing` signs now; `other` is the second CA of a rotation (or None)."""
+
+    signing: x509.Certificate
+    other: x509.Certificate | None
+
+    @property
+    def cas(self) -> list[x509.Certificate]:
+        return [self.signing] if self.other is None else [self.signing, self.other]
+
+    def pem(self) -> str:
+        """The bundle as the modules output it: the signing CA first."""
+        return "".join(c.public_bytes(Encoding.PEM).decode("ascii") for c in self.cas)
+
+    def issuer_of(self, leaf: x509.Certificate) -> x509.Certificate:
+        """The CA of the bundle that issued `leaf`: by key id, then by name and signature; else the
+        signing CA, against which the leaf's problems are then reported."""
+        return issuer_in(self.cas, leaf) or self.signing
+
+
+def issuer_in(cas: list[x509.Certificate], leaf: x509.Certificate) -> x509.Certificate | None:
+    _, aki = certinfo.key_ids(leaf)
+    if aki:
+        for ca in cas:
+            if certinfo.key_ids(ca)[0] == aki:
+                return ca
+    for ca in cas:
+        if ca.subject == leaf.issuer:
+            try:
+                leaf.verify_directly_issued_by(ca)
+                return ca
+            except Exception:  # noqa: BLE001, S112 - not this one; the caller reports the leaf's problems
+                continue
+    return None
+
+
+def check_size(cas: list[x509.Certificate], where: str) -> None:
+    if len(cas) == MAX_BUNDLE and cas[0] == cas[1]:
+        raise TfextError.of(Code.TOO_MANY_CERTS, where, "holds the same CA twice; expected one")
+    if len(cas) > MAX_BUNDLE:
+        raise TfextError.of(
+            Code.TOO_MANY_CERTS,
+            where,
+            f"holds {len(cas)} certificates; a CA bundle holds one CA, or two while a CA is rotated "
+            "(the outgoing and the incoming one)",
+        )
+
+
+def by_age(cas: list[x509.Certificate], where: str) -> tuple[x509.Certificate, x509.Certificate]:
+    """(outgoing, incoming) of a two-CA bundle: the incoming CA is the one that starts later."""
+    first, second = cas
+    if first.not_valid_before_utc == second.not_valid_before_utc:
+        raise TfextError.of(
+            Code.BUNDLE_PHASE,
+            where,
+            "its two CAs start at the same second, so the incoming one cannot be told from the outgoing one",
+        )
+    return (first, second) if first.not_valid_before_utc < second.not_valid_before_utc else (second, first)
+
+
+def phase_of(query: dict[str, str]) -> str:
+    phase = query.get("ca_rotation_phase") or "finish"
+    if phase not in PHASES:  # the schema's enum says the same; kept for direct callers
+        raise TfextError.of(
+            Code.INVALID_VALUE, "query.ca_rotation_phase", f"expected one of {', '.join(PHASES)}"
+        )
+    return phase
+
+
+def given_bundle(cas: list[x509.Certificate], key, phase: str | None, where: str) -> Bundle:
+    """Which CA of a user's bundle signs, checked against the phase (None: no phase was said, as for
+    identity and ingress, which follow the bundle they are given)."""
+    check_size(cas, where)
+    if len(cas) == 1:
+        if phase in ("trust", "reissue"):
+            raise TfextError.of(
+                Code.BUNDLE_PHASE,
+                where,
+                f"holds one CA, but phase {phase} needs a bundle of two: the outgoing and the incoming CA",
+            )
+        return Bundle(cas[0], None)
+    if phase == "finish":
+        raise TfextError.of(
+            Code.BUNDLE_PHASE,
+            where,
+            "holds two CAs, but phase finish trusts only the incoming one: drop the outgoing CA from the "
+            "file (or set the phase to reissue)",
+        )
+    outgoing, incoming = by_age(cas, where)
+    if key is not None:
+        holder = next((c for c in (outgoing, incoming) if keys.public_key_matches(key, c.public_key())), None)
+        if holder is None:
+            raise TfextError.of(
+                Code.KEY_MISMATCH, where, "the CA private key belongs to neither CA of the bundle"
+            )
+        wanted = outgoing if phase == "trust" else incoming
+        if phase is not None and holder is not wanted:
+            which = "outgoing" if wanted is outgoing else "incoming"
+            raise TfextError.of(
+                Code.BUNDLE_PHASE,
+                where,
+                f"the CA key is the {'incoming' if which == 'outgoing' else 'outgoing'} CA's, but in phase "
+                f"{phase} the {which} CA signs: give the {which} CA's key",
+            )
+        signing = holder
+    else:
+        signing = outgoing if phase == "trust" else incoming
+    return Bundle(signing, incoming if signing is outgoing else outgoing)
+
+
+def check_leaf_phase(bundle: Bundle, leaf: x509.Certificate, phase: str | None) -> str:
+    """An error detail when a leaf does not fit the phase, else ""."""
+    if phase not in ("reissue", "finish") or bundle.other is None:
+        return ""
+    issuer = issuer_in(bundle.cas, leaf)
+    if issuer is not None and issuer is not bundle.signing:
+        return (
+            f"is signed by the outgoing CA, but in phase {phase} every leaf is signed by the incoming CA: "
+            "issue it again with the incoming CA"
+        )
+    return ""
