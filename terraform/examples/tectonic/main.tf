@@ -20,6 +20,7 @@ module "kube_certs" {
   validity_period      = var.validity_period
   key_algorithm        = var.key_algorithm
   renewal_window_hours = var.renewal_window_hours
+  ca_rotation          = var.kube_ca_rotation
 }
 
 module "etcd_certs" {

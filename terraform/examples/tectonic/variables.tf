@@ -64,3 +64,23 @@ variable "renewal_window_hours" {
   type        = number
   default     = 720
 }
+
+variable "kube_ca_rotation" {
+  description = "The kube CA's rotation (docs/ca-rotation.md): { generation = N + 1, phase = \"trust\" }, then \"reissue\", then \"finish\". identity and ingress follow it."
+  type = object({
+    generation = optional(number, 0)
+    phase      = optional(string, "finish")
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "etcd_ca_rotation" {
+  description = "The etcd CA's rotation, as kube_ca_rotation."
+  type = object({
+    generation = optional(number, 0)
+    phase      = optional(string, "finish")
+  })
+  default  = {}
+  nullable = false
+}

@@ -7,7 +7,9 @@ locals {
     key_algorithm   = var.key_algorithm
     key_format      = var.key_format
   }
-  ca_hash = sha256(var.ca_cert_pem)
+  # The CA that signs is the first certificate of ca_cert_pem (a bundle of two while the kube CA is
+  # rotated, docs/ca-rotation.md): only a change of it re-issues. One CA keeps its hash from before.
+  ca_hash = sha256(length(regexall("-----BEGIN CERTIFICATE-----", var.ca_cert_pem)) > 1 ? regex("(?s)^.*?-----END CERTIFICATE-----\n?", var.ca_cert_pem) : var.ca_cert_pem)
 }
 
 module "certs" {

@@ -11,3 +11,8 @@ output "co_issued" {
     keys    = sensitive({ for name in var.co_issued : name => lookup(local.issue_result, "${name}_key_pem", "") })
   }
 }
+
+output "issued_now" {
+  description = "Slots this plan issues (known at plan time): a new or replaced marker, or a healing run."
+  value       = concat(local.new_slots, local.heal_slots)
+}

@@ -18,20 +18,38 @@ locals {
   }
 }
 
+# The kube CA of each generation this phase keeps: generation 0 is the first CA; a rotation
+# (docs/ca-rotation.md) keeps the outgoing and the incoming generation side by side until "finish".
+locals {
+  generation     = var.ca_rotation.generation
+  rotating       = contains(["trust", "reissue"], var.ca_rotation.phase)
+  ca_generations = local.rotating ? [local.generation - 1, local.generation] : [local.generation]
+  signing        = tostring(var.ca_rotation.phase == "trust" ? local.generation - 1 : local.generation)
+  other          = local.rotating ? tostring(var.ca_rotation.phase == "trust" ? local.generation : local.generation - 1) : null
+}
+
 module "ca" {
-  source = "../../internal/issue"
+  source   = "../../internal/issue"
+  for_each = toset([for g in local.ca_generations : tostring(g)])
 
   program = local.program
   query   = merge(local.issuing, local.apiserver_names, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
-  # A given CA is identified by its certificate (its key must match it, which tfext checks).
-  certs = { ca = sha256(jsonencode([local.issuing, sha256(var.ca_cert_pem)])) }
-  # A new CA signs its first leaves in the same run.
-  co_issued            = ["apiserver", "kubelet"]
+  # A given CA is identified by its certificate (its key must match it, which tfext checks). Generation 0
+  # keeps the hash it had before rotations existed.
+  certs = { ca = sha256(jsonencode(concat([local.issuing, sha256(var.ca_cert_pem)], each.key == "0" ? [] : [tonumber(each.key)]))) }
+  # A new CA that signs issues its first leaves in the same run.
+  co_issued            = each.key == local.signing ? ["apiserver", "kubelet"] : []
   renewal_window_hours = var.renewal_window_hours
 }
 
+moved {
+  from = module.ca
+  to   = module.ca["0"]
+}
+
 locals {
-  ca_hash = sha256(module.ca.certs.ca.cert_pem)
+  signing_ca = module.ca[local.signing].certs.ca
+  ca_hash    = sha256(local.signing_ca.cert_pem)
 }
 
 module "certs" {
@@ -39,17 +57,38 @@ module "certs" {
 
   program = local.program
   query = merge(local.issuing, local.apiserver_names, {
-    ca_cert_pem = module.ca.certs.ca.cert_pem
-    ca_key_pem  = module.ca.certs.ca.key_pem
+    ca_cert_pem = local.signing_ca.cert_pem
+    ca_key_pem  = local.signing_ca.key_pem
   })
   certs = {
     apiserver = sha256(jsonencode([local.issuing, local.apiserver_names, local.ca_hash]))
     kubelet   = sha256(jsonencode([local.issuing, local.ca_hash]))
   }
-  upstream             = module.ca.co_issued
+  upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
 
+module "rotation" {
+  source = "../../internal/rotation"
+
+  kind     = "kube"
+  rotation = var.ca_rotation
+  signing  = { cert_pem = local.signing_ca.cert_pem, info = local.signing_ca.info }
+  other    = local.other == null ? null : { cert_pem = module.ca[local.other].certs.ca.cert_pem, info = module.ca[local.other].certs.ca.info }
+  leaves   = { for name, c in module.certs.certs : name => c.info }
+  order = {
+    issued_cas    = [for g, m in module.ca : g if length(m.issued_now) > 0]
+    issued_leaves = module.certs.issued_now
+    given_ca      = var.ca_cert_pem != ""
+  }
+}
+
 locals {
-  certs = merge(module.ca.certs, module.certs.certs)
+  certs = merge({ ca = local.signing_ca }, module.certs.certs)
+}
+
+locals {
+  ca_bundle_pem = module.rotation.bundle_pem
+  ca_rotation   = module.rotation.state
+  certificates  = module.rotation.certificates
 }

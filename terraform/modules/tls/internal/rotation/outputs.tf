@@ -1,0 +1,24 @@
+output "bundle_pem" {
+  description = "The CAs to trust, signing CA first: one certificate outside a rotation, two during one."
+  value       = local.bundle_pem
+}
+
+output "certificates" {
+  description = "Certificate name => facts, with chains_to (the name of the CA each leaf chains to: ca, ca_incoming or ca_outgoing). Every CA has an entry."
+  value       = local.certificates
+}
+
+output "state" {
+  description = "{ generation, phase, signing_ca, trusted_cas }: the phase and the SHA-256 fingerprints of the CA that signs and of every CA trusted."
+  value = {
+    generation  = local.generation
+    phase       = local.phase
+    signing_ca  = local.fingerprints.ca
+    trusted_cas = values(local.fingerprints)
+  }
+
+  precondition {
+    condition     = length(local.broken) == 0
+    error_message = join("\n", local.broken)
+  }
+}
