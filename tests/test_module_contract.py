@@ -27,6 +27,9 @@ PROMISED = {
         "etcd_peer_key_pem": True,
         "etcd_client_crt_pem": False,
         "etcd_client_key_pem": True,
+        # issue 13: the CA rotation
+        "etcd_signing_ca_crt_pem": False,
+        "ca_rotation": False,
     },
     "kube": {
         "ca_cert_pem": False,
@@ -36,6 +39,9 @@ PROMISED = {
         "apiserver_key_pem": True,
         "kubelet_cert_pem": False,
         "kubelet_key_pem": True,
+        # issue 13: the CA rotation
+        "signing_ca_cert_pem": False,
+        "ca_rotation": False,
     },
     "identity": {
         "client_cert_pem": False,
@@ -79,7 +85,11 @@ def test_outputs_are_the_promised_ones_and_keys_are_sensitive(module):
 
 def test_no_other_module_directories_exist():
     found = {p.parent.relative_to(MODULES).as_posix() for p in MODULES.glob("*/*/main.tf")}
-    expected = {f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl} | {"internal/issue", "internal/verify"}
+    expected = {f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl} | {
+        "internal/issue",
+        "internal/verify",
+        "internal/rotation",
+    }
     assert found == expected
 
 
@@ -94,11 +104,11 @@ def test_every_variable_is_typed_and_described(flavor):
 
 @pytest.mark.parametrize("flavor", [f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl])
 def test_flavors_call_the_one_copy_of_each_building_block(flavor):
-    """internal/{issue,verify} live once; every flavor calls them by relative path, inside the package."""
+    """internal/{issue,verify,rotation} live once; flavors call them by relative path, in the package."""
     main = (MODULES / flavor / "main.tf").read_text()
     sources = re.findall(r'source\s*=\s*"([^"]+)"', main)
     assert sources, f"{flavor} calls no building block"
-    assert all(re.fullmatch(r"\.\./\.\./internal/(issue|verify)", s) for s in sources), sources
+    assert all(re.fullmatch(r"\.\./\.\./internal/(issue|verify|rotation)", s) for s in sources), sources
     assert not (MODULES / flavor / "internal").exists(), f"{flavor} carries a copy of a building block"
 
 

@@ -98,7 +98,7 @@ def test_no_key_text_in_any_output_through_a_whole_lifecycle(tf_config, tmp_path
     assert {n for n, s in serials(tf).items() if before[n] != s} == {"kube_certs.apiserver"}
     scan.learn(tf)
 
-    ca = 'module.kube_certs.module.ca.terraform_data.issued["ca"]'
+    ca = 'module.kube_certs.module.ca["0"].terraform_data.issued["ca"]'
     before = serials(tf)
     rotation = tf.apply(*names, f"-replace={ca}")
     scan.assert_clean("kube CA rotation", rotation.output)

@@ -101,10 +101,20 @@ def test_kube_ca_key_outputs_describe_the_generated_ca(tectonic):
 def test_certificates_output_has_one_shape_everywhere(tectonic):
     certs = tectonic.outputs()["certificates"]
     assert set(certs) == set(MODULE_NAMES)
-    keys = {tuple(sorted(info)) for module in certs.values() for info in module.values()}
-    assert keys == {
-        ("is_ca", "issuer", "not_after", "not_before", "sans", "serial", "sha256_fingerprint", "subject")
-    }
+    facts = {"is_ca", "issuer", "not_after", "not_before", "sans", "serial", "sha256_fingerprint", "subject"}
+    facts |= {"subject_key_id", "authority_key_id"}
+    for name, module in certs.items():
+        # the modules that own a CA also say which of their CAs each certificate chains to (issue 13)
+        expected = facts | ({"chains_to"} if name in ("kube_certs", "etcd_certs") else set())
+        assert {tuple(sorted(info)) for info in module.values()} == {tuple(sorted(expected))}, name
+    for name in ("kube_certs", "etcd_certs"):
+        module = certs[name]
+        assert {info["chains_to"] for n, info in module.items() if n != "ca"} == {"ca"}
+        assert all(
+            info["authority_key_id"] == module["ca"]["subject_key_id"]
+            for n, info in module.items()
+            if n != "ca"
+        )
 
 
 def test_renaming_the_cluster_reissues_only_what_carries_its_names(tectonic):
@@ -125,7 +135,7 @@ def test_a_new_kube_ca_reissues_everything_it_signed_and_nothing_else(tectonic):
     before = serials(tectonic.outputs())
     # The CA's own shape: a different validity re-issues every certificate of the kube CA's tree, and
     # etcd's too (it is a shared variable); compare against an etcd-only key change below instead.
-    marker = 'module.kube_certs.module.ca.terraform_data.issued["ca"]'
+    marker = 'module.kube_certs.module.ca["0"].terraform_data.issued["ca"]'
     tectonic.apply("-var", "cluster_name=prod", f"-replace={marker}")
     after = serials(tectonic.outputs())
     changed = {k for k in before if before[k] != after[k]}

@@ -53,14 +53,9 @@ class Work:
             if ca is not None:
                 trust = self._given_bundle(report, ca)
             if trust is not None:
-                result |= self._emit(
-                    ca_slot,
-                    trust.signing,
-                    ca.cert_text if trust.other is None else trust.pem(),
-                    "",
-                    ca.key,
-                    self._key_file(ca_slot),
-                )
+                # One CA passes through as given; the two of a rotation are re-encoded, signing CA first.
+                text = ca.cert_text if trust.other is None else _cert_pem(trust.signing)
+                result |= self._emit(ca_slot, trust.signing, text, "", ca.key, self._key_file(ca_slot))
                 result |= self._bundle_facts(trust)
             ca_unusable = trust is None or bool(report.errors)
             trust = None if ca_unusable else trust
@@ -202,9 +197,11 @@ class Work:
         return phase_of(self.query) if "ca_rotation_phase" in self.query else None
 
     def _bundle_facts(self, bundle: Bundle) -> dict[str, str]:
+        """The second CA of a rotation's bundle (empty outside one): `ca_cert_pem` is the signing CA."""
+        other = bundle.other
         return {
-            "ca_signing_cert_pem": _cert_pem(bundle.signing),
-            "ca_other_info": json_text(certinfo.describe(bundle.other)) if bundle.other is not None else "",
+            "ca_other_cert_pem": _cert_pem(other) if other is not None else "",
+            "ca_other_info": json_text(certinfo.describe(other)) if other is not None else "",
         }
 
     # --- helpers ----------------------------------------------------------------------------------

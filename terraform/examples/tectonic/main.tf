@@ -33,6 +33,7 @@ module "etcd_certs" {
   validity_period        = var.validity_period
   key_algorithm          = var.key_algorithm
   renewal_window_hours   = var.renewal_window_hours
+  ca_rotation            = var.etcd_ca_rotation
 }
 
 module "identity_certs" {

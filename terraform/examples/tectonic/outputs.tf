@@ -4,6 +4,14 @@ output "kube_certs_ca_cert_pem" {
   value = module.kube_certs.ca_cert_pem
 }
 
+output "kube_certs_signing_ca_cert_pem" {
+  value = module.kube_certs.signing_ca_cert_pem
+}
+
+output "kube_certs_ca_rotation" {
+  value = module.kube_certs.ca_rotation
+}
+
 output "kube_certs_ca_key_alg" {
   value = module.kube_certs.ca_key_alg
 }
@@ -33,6 +41,14 @@ output "kube_certs_kubelet_key_pem" {
 
 output "etcd_certs_etcd_ca_crt_pem" {
   value = module.etcd_certs.etcd_ca_crt_pem
+}
+
+output "etcd_certs_etcd_signing_ca_crt_pem" {
+  value = module.etcd_certs.etcd_signing_ca_crt_pem
+}
+
+output "etcd_certs_ca_rotation" {
+  value = module.etcd_certs.ca_rotation
 }
 
 output "etcd_certs_etcd_server_crt_pem" {

@@ -31,19 +31,36 @@ locals {
   given_ca_hash = [for p in values(local.given_ca) : try(filesha256(p), "none:${p}")]
 }
 
-module "ca" {
-  source = "../../internal/issue"
-  count  = local.mode == "external" ? 0 : 1
+# The etcd CA of each generation this phase keeps (as in kube/self-signed): generation 0 is the first CA;
+# a rotation (docs/ca-rotation.md) keeps the outgoing and the incoming one side by side until "finish".
+locals {
+  generation     = var.ca_rotation.generation
+  rotating       = contains(["trust", "reissue"], var.ca_rotation.phase)
+  ca_generations = local.mode == "external" ? [] : local.rotating ? [local.generation - 1, local.generation] : [local.generation]
+  signing        = tostring(var.ca_rotation.phase == "trust" ? local.generation - 1 : local.generation)
+  other          = local.rotating ? tostring(var.ca_rotation.phase == "trust" ? local.generation : local.generation - 1) : null
+}
 
-  program              = local.program
-  query                = merge(local.issuing, local.names, local.given_ca)
-  certs                = { ca = sha256(jsonencode([local.issuing, local.given_ca_hash])) }
-  co_issued            = ["server", "peer", "client"]
+module "ca" {
+  source   = "../../internal/issue"
+  for_each = toset([for g in local.ca_generations : tostring(g)])
+
+  program = local.program
+  query   = merge(local.issuing, local.names, local.given_ca)
+  # Generation 0 keeps the hash it had before rotations existed.
+  certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.key == "0" ? [] : [tonumber(each.key)]))) }
+  co_issued            = each.key == local.signing ? ["server", "peer", "client"] : []
   renewal_window_hours = var.renewal_window_hours
 }
 
+moved {
+  from = module.ca[0]
+  to   = module.ca["0"]
+}
+
 locals {
-  ca_hash = local.mode == "external" ? "" : sha256(module.ca[0].certs.ca.cert_pem)
+  signing_ca = local.mode == "external" ? null : module.ca[local.signing].certs.ca
+  ca_hash    = local.mode == "external" ? "" : sha256(local.signing_ca.cert_pem)
 }
 
 module "certs" {
@@ -52,15 +69,15 @@ module "certs" {
 
   program = local.program
   query = merge(local.issuing, local.names, {
-    ca_cert_pem = module.ca[0].certs.ca.cert_pem
-    ca_key_pem  = module.ca[0].certs.ca.key_pem
+    ca_cert_pem = local.signing_ca.cert_pem
+    ca_key_pem  = local.signing_ca.key_pem
   })
   certs = {
     server = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
     peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
     client = sha256(jsonencode([local.issuing, local.ca_hash]))
   }
-  upstream             = module.ca[0].co_issued
+  upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -74,14 +91,39 @@ module "external" {
     client_cert_path     = local.client_cert
     client_key_path      = local.client_key
     renewal_window_hours = tostring(var.renewal_window_hours)
+    ca_rotation_phase    = var.ca_rotation.phase
   }
   slots = ["ca", "client"]
 }
 
 locals {
   certs = merge(
-    try(module.ca[0].certs, {}),
+    local.mode == "external" ? {} : { ca = local.signing_ca },
     try(module.certs[0].certs, {}),
     try(module.external[0].certs, {}),
   )
+}
+
+module "rotation" {
+  source = "../../internal/rotation"
+
+  kind     = "etcd"
+  rotation = var.ca_rotation
+  signing  = { cert_pem = local.certs.ca.cert_pem, info = local.certs.ca.info }
+  other = (
+    local.mode == "external" ? module.external[0].ca_other :
+    local.other == null ? null : { cert_pem = module.ca[local.other].certs.ca.cert_pem, info = module.ca[local.other].certs.ca.info }
+  )
+  leaves = { for name, c in local.certs : name => c.info if name != "ca" }
+  order = local.mode == "external" ? null : {
+    issued_cas    = [for g, m in module.ca : g if length(m.issued_now) > 0]
+    issued_leaves = module.certs[0].issued_now
+    given_ca      = local.mode == "sign"
+  }
+}
+
+locals {
+  ca_bundle_pem = module.rotation.bundle_pem
+  ca_rotation   = module.rotation.state
+  certificates  = module.rotation.certificates
 }

@@ -132,3 +132,18 @@ variable "tfext_command" {
     error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
   }
 }
+
+variable "ca_rotation" {
+  description = "tfext: a CA rotation with no outage (docs/ca-rotation.md). Generation 0 is the first CA. To rotate, apply { generation = N + 1, phase = \"trust\" }, then phase \"reissue\", then \"finish\" (which stays as the steady state), restarting consumers between the applies. For an external etcd (self_signed = false without a CA key) it is the phase the CA file is in, as in the user-provided flavor; a given CA with its key is not rotated here (TFEXT-E058)."
+  type = object({
+    generation = optional(number, 0)
+    phase      = optional(string, "finish")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["trust", "reissue", "finish"], var.ca_rotation.phase) && var.ca_rotation.generation >= 0 && floor(var.ca_rotation.generation) == var.ca_rotation.generation && (var.ca_rotation.phase == "finish" || var.ca_rotation.generation >= 1)
+    error_message = "ca_rotation: phase must be trust, reissue or finish, and generation a whole number, at least 1 while rotating (generation 0 is the first CA)."
+  }
+}

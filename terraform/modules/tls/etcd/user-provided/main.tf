@@ -18,6 +18,7 @@ module "given" {
     ip_addresses         = jsonencode(var.etcd_cert_ip_addresses)
     service_cidr         = var.service_cidr
     renewal_window_hours = tostring(var.renewal_window_hours)
+    ca_rotation_phase    = var.ca_rotation.phase
   }
   generating_inputs = {
     self_signed           = var.self_signed
@@ -32,6 +33,19 @@ module "given" {
   slots = ["ca", "server", "peer", "client"]
 }
 
+module "rotation" {
+  source = "../../internal/rotation"
+
+  kind     = "etcd"
+  rotation = var.ca_rotation
+  signing  = { cert_pem = module.given.certs.ca.cert_pem, info = module.given.certs.ca.info }
+  other    = module.given.ca_other
+  leaves   = { for name, c in module.given.certs : name => c.info if name != "ca" }
+}
+
 locals {
-  certs = module.given.certs
+  certs         = module.given.certs
+  ca_bundle_pem = module.rotation.bundle_pem
+  ca_rotation   = module.rotation.state
+  certificates  = module.rotation.certificates
 }

@@ -1,7 +1,12 @@
 # Identical in every flavor of this module (tests/test_module_contract.py checks it).
 
 output "etcd_ca_crt_pem" {
-  description = "etcd CA certificate: etcd --trusted-ca-file and --peer-trusted-ca-file, kube-apiserver --etcd-cafile."
+  description = "The etcd CAs to trust: etcd --trusted-ca-file and --peer-trusted-ca-file, kube-apiserver --etcd-cafile. One CA; during a CA rotation's trust and reissue phases a bundle of two, the signing CA first."
+  value       = local.ca_bundle_pem
+}
+
+output "etcd_signing_ca_crt_pem" {
+  description = "tfext: the etcd CA that signs in this phase (the first certificate of etcd_ca_crt_pem)."
   value       = local.certs.ca.cert_pem
 }
 
@@ -39,11 +44,16 @@ output "etcd_client_key_pem" {
 }
 
 output "certificates" {
-  description = "Certificate name => { subject, issuer, sans, serial, sha256_fingerprint, not_before, not_after, is_ca }."
-  value       = { for name, c in local.certs : name => c.info }
+  description = "Certificate name => { subject, issuer, sans, serial, sha256_fingerprint, not_before, not_after, is_ca, subject_key_id, authority_key_id, chains_to }. ca is the signing CA; during a rotation ca_incoming (trust) or ca_outgoing (reissue) is the other one, and chains_to names the CA each leaf chains to."
+  value       = local.certificates
+}
+
+output "ca_rotation" {
+  description = "tfext: { generation, phase, signing_ca, trusted_cas }: the CA rotation phase (docs/ca-rotation.md) and the SHA-256 fingerprints of the signing CA and of every trusted CA."
+  value       = local.ca_rotation
 }
 
 output "id" {
-  description = "Changes whenever any certificate changes; depend on it to restart consumers."
-  value       = sha256(join("", [for name in sort(keys(local.certs)) : local.certs[name].cert_pem]))
+  description = "Changes whenever any certificate or the trusted CAs change; depend on it to restart consumers."
+  value       = sha256(join("", [for name in sort(keys(local.certs)) : name == "ca" ? local.ca_bundle_pem : local.certs[name].cert_pem]))
 }

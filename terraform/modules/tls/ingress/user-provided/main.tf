@@ -24,6 +24,6 @@ module "given" {
 }
 
 locals {
-  ca_cert_pem = module.given.certs.ca.cert_pem
+  ca_cert_pem = module.given.ca_bundle_pem
   certs       = { for name, c in module.given.certs : name => c if name != "ca" }
 }

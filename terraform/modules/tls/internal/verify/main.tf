@@ -18,6 +18,12 @@ locals {
       info     = jsondecode(local.result["${name}_info"])
     }
   }
+  # The second CA of a rotation's bundle, when the CA file holds two (certs.ca is the one that signs).
+  ca_other = lookup(local.result, "ca_other_info", "") == "" ? null : {
+    cert_pem = local.result.ca_other_cert_pem
+    info     = jsondecode(local.result.ca_other_info)
+  }
+  ca_bundle_pem = contains(var.slots, "ca") ? join("", concat([local.certs.ca.cert_pem], local.ca_other == null ? [] : [local.ca_other.cert_pem])) : ""
   # Each warning names its certificate by module and role: "TFEXT-E043 kube/apiserver certificate ...".
   kind     = split("-", var.program[length(var.program) - 1])[0]
   warnings = [for w in jsondecode(local.result.warnings) : replace(w, "/^(TFEXT-E[0-9]+) /", "$1 ${local.kind}/")]

@@ -19,6 +19,7 @@ module "given" {
     dns_names            = jsonencode(var.apiserver_extra_dns_names)
     ip_addresses         = jsonencode(var.apiserver_extra_ip_addresses)
     renewal_window_hours = tostring(var.renewal_window_hours)
+    ca_rotation_phase    = var.ca_rotation.phase
   }
   generating_inputs = {
     ca_cert_pem     = var.ca_cert_pem
@@ -31,6 +32,19 @@ module "given" {
   slots          = ["ca", "apiserver", "kubelet"]
 }
 
+module "rotation" {
+  source = "../../internal/rotation"
+
+  kind     = "kube"
+  rotation = var.ca_rotation
+  signing  = { cert_pem = module.given.certs.ca.cert_pem, info = module.given.certs.ca.info }
+  other    = module.given.ca_other
+  leaves   = { for name, c in module.given.certs : name => c.info if name != "ca" }
+}
+
 locals {
-  certs = module.given.certs
+  certs         = module.given.certs
+  ca_bundle_pem = module.rotation.bundle_pem
+  ca_rotation   = module.rotation.state
+  certificates  = module.rotation.certificates
 }

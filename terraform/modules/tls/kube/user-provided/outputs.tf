@@ -1,7 +1,12 @@
 # Identical in every flavor of this module (tests/test_module_contract.py checks it).
 
 output "ca_cert_pem" {
-  description = "kube CA certificate: kube-apiserver --client-ca-file/--tls-ca-file, kubelet --client-ca-file, kubeconfig certificate-authority-data, identity grpc.tlsClientCA."
+  description = "The kube CAs to trust: kube-apiserver --client-ca-file, kubelet --client-ca-file, kubeconfig certificate-authority-data, identity grpc.tlsClientCA. One CA; during a CA rotation's trust and reissue phases a bundle of two, the signing CA first (identity and ingress sign with that one)."
+  value       = local.ca_bundle_pem
+}
+
+output "signing_ca_cert_pem" {
+  description = "tfext: the kube CA that signs in this phase (the first certificate of ca_cert_pem)."
   value       = local.certs.ca.cert_pem
 }
 
@@ -11,7 +16,7 @@ output "ca_key_alg" {
 }
 
 output "ca_key_pem" {
-  description = "kube CA private key, to sign the identity and ingress certificates (empty when not known)."
+  description = "Private key of the signing kube CA, to sign the identity and ingress certificates (empty when not known)."
   value       = local.certs.ca.key_pem
   sensitive   = true
 }
@@ -39,11 +44,16 @@ output "kubelet_key_pem" {
 }
 
 output "certificates" {
-  description = "Certificate name => { subject, issuer, sans, serial, sha256_fingerprint, not_before, not_after, is_ca }."
-  value       = { for name, c in local.certs : name => c.info }
+  description = "Certificate name => { subject, issuer, sans, serial, sha256_fingerprint, not_before, not_after, is_ca, subject_key_id, authority_key_id, chains_to }. ca is the signing CA; during a rotation ca_incoming (trust) or ca_outgoing (reissue) is the other one, and chains_to names the CA each leaf chains to."
+  value       = local.certificates
+}
+
+output "ca_rotation" {
+  description = "tfext: { generation, phase, signing_ca, trusted_cas }: the CA rotation phase (docs/ca-rotation.md) and the SHA-256 fingerprints of the signing CA and of every trusted CA."
+  value       = local.ca_rotation
 }
 
 output "id" {
-  description = "Changes whenever any certificate changes; depend on it to restart consumers."
-  value       = sha256(join("", [for name in sort(keys(local.certs)) : local.certs[name].cert_pem]))
+  description = "Changes whenever any certificate or the trusted CAs change; depend on it to restart consumers."
+  value       = sha256(join("", [for name in sort(keys(local.certs)) : name == "ca" ? local.ca_bundle_pem : local.certs[name].cert_pem]))
 }

@@ -183,3 +183,18 @@ variable "key_format" {
   type        = string
   default     = null
 }
+
+variable "ca_rotation" {
+  description = "tfext: the CA rotation phase the files are in (docs/ca-rotation.md). trust: ca_cert_pem_path holds the outgoing and the incoming CA, and the outgoing one signs; reissue: the same two, every leaf signed by the incoming CA; finish (the steady state): the one CA. generation is the generating flavor's, accepted and unused here."
+  type = object({
+    generation = optional(number, 0)
+    phase      = optional(string, "finish")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["trust", "reissue", "finish"], var.ca_rotation.phase) && var.ca_rotation.generation >= 0 && floor(var.ca_rotation.generation) == var.ca_rotation.generation && (var.ca_rotation.phase == "finish" || var.ca_rotation.generation >= 1)
+    error_message = "ca_rotation: phase must be trust, reissue or finish, and generation a whole number, at least 1 while rotating (generation 0 is the first CA)."
+  }
+}
