@@ -25,6 +25,7 @@ module "kube_certs" {
   kube_apiserver_url      = local.api_url
   service_cidr            = var.service_cidr
   renewal_window_hours    = var.renewal_window_hours
+  ca_rotation             = var.kube_ca_rotation
 }
 
 module "etcd_certs" {
@@ -41,6 +42,7 @@ module "etcd_certs" {
   etcd_cert_ip_addresses   = var.etcd_ip_addresses
   service_cidr             = var.service_cidr
   renewal_window_hours     = var.renewal_window_hours
+  ca_rotation              = var.etcd_ca_rotation
 }
 
 module "identity_certs" {

@@ -48,3 +48,23 @@ variable "renewal_window_hours" {
   type        = number
   default     = 720
 }
+
+variable "kube_ca_rotation" {
+  description = "The phase the kube CA files are in (docs/ca-rotation.md): trust and reissue take ca.crt holding the outgoing and the incoming CA; finish (the default) one CA."
+  type = object({
+    generation = optional(number, 0)
+    phase      = optional(string, "finish")
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "etcd_ca_rotation" {
+  description = "The phase the etcd CA file is in, as kube_ca_rotation."
+  type = object({
+    generation = optional(number, 0)
+    phase      = optional(string, "finish")
+  })
+  default  = {}
+  nullable = false
+}

@@ -194,7 +194,7 @@ variable "ca_rotation" {
   nullable = false
 
   validation {
-    condition     = contains(["trust", "reissue", "finish"], var.ca_rotation.phase) && var.ca_rotation.generation >= 0 && floor(var.ca_rotation.generation) == var.ca_rotation.generation && (var.ca_rotation.phase == "finish" || var.ca_rotation.generation >= 1)
-    error_message = "ca_rotation: phase must be trust, reissue or finish, and generation a whole number, at least 1 while rotating (generation 0 is the first CA)."
+    condition     = contains(["trust", "reissue", "finish"], var.ca_rotation.phase)
+    error_message = "ca_rotation: phase must be trust, reissue or finish."
   }
 }
