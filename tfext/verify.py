@@ -378,15 +378,31 @@ def time_status(cert: x509.Certificate, now: dt.datetime, window: dt.timedelta) 
 
 
 def check_time(
-    cert: x509.Certificate, where: str, report: Report, now: dt.datetime, window: dt.timedelta
+    cert: x509.Certificate,
+    where: str,
+    report: Report,
+    now: dt.datetime,
+    window: dt.timedelta,
+    *,
+    ca: bool = False,
 ) -> None:
-    """An expired or not yet valid certificate is an error; one to renew is a warning."""
+    """An expired or not yet valid certificate is an error; one to renew is a warning (for a CA, the
+    pointer to a rotation: every certificate it signed ends with it)."""
     status = time_status(cert, now, window)
     if status is TimeStatus.EXPIRED:
         report.error(Code.EXPIRED, where, f"expired at {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
     elif status is TimeStatus.NOT_YET_VALID:
         report.error(
             Code.NOT_YET_VALID, where, f"not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+        )
+    elif status is TimeStatus.RENEW and ca:
+        left = cert.not_valid_after_utc - now
+        report.warn(
+            Code.CA_NEEDS_ROTATION,
+            where,
+            f"this CA expires at {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, in {left.days} days, and "
+            "every certificate it signed with it - rotate it: ca_rotation = { generation = N + 1, "
+            'phase = "trust" } (docs/ca-rotation.md)',
         )
     elif status is TimeStatus.RENEW:
         left = cert.not_valid_after_utc - now
@@ -417,7 +433,7 @@ def check_ca(
     check_can_sign(cert, where, report)
     if isinstance(ca, KeyPair) and not keys.public_key_matches(ca.key, cert.public_key()):
         report.error(Code.KEY_MISMATCH, where, "the CA private key does not belong to the CA certificate")
-    check_time(cert, where, report, now, window)
+    check_time(cert, where, report, now, window, ca=True)
     check_strength(cert, where, report, self_signed=cert.issuer == cert.subject)
     check_structure(cert, where, report)
 

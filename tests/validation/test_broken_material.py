@@ -421,7 +421,7 @@ def apiserver_expiring_inside_the_renewal_window_is_a_warning(kit):
     kit.put_pair("apiserver", kit.leaf("apiserver", not_after=NOW + 5 * DAY))
 
 
-@case(ETCD, C.EXPIRES_SOON, C.EXPIRES_SOON, C.EXPIRES_SOON, C.EXPIRES_SOON, warning=True)
+@case(ETCD, C.CA_NEEDS_ROTATION, C.EXPIRES_SOON, C.EXPIRES_SOON, C.EXPIRES_SOON, warning=True)
 def every_certificate_inside_a_longer_renewal_window_is_a_warning(kit):
     kit.query["renewal_window_hours"] = str(24 * 400)
     kit.put_cert("ca", kit.ca_like(not_after=NOW + 399 * DAY).cert)

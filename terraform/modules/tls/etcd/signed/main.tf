@@ -45,8 +45,9 @@ module "ca" {
   source   = "../../internal/issue"
   for_each = toset([for g in local.ca_generations : tostring(g)])
 
-  program = local.program
-  query   = merge(local.issuing, local.names, local.given_ca)
+  certs_are_cas = true
+  program       = local.program
+  query         = merge(local.issuing, local.names, local.given_ca)
   # Generation 0 keeps the hash it had before rotations existed.
   certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.key == "0" ? [] : [tonumber(each.key)]))) }
   co_issued            = each.key == local.signing ? ["server", "peer", "client"] : []

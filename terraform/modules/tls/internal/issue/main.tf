@@ -156,16 +156,21 @@ locals {
       info     = jsondecode(c.input.info)
     }
   }
-  expiring = [
-    for name, c in local.certs : "${local.kind}/${name} (${c.info.not_after})"
+  expiring = {
+    for name, c in local.certs : name => "${local.kind}/${name} (${c.info.not_after})"
     if timecmp(c.info.not_after, timeadd(plantimestamp(), "${var.renewal_window_hours}h")) < 0
-  ]
+  }
 }
 
 check "certificate_expiry" {
   assert {
-    condition     = length(local.expiring) == 0
-    error_message = "TFEXT-E043 ${local.kind} certificates expire within ${var.renewal_window_hours} hours: ${join(", ", local.expiring)}. Rotate them (README: Rotation)."
+    condition     = length([for name, _ in local.expiring : name if !var.certs_are_cas]) == 0
+    error_message = "TFEXT-E043 ${local.kind} certificates expire within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}. Rotate them (README: Rotation)."
+  }
+  # A CA takes every certificate it signed with it: the way out is a CA rotation, not a re-issue.
+  assert {
+    condition     = length([for name, _ in local.expiring : name if var.certs_are_cas]) == 0
+    error_message = "TFEXT-E059 ${local.kind}/ca expires within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}, and every certificate it signed with it. Start a CA rotation: ca_rotation = { generation = N + 1, phase = \"trust\" } (docs/ca-rotation.md)."
   }
 }
 

@@ -33,3 +33,9 @@ variable "renewal_window_hours" {
   description = "Warn at plan time when a certificate expires within this many hours."
   type        = number
 }
+
+variable "certs_are_cas" {
+  description = "Whether this stage's certificates are CAs (an expiring CA asks for a rotation, TFEXT-E059)."
+  type        = bool
+  default     = false
+}

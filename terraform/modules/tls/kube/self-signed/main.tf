@@ -32,8 +32,9 @@ module "ca" {
   source   = "../../internal/issue"
   for_each = toset([for g in local.ca_generations : tostring(g)])
 
-  program = local.program
-  query   = merge(local.issuing, local.apiserver_names, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
+  certs_are_cas = true
+  program       = local.program
+  query         = merge(local.issuing, local.apiserver_names, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
   # A given CA is identified by its certificate (its key must match it, which tfext checks). Generation 0
   # keeps the hash it had before rotations existed.
   certs = { ca = sha256(jsonencode(concat([local.issuing, sha256(var.ca_cert_pem)], each.key == "0" ? [] : [tonumber(each.key)]))) }
