@@ -10,10 +10,12 @@ start from and must fail with TFEXT-E055, changing nothing.
 from __future__ import annotations
 
 import json
+import textwrap
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from harness import Terraform, cert, copy_example
+from harness import Terraform, cert, copy_example, modules_source
 from test_state_layer import KeyScan
 
 pytestmark = pytest.mark.terraform
@@ -217,3 +219,89 @@ def test_a_ca_rotates_in_three_applies_each_changing_only_what_its_phase_says(wa
     w.run("apply -refresh-only", "apply", "-refresh-only", "-auto-approve", "-no-color", *setting(2, "trust"))
     show = w.run("show", "show", "-no-color")
     w.scan.assert_clean("terraform show", show.output)
+
+
+def kube_root(tmp: Path, extra: str = "") -> Path:
+    """A root module of kube/self-signed alone, its rotation a variable."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "main.tf").write_text(
+        textwrap.dedent(
+            f"""
+            variable "rotation" {{
+              type = object({{ generation = number, phase = string }})
+            }}
+            module "kube" {{
+              source             = "{modules_source(tmp)}/tls/kube/self-signed"
+              kube_apiserver_url = "https://api.example.com:443"
+              service_cidr       = "10.3.0.0/16"
+              key_algorithm      = "ECDSA-P256"
+              ca_rotation        = var.rotation
+              {extra}
+            }}
+            output "ca_cert_pem" {{
+              value = module.kube.ca_cert_pem
+            }}
+            output "certificates" {{
+              value = module.kube.certificates
+            }}
+            """
+        )
+    )
+    return tmp
+
+
+def rotation(generation: int, phase: str) -> list[str]:
+    return ["-var", f'rotation={{ generation = {generation}, phase = "{phase}" }}']
+
+
+def test_a_step_back_is_possible_while_both_cas_exist(tf_config, tmp_path):
+    tf = Terraform(kube_root(tmp_path / "kube"), tf_config)
+    tf.init()
+    fresh = tf.plan(*rotation(1, "trust"))
+    assert fresh.returncode == 1 and "TFEXT-E055" in fresh.output  # nothing to rotate from yet
+    tf.apply(*rotation(0, "finish"))
+    first = tf.outputs()
+    tf.apply(*rotation(1, "trust"))
+    tf.apply(*rotation(1, "reissue"))
+    reissued = tf.outputs()
+    # back to trust: the outgoing CA signs again, so the leaves are issued by it once more
+    tf.apply(*rotation(1, "trust"))
+    back = tf.outputs()
+    assert bundle(back["ca_cert_pem"]) == bundle(reissued["ca_cert_pem"])[::-1]
+    old_ca = first["certificates"]["ca"]["subject_key_id"]
+    for leaf in ("apiserver", "kubelet"):
+        assert back["certificates"][leaf]["serial"] != reissued["certificates"][leaf]["serial"]
+        assert back["certificates"][leaf]["authority_key_id"] == old_ca
+    # and out of the rotation altogether: the incoming CA leaves; nothing else changes
+    tf.apply(*rotation(0, "finish"))
+    aborted = tf.outputs()
+    assert bundle(aborted["ca_cert_pem"]) == bundle(first["ca_cert_pem"])
+    assert {n: c["serial"] for n, c in aborted["certificates"].items()} == {
+        n: c["serial"] for n, c in back["certificates"].items() if n != "ca_incoming"
+    }
+    assert tf.plan(*rotation(0, "finish")).returncode == 0
+
+
+def test_a_given_ca_is_not_rotated_by_the_generating_flavor(tf_config, tmp_path):
+    ca = tmp_path / "given"
+    ca.mkdir()
+    out = run_program_ca()
+    (ca / "ca.crt").write_text(out["ca_cert_pem"])
+    (ca / "ca.key").write_text(out["ca_key_pem"])
+    given = f'ca_cert_pem = file("{ca}/ca.crt")\n  ca_key_pem = file("{ca}/ca.key")'
+    tf = Terraform(kube_root(tmp_path / "kube", given), tf_config)
+    tf.init()
+    tf.apply(*rotation(0, "finish"))
+    refused = tf.plan(*rotation(1, "trust"))
+    assert refused.returncode == 1 and "TFEXT-E058" in refused.output, refused.output[-2000:]
+    assert "PRIVATE KEY" not in refused.output
+
+
+def run_program_ca() -> dict[str, str]:
+    """A kube CA made by the program itself, as a user's own CA."""
+    from tfext.programs import MODULES, engine
+
+    stamp = "2030-01-01T00:00:00Z"
+    return engine.run(
+        MODULES["kube"], {"plan_time": stamp, "ca_issued_at": stamp, "key_algorithm": "ECDSA-P256"}
+    )
