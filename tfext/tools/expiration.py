@@ -5,6 +5,9 @@ SOURCE is a directory of PEM files (as `tfext write-assets` writes), a PEM file,
 From JSON, each certificate is found by its role (`tfext.tools.roles`) and named by its module and role:
 `kube/apiserver`, `etcd/server`; the kube CA that identity and ingress are given is `kube/ca`, with those
 names as aliases. Its status is `tfext.verify.time_status`'s: valid, renew, expired or not yet valid.
+A CA that expires within the window (either CA of a rotation's bundle) is also a TFEXT-E059 warning:
+every certificate it signed ends with it, so it asks for a CA rotation (docs/ca-rotation.md), starting
+with phase trust of the next generation, or the next phase when a rotation is already under way.
 Exit status: 0 when every certificate is valid beyond the renewal window, 1 when one is expired, not yet
 valid or expires within the window, 2 when the input cannot be used.
 """
@@ -21,6 +24,7 @@ from typing import TextIO
 from tfext.errors import Code, Problem, echo_path, safe_text
 from tfext.profiles import DEFAULT_RENEWAL_WINDOW_HOURS
 from tfext.tools import clock, roles
+from tfext.tools.bundles import ROTATION_DOC, Rotation
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.sources import (
     MAX_FILE_BYTES,
@@ -57,6 +61,7 @@ class Expiry:
     residual: dt.timedelta
     serial: str
     sha256_fingerprint: str
+    warning: str = ""  # TFEXT-E059 for a CA inside the window: the rotation to start
 
     @property
     def needs_attention(self) -> bool:
@@ -72,15 +77,41 @@ def _authority(item: Found, issuers: Issuers) -> str:
     return f"{common_name(item.cert.issuer)} (not in input)"
 
 
+def ca_warning(item: Found, now: dt.datetime, window: dt.timedelta, rotations: list[Rotation]) -> str:
+    """TFEXT-E059 for a CA expiring within the window: what to apply next (docs/ca-rotation.md)."""
+    cert = item.cert
+    rotation = next((r for r in rotations if r.part(item.fingerprint)), None)
+    if rotation is not None:
+        step = rotation.next_step(item.fingerprint)
+    else:
+        step = f'rotate it: ca_rotation = {{ generation = N + 1, phase = "trust" }} ({ROTATION_DOC})'
+    return (
+        f"{Code.CA_NEEDS_ROTATION.tag} {item.name}: this CA expires at "
+        f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, in {clock.residual(cert.not_valid_after_utc - now)} "
+        f"(within {window.total_seconds() / 3600:g} hours), and every certificate it signed with it - {step}"
+    )
+
+
 def assess(
-    found: list[Found], now: dt.datetime, window: dt.timedelta, issuers: Issuers | None = None
+    found: list[Found],
+    now: dt.datetime,
+    window: dt.timedelta,
+    issuers: Issuers | None = None,
+    rotations: list[Rotation] = (),
 ) -> list[Expiry]:
-    """Judge every certificate (already merged, one per fingerprint) at `now`."""
+    """Judge every certificate (already merged, one per fingerprint) at `now`; a CA within the window gets
+    its TFEXT-E059 warning (`rotations`: the phase of each CA role, when the input said)."""
     issuers = issuers or Issuers(found)
     out = []
     for item in found:
         cert = item.cert
         not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+        status = time_status(cert, now, window)
+        warning = (
+            ca_warning(item, now, window, list(rotations))
+            if item.is_ca and status is TimeStatus.RENEW
+            else ""
+        )
         out.append(
             Expiry(
                 name=item.name,
@@ -90,10 +121,11 @@ def assess(
                 not_after=not_after,
                 authority=_authority(item, issuers),
                 is_ca=item.is_ca,
-                status=time_status(cert, now, window),
+                status=status,
                 residual=not_after - now,
                 serial=format(cert.serial_number, "x"),
                 sha256_fingerprint=item.fingerprint,
+                warning=warning,
             )
         )
     return out
@@ -140,6 +172,7 @@ def render(expiries: list[Expiry], window_hours: float, bad: list[Bad] = ()) -> 
             f"{len(attention)} of {len(expiries) + len(bad)} certificates need attention (expired, not yet "
             f"valid, expiring within {hours} hours, or unusable): {names}",
         ]
+    lines += [safe_text(e.warning) for e in cas if e.warning]
     return "\n".join(lines) + "\n"
 
 
@@ -157,6 +190,7 @@ def to_json(
         "ok": not any(e.needs_attention for e in expiries) and not bad,
         "unusable": [{"name": safe_text(b.name), "problem": b.text} for b in bad],
         "problems": [p.render() for p in problems],
+        "warnings": [safe_text(e.warning) for e in expiries if e.warning],
         "certificates": [
             {
                 "name": safe_text(e.name),
@@ -171,6 +205,7 @@ def to_json(
                 "status": str(e.status),
                 "serial": e.serial,
                 "sha256_fingerprint": e.sha256_fingerprint,
+                "code": Code.CA_NEEDS_ROTATION.tag if e.warning else None,
             }
             for e in expiries
         ],
@@ -208,7 +243,7 @@ def _json_source(data: bytes, where: str, reading: Reading) -> None:
     document = load_json(data, where)
     reading.json = True
     items = roles.locate(document)
-    roles.parse(items, reading)
+    reading.rotations += roles.parse(items, reading)
     if not items:
         from_json(document, reading)
 
@@ -258,7 +293,7 @@ def main(argv: list[str]) -> int:
             say(prog, f"no certificates found in {where}")
         return 2
     issuers = Issuers(found)
-    expiries = assess(found, now, dt.timedelta(hours=args.window_hours), issuers)
+    expiries = assess(found, now, dt.timedelta(hours=args.window_hours), issuers, reading.rotations)
     problems = reading.problems + [p for p in (issuers.problem(),) if p]
     if args.json:
         report = to_json(expiries, now, args.window_hours, reading.bad, problems)

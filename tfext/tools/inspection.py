@@ -9,6 +9,10 @@ A FILE (or stdin) holding JSON - `terraform output -json` or `terraform state pu
 is read by role (`tfext.tools.roles`): each certificate is named `kube/apiserver`, and its key (from the
 outputs, the seal, or the user-provided key file the state names) is matched to it, never shown.
 Validity is `tfext.verify.time_status`'s: valid, renew, expired or not yet valid.
+
+During a CA rotation (docs/ca-rotation.md) a CA output is a bundle of two CAs and a state holds two CA
+seals: both CAs are shown, each leaf says which one it chains to (`chains to  signing CA a119ae16 of
+kube/ca`, checked on its signature), and each CA role its phase (`tfext.tools.bundles`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from tfext import certinfo, keys
 from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
 from tfext.profiles import DEFAULT_RENEWAL_WINDOW_HOURS
 from tfext.tools import clock, roles
+from tfext.tools.bundles import Rotation
 from tfext.tools.cli import Parser, guarded, read_stdin, say
 from tfext.tools.sources import (
     MAX_CHAIN_DEPTH,
@@ -73,6 +78,7 @@ class Inputs:
     problems: list[str] = field(default_factory=list)  # rendered, coded, redacted
     bad: list[Bad] = field(default_factory=list)  # certificates that cannot be used, with their code
     issuers: Issuers | None = None
+    rotations: list[Rotation] = field(default_factory=list)  # the phase of each CA role read from JSON
     window: dt.timedelta = dt.timedelta(hours=DEFAULT_RENEWAL_WINDOW_HOURS)  # for `renew`
 
 
@@ -172,7 +178,10 @@ def _take_json(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None
     if not items:
         inputs.problems.append(roles.nothing_found(shown).render())
         return
-    roles.parse(items, reading)
+    for rotation in roles.parse(items, reading):
+        fingerprints = {f.fingerprint for f in rotation.cas}
+        if not any({f.fingerprint for f in r.cas} == fingerprints for r in inputs.rotations):
+            inputs.rotations.append(rotation)  # the same CAs in two inputs: the first one read says
     for item in items:
         text = roles.key_text(item, reading) if not item.given else None
         if text is None or len(inputs.keys) >= MAX_KEYS:
@@ -277,6 +286,46 @@ def _cn(name: x509.Name) -> str:
     return safe_text(common_name(name))
 
 
+def rotation_of(inputs: Inputs, fingerprint: str) -> Rotation | None:
+    """The rotation (CA role and phase) a CA belongs to, if it was read from JSON."""
+    return next((r for r in inputs.rotations if r.part(fingerprint)), None)
+
+
+def chains_to(node: Node, inputs: Inputs) -> tuple[Rotation, str] | None:
+    """(rotation, part) of the CA that signed this leaf (its parent in the tree, a signature checked)."""
+    if node.item.is_ca or node.parent is None:
+        return None
+    rotation = rotation_of(inputs, node.parent.item.fingerprint)
+    return (rotation, rotation.part(node.parent.item.fingerprint)) if rotation else None
+
+
+def _rotation_fields(node: Node, inputs: Inputs) -> list[tuple[str, str]]:
+    fingerprint = node.item.fingerprint
+    if node.item.is_ca:
+        rotation = rotation_of(inputs, fingerprint)
+        if rotation is None:
+            return []
+        age = rotation.age(fingerprint)
+        part = rotation.part(fingerprint)
+        part += " CA" + (f" ({age})" if age and part != age else "")
+        generation = "" if rotation.generation is None else f", generation {rotation.generation}"
+        return [("rotation", f"{part} of {rotation.name}, phase {rotation.phase}{generation}")]
+    found = chains_to(node, inputs)
+    if found is None:
+        return []
+    rotation, part = found
+    out = [("chains to", f"{rotation.label(node.parent.item.fingerprint)} of {rotation.name}")]
+    if part == "outgoing":  # phase reissue: every leaf is issued again by the incoming CA
+        out.append(
+            (
+                "problem",
+                f"{Code.BUNDLE_PHASE.tag} signed by the outgoing CA, but in phase {rotation.phase} every leaf "
+                "is signed by the incoming CA: issue it again",
+            )
+        )
+    return out
+
+
 def _title(node: Node) -> str:
     cert = node.item.cert
     marker = " [CA]" if node.item.is_ca else ""
@@ -328,6 +377,7 @@ def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]
         ("serial", str(info["serial"])),
         ("sha256", str(info["sha256_fingerprint"])),
         ("chain", _chain_text(node, issuers)),
+        *_rotation_fields(node, inputs),
     ]
     refusal = keys.go_refusal(cert.public_key())
     if refusal:
@@ -373,6 +423,11 @@ def render(inputs: Inputs, now: dt.datetime) -> str:
         for i, child in enumerate(children):
             last = i == len(children) - 1
             walk(child, "", "└── " if last else "├── ", "    " if last else "│   ")
+    if inputs.rotations:
+        lines += ["", "CA rotation (docs/ca-rotation.md):"]
+        for rotation in inputs.rotations:
+            also = f" (also {', '.join(rotation.names[1:])})" if rotation.names[1:] else ""
+            lines.append(f"  {safe_text(rotation.name)}{safe_text(also)}: {rotation.describe()}")
     if inputs.keys:
         lines += ["", "Private keys (never shown):"]
         by_fp = {c.fingerprint: c for c in inputs.certificates}
@@ -430,6 +485,7 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
                 "chain": [n.item.fingerprint for n in node.chain],
                 "chain_complete": issuers.is_self_signed(root),
                 "private_keys": [safe_text(k.file) for k in inputs.keys if item.fingerprint in k.matches],
+                **_rotation_json(node, inputs),
             }
         )
     problem = issuers.problem()
@@ -446,9 +502,33 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
             }
             for k in inputs.keys
         ],
+        "rotations": [r.to_json() for r in inputs.rotations],
         "other_blocks": [{"file": safe_text(file), "type": label} for file, label in inputs.other],
         "unusable": [{"file": safe_text(b.name), "problem": b.text} for b in inputs.bad],
         "problems": inputs.problems + ([problem.render()] if problem else []),
+    }
+
+
+def _rotation_json(node: Node, inputs: Inputs) -> dict:
+    """`rotation` of a CA in a rotation ({ca, part, phase}); `chains_to` of a leaf ({ca, part,
+    fingerprint}, the CA that signed it); None where the input said nothing of a CA role."""
+    if node.item.is_ca:
+        rotation = rotation_of(inputs, node.item.fingerprint)
+        if rotation is None:
+            return {"rotation": None}
+        part = rotation.part(node.item.fingerprint)
+        return {"rotation": {"ca": rotation.name, "part": part, "phase": rotation.phase}}
+    found = chains_to(node, inputs)
+    if found is None:
+        return {"chains_to": None}
+    rotation, part = found
+    return {
+        "chains_to": {
+            "ca": rotation.name,
+            "part": part,
+            "fingerprint": node.parent.item.fingerprint,
+            "phase": rotation.phase,
+        }
     }
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tfext.errors import Code, Problem, echo_path
+from tfext.tools.bundles import Candidate, Rotation, resolve
 from tfext.tools.sources import (
     MAX_FILE_BYTES,
     RANK_CAPTURE,
@@ -58,6 +59,10 @@ CONTRACT: dict[str, dict[str, tuple[str, str | None]]] = {
     },
 }
 KINDS = tuple(CONTRACT)
+# Outputs of a CA rotation (docs/ca-rotation.md): the signing CA alone (the head of the CA bundle, so not a
+# certificate of its own) and `ca_rotation` = { generation, phase, signing_ca, trusted_cas }.
+SIGNING_CA = {"kube": "signing_ca_cert_pem", "etcd": "etcd_signing_ca_crt_pem"}
+ROTATION_OUTPUT = "ca_rotation"
 GIVEN_CA = ("identity", "ingress")  # modules whose `ca` is the kube CA, given to them
 ROLES = tuple(f"{kind}/{slot}" for kind, slots in CONTRACT.items() for slot in slots)
 MAX_OBJECT_DEPTH = 4  # module objects nested in outputs: `{"tls": {"a": module.kube_certs}}` is depth 2
@@ -84,6 +89,9 @@ class Located:
     key_path: str | None = None  # a user-provided key file, named by the state
     name: str = ""  # `kube/apiserver`, or `kube/apiserver@kube_b` when two modules have one
     found: list[Found] = field(default_factory=list, repr=False)
+    rotation: dict | None = None  # a CA's `ca_rotation` output (or, from a state, its generation)
+    ordered: bool = True  # a CA bundle lists the signing CA first (outputs do; a state's seals do not)
+    pairs: list[tuple[str, str | None]] = field(default_factory=list, repr=False)  # (cert, key) per CA seal
 
     @property
     def role(self) -> str:
@@ -126,8 +134,11 @@ def kind_of_object(value: dict) -> str | None:
     return best
 
 
-def _from_values(kind: str, instance: str, values: dict[str, str], where: str) -> list[Located]:
-    """`values` by contract output name => one Located per slot with a certificate."""
+def _from_values(
+    kind: str, instance: str, values: dict[str, str], where: str, rotation: object = None
+) -> list[Located]:
+    """`values` by contract output name => one Located per slot with a certificate; the CA gets the
+    module's `ca_rotation` output."""
     out = []
     for slot, (cert_output, key_output) in CONTRACT[kind].items():
         cert = values.get(cert_output)
@@ -150,16 +161,23 @@ def _from_values(kind: str, instance: str, values: dict[str, str], where: str) -
                 cert,
                 f"{where}{cert_output}",
                 key_pem=key if isinstance(key, str) and key else None,
+                rotation=rotation if slot == "ca" and isinstance(rotation, dict) else None,
             )
         )
     return out
+
+
+def _signing_output(name: str) -> bool:
+    """`kube_certs_signing_ca_cert_pem`, `etcd_certs_etcd_signing_ca_crt_pem`: the head of a CA bundle
+    output again, not a certificate of a role (nor a module called `kube_certs_signing`)."""
+    return any(name == output or name.endswith("_" + output) for output in SIGNING_CA.values())
 
 
 def from_flat(values: dict[str, object]) -> list[Located]:
     """Outputs named `<prefix>_<module output>`: grouped by prefix and module, largest groups first, so
     `kube_certs_ca_cert_pem` is the kube module's CA (a group of seven) and never an ingress module called
     `kube_certs_ca` (a group of one); every output belongs to one group at most."""
-    strings = {k: v for k, v in values.items() if isinstance(v, str)}
+    strings = {k: v for k, v in values.items() if isinstance(v, str) and not _signing_output(k)}
     groups: dict[tuple[str, str], dict[str, str]] = {}
     for name in strings:
         for kind in KINDS:
@@ -177,7 +195,8 @@ def from_flat(values: dict[str, object]) -> list[Located]:
         claimed.update(free.values())
         chosen = {output: strings[name] for output, name in free.items()}
         where = f"output {prefix}_" if prefix else "output "
-        out += _from_values(kind, prefix or kind, chosen, where)
+        rotation = values.get(f"{prefix}_{ROTATION_OUTPUT}" if prefix else ROTATION_OUTPUT)
+        out += _from_values(kind, prefix or kind, chosen, where, rotation)
     return out
 
 
@@ -192,7 +211,7 @@ def from_objects(values: dict[str, object]) -> list[Located]:
         kind = kind_of_object(value)
         if kind:
             instance = ".".join(path)
-            out += _from_values(kind, instance, value, f"output {instance}.")
+            out += _from_values(kind, instance, value, f"output {instance}.", value.get(ROTATION_OUTPUT))
         elif len(path) < MAX_OBJECT_DEPTH:
             stack.extend(((*path, str(k)), v) for k, v in reversed(list(value.items())))
     return out
@@ -256,6 +275,8 @@ def _address(resource: dict, instance: dict) -> str:
 def from_state(state: dict) -> list[Located]:
     """Our modules' certificates in a state's resources (its outputs are not needed)."""
     sealed: dict[tuple[str, str], Located] = {}
+    seals: dict[tuple[str, str], list[tuple[str, Located]]] = {}  # every CA seal: one per CA generation
+    settings: dict[str, dict] = {}  # owner => its rotation's record (generation, phase)
     captured: dict[tuple[str, str], Located] = {}
     verified: list[Located] = []
     for resource, instance in _instances(state):
@@ -265,6 +286,10 @@ def from_state(state: dict) -> list[Located]:
         address = _address(resource, instance)
         if resource.get("mode") == "managed" and resource.get("type") == "terraform_data":
             given = _value(attributes, "input")
+            if resource.get("name") == "setting" and module.endswith(".module.rotation"):
+                if isinstance(given, dict):
+                    settings[owner] = given
+                continue
             if not isinstance(slot, str) or not isinstance(given, dict):
                 continue
             cert = given.get("cert_pem")
@@ -277,6 +302,7 @@ def from_state(state: dict) -> list[Located]:
                 key = trigger.get("key") if isinstance(trigger, dict) else None
                 key = key if isinstance(key, str) and key else None
                 sealed[(owner, slot)] = Located(kind, slot, owner, cert, address, key_pem=key)
+                seals.setdefault((owner, slot), []).append((module, sealed[(owner, slot)]))
             elif resource.get("name") == "captured":
                 key = given.get("key_pem")  # tfext 0.1 kept the key here
                 key = key if isinstance(key, str) and key else None
@@ -305,6 +331,19 @@ def from_state(state: dict) -> list[Located]:
                         key_path=path if isinstance(path, str) and path else None,
                     )
                 )
+    for (owner, slot), stages in seals.items():
+        if slot == "ca" and len(stages) > 1:  # a CA rotation: one CA stage per generation
+            stages.sort(key=lambda s: s[0])
+            first = stages[0][1]
+            both = Located(first.kind, slot, owner, "".join(s[1].cert_pem for s in stages), first.where)
+            both.where = ", ".join(s[1].where for s in stages)
+            both.ordered = False  # which one signs is told by the leaves (tfext.tools.bundles)
+            both.pairs = [(s[1].cert_pem, s[1].key_pem) for s in stages]
+            sealed[(owner, slot)] = both
+    for (owner, slot), item in sealed.items():
+        generation = settings.get(owner, {}).get("generation")
+        if slot == "ca" and generation is not None:
+            item.rotation = {"generation": generation}  # the phase is read off the certificates
     for place, item in captured.items():
         sealed.setdefault(place, item)  # a 0.1 state, or a capture not sealed yet
     slots_of: dict[str, set[str]] = {}
@@ -338,9 +377,16 @@ def locate(document: object) -> list[Located]:
         items = from_state(document) + from_outputs(outputs if isinstance(outputs, dict) else {})
     else:  # `terraform output -json`, or one output's value (`terraform output -json kube`)
         items = from_outputs(document)
-    unique: dict[tuple[str, str], Located] = {}
+    unique: dict[tuple[str, frozenset[str]], Located] = {}
     for item in items:
-        unique.setdefault((item.role, item.cert_pem.strip()), item)
+        kept = unique.setdefault((item.role, _blocks_of(item.cert_pem)), item)
+        if kept is not item:  # the same certificates twice: a seal and an output; keep what each knows
+            if isinstance(item.rotation, dict) and (kept.rotation is None or "phase" in item.rotation):
+                kept.rotation = item.rotation
+            if item.ordered and not kept.ordered:
+                kept.cert_pem, kept.ordered = item.cert_pem, True
+            kept.key_pem = kept.key_pem or item.key_pem
+            kept.pairs = kept.pairs or item.pairs
     items = list(unique.values())
     per_role: dict[str, int] = {}
     for item in items:
@@ -350,10 +396,17 @@ def locate(document: object) -> list[Located]:
     return items
 
 
-def parse(items: list[Located], reading: Reading) -> None:
+def _blocks_of(pem: str) -> frozenset[str]:
+    """The certificate blocks of a PEM text, whatever their order and spacing."""
+    return frozenset(" ".join(b.split()) for b in pem.split("-----END CERTIFICATE-----") if b.strip())
+
+
+def parse(items: list[Located], reading: Reading) -> list[Rotation]:
     """Parse each located certificate into `reading` (bounded like every certificate the tools read),
     under its role's name; then give identity and ingress the CA that signed their leaves where the input
-    does not hold it (a state of generating flavors keeps only the kube module's copy)."""
+    does not hold it (a state of generating flavors keeps only the kube module's copy); then resolve the
+    phase of each CA role (`resolve_rotations`) and return it."""
+    start = len(reading.found)
     for item in items:
         before = len(reading.found)
         bad = len(reading.bad)
@@ -377,10 +430,48 @@ def parse(items: list[Located], reading: Reading) -> None:
         name = f"{item.kind}/ca" if item.name == item.role else f"{item.kind}/ca@{item.instance}"
         given = Located(item.kind, "ca", item.instance, owner.cert_pem, f"the CA that signed {item.name}")
         given.name = name
-        given.found = [Found(name, ca.cert, RANK_PASSED_ON)]
+        # the whole bundle of the CA that signed them: identity and ingress trust what kube trusts
+        given.found = [Found(name, f.cert, RANK_PASSED_ON) for f in owner.found]
         reading.found += given.found
         items.append(given)
         have.add((item.kind, item.instance))
+    return resolve_rotations(items, reading, start)
+
+
+def resolve_rotations(items: list[Located], reading: Reading, start: int = 0) -> list[Rotation]:
+    """The phase of each CA role (tfext.tools.bundles), its CAs renamed as the `certificates` output names
+    them (`kube/ca` signs, `kube/ca_incoming` / `kube/ca_outgoing` is the other CA of a rotation), a
+    state's two CA seals ordered signing first, with the signing CA's key. Only this input's certificates
+    (`reading.found[start:]`) are looked at, so that many inputs cost no more than one each."""
+    candidates = [
+        Candidate(item.name, item.found, item.ordered, item.rotation, item.given)
+        for item in items
+        if item.slot == "ca" and item.found and all(f.is_ca for f in item.found)
+    ]
+    if not candidates:
+        return []
+    mine = reading.found[start:]
+    rotations, problems = resolve(candidates, mine, Issuers(mine))
+    reading.problems += problems
+    by_name = {r_name: rotation for rotation in rotations for r_name in rotation.names}
+    for item in items:
+        rotation = by_name.get(item.name) if item.slot == "ca" else None
+        if rotation is None:
+            continue
+        role, _, instance = item.name.partition("@")
+        at = f"@{instance}" if instance else ""
+        for found in item.found:
+            part = rotation.part(found.fingerprint)
+            found.name = item.name if part == "signing" else f"{role}_{part}{at}"
+        # a state's seals, one certificate each, in the order parsed: the bundle as the outputs give it
+        seals = dict(zip((f.fingerprint for f in item.found), item.pairs, strict=False))
+        item.found.sort(key=lambda f: rotation.part(f.fingerprint) != "signing")
+        if not item.ordered and len(item.found) > 1:
+            if len(item.pairs) == len(item.found) == len(seals):
+                item.cert_pem = "".join(seals[f.fingerprint][0] for f in item.found)
+                item.key_pem = seals[item.found[0].fingerprint][1]
+            item.ordered = True
+    return rotations
 
 
 def _rank(item: Located) -> int:

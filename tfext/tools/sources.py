@@ -183,6 +183,7 @@ class Reading:
         self.certificates = 0
         self.stopped = False
         self.json = False  # the input was JSON (a state or outputs), where certificates are found by role
+        self.rotations: list = []  # tfext.tools.bundles.Rotation of each CA role found in JSON
 
     def _stop(self, why: str) -> None:
         if not self.stopped:

@@ -29,7 +29,7 @@ locals {
       })
     },
   )
-  fingerprints = { for name, c in local.cas : name => c.info.sha256_fingerprint }
+  fingerprints = { for name, c in local.cas : name => lookup(c.info, "sha256_fingerprint", "") }
 }
 
 # --- the order of the phases (generating flavors only) ---------------------------------------------

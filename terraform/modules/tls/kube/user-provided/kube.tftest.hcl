@@ -57,6 +57,50 @@ run "outputs_have_the_shape_of_every_kube_flavor" {
   }
 }
 
+# A CA file holding the two CAs of a rotation: the program names the signing one (ca_*) and the other
+# (ca_other_*); the module gives them out as every kube flavor does in that phase.
+run "a_rotation_bundle_has_the_signing_ca_first" {
+  command = plan
+
+  variables {
+    ca_rotation = { phase = "trust" }
+  }
+
+  override_data {
+    target = module.given.data.external.verify
+    values = {
+      result = {
+        ca_cert_pem        = "certificate of old ca\n"
+        ca_key_path        = ""
+        ca_info            = "{\"subject\": \"CN=ca\", \"serial\": \"old\", \"sha256_fingerprint\": \"0ld\", \"subject_key_id\": \"a1\"}"
+        ca_other_cert_pem  = "certificate of new ca\n"
+        ca_other_info      = "{\"subject\": \"CN=ca\", \"serial\": \"new\", \"sha256_fingerprint\": \"n3w\", \"subject_key_id\": \"b2\"}"
+        apiserver_cert_pem = "certificate of apiserver"
+        apiserver_key_path = ""
+        apiserver_info     = "{\"subject\": \"CN=apiserver\", \"serial\": \"apiserver\", \"authority_key_id\": \"a1\"}"
+        kubelet_cert_pem   = "certificate of kubelet"
+        kubelet_key_path   = ""
+        kubelet_info       = "{\"subject\": \"CN=kubelet\", \"serial\": \"kubelet\", \"authority_key_id\": \"b2\"}"
+        ca_key_alg         = ""
+        warnings           = "[]"
+      }
+    }
+  }
+
+  assert {
+    condition     = output.ca_cert_pem == "certificate of old ca\ncertificate of new ca\n" && output.signing_ca_cert_pem == "certificate of old ca\n"
+    error_message = "ca_cert_pem must be the bundle, signing CA first; signing_ca_cert_pem the signing CA alone"
+  }
+  assert {
+    condition     = output.certificates.ca_incoming.serial == "new" && output.certificates.apiserver.chains_to == "ca" && output.certificates.kubelet.chains_to == "ca_incoming"
+    error_message = "certificates must list the incoming CA and name the CA each leaf chains to"
+  }
+  assert {
+    condition     = output.ca_rotation.phase == "trust" && output.ca_rotation.signing_ca == "0ld" && output.ca_rotation.trusted_cas == ["0ld", "n3w"]
+    error_message = "ca_rotation must say the phase and the fingerprints"
+  }
+}
+
 run "refuses_a_key_path_that_is_not_given" {
   command = plan
 
