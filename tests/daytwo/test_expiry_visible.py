@@ -19,7 +19,10 @@ from ._helpers import Secret, certificates_by_name, key_body_lines, tfext
 pytestmark = pytest.mark.terraform
 
 INFO_KEYS = {"subject", "issuer", "sans", "serial", "sha256_fingerprint", "not_before", "not_after", "is_ca"}
-# What each module warns about (the E043 message of its check block lists these names).
+INFO_KEYS |= {"subject_key_id", "authority_key_id"}
+CA_OWNERS = {"kube_certs", "etcd_certs"}  # their entries also say which CA each one chains to
+# What each module warns about (the E043 message of its check block lists these names; an expiring CA
+# is E059, which points to a CA rotation).
 EXPECTED_WARNINGS = {
     "kube": {"ca", "apiserver", "kubelet"},
     "etcd": {"ca", "server", "peer", "client"},
@@ -33,9 +36,7 @@ def warnings_by_module(plan_output: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for block in plan_output.split("Warning: Check block assertion failed")[1:]:
         text = " ".join(block.split())
-        module = re.search(r"TFEXT-E04\d (\w+)[/ ]", text).group(
-            1
-        )  # "E043 kube/ca ...", "E043 kube certificates"
+        module = re.search(r"TFEXT-E0(?:4\d|59) (\w+)[/ ]", text).group(1)  # "E043 kube/...", "E059 kube/ca"
         out[module] = out.get(module, "") + " " + text
     return out
 
@@ -58,6 +59,17 @@ def assert_warns_and_succeeds(result) -> None:
 
 def test_plan_warns_about_certificates_inside_the_window_and_still_succeeds(expiring):
     assert_warns_and_succeeds(expiring.tf.plan(*expiring.args))
+
+
+def test_an_expiring_ca_asks_for_a_rotation_not_a_re_issue(expiring, user_provided):
+    generated = " ".join(expiring.tf.plan(*expiring.args).output.split())
+    provided = " ".join(user_provided[0].plan(*user_provided[2]).output.split())
+    for kind in ("kube", "etcd"):
+        assert f"TFEXT-E059 {kind}/ca expires within" in generated, kind
+        assert f"TFEXT-E059 {kind}/ca certificate" in provided, kind
+    for text in (generated, provided):
+        assert 'phase = "trust"' in text and "docs/ca-rotation.md" in text
+        assert not re.search(r"TFEXT-E043 \w+/ca[ :]", text)  # a CA is never told to just re-issue
 
 
 def test_a_window_shorter_than_what_is_left_is_quiet(expiring):
@@ -87,7 +99,10 @@ def test_certificates_output_has_the_same_shape_and_facts_in_every_flavor(expiri
         assert set(certificates) == {"kube_certs", "etcd_certs", "identity_certs", "ingress_certs"}
         for module, certs in certificates.items():
             for name, info in certs.items():
-                assert set(info) == INFO_KEYS, (module, name)
+                assert set(info) == INFO_KEYS | ({"chains_to"} if module in CA_OWNERS else set()), (
+                    module,
+                    name,
+                )
                 assert isinstance(info["sans"], list) and isinstance(info["is_ca"], bool)
                 clock.parse_time(info["not_after"])
     assert {m: set(c) for m, c in generated.items()} == {m: set(c) for m, c in provided.items()}

@@ -154,7 +154,7 @@ def _new_key(algorithm: str):
 
 def make_foreign(directory: Path, algorithm: str) -> Foreign:
     directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key, leaf_key = _new_key(algorithm), _new_key(algorithm)
     ca_name = x509.Name(
         [

@@ -25,6 +25,7 @@ No terraform command prints key text.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -163,7 +164,7 @@ def test_the_generated_flavor_rotates_in_three_applies(rotation):
 # --- nginx --------------------------------------------------------------------------------------------
 
 NGINX_CONF = """\
-master_process off;
+worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/error.log info;
 events {{ worker_connections 64; }}
@@ -192,8 +193,8 @@ VERIFY_ERROR = "client SSL certificate verify error"
 
 
 class Nginx:
-    """One nginx for the whole rotation: each phase's files are copied over the live ones, the config
-    names the phase, and `nginx -s reload` applies it (the runbook's order)."""
+    """One nginx (master and one worker) for the whole rotation: each phase's files are copied over the
+    live ones, the config names the phase, and `nginx -s reload` applies it (the runbook's order)."""
 
     def __init__(self, services: Services, root: Path):
         self.services, self.root = services, root
@@ -203,6 +204,7 @@ class Nginx:
         services.add_log("nginx error.log", self.error_log)
         self.port: int | None = None
         self.service = None
+        self.reloads = 0
 
     def _cmd(self, *extra: str) -> list[str]:
         return [
@@ -240,7 +242,15 @@ class Nginx:
             self._write(phase.name, self.port)
             proc = run(self._cmd("-s", "reload"), timeout=30)
             assert proc.returncode == 0, describe(proc)
-        # the reload is done when the server answers with the new phase's name
+            self.reloads += 1
+            # the reload is done when the old worker (one per reload) has exited: then only new ones accept
+            wait_until(
+                lambda: len(re.findall(r"worker process \d+ exited", self.log_text())) >= self.reloads,
+                timeout=20,
+                what=f"nginx's old worker to exit after reload #{self.reloads}",
+                services=[self.service],
+            )
+        # and it answers with the new phase's name
         wait_until(
             lambda: fetch(self.port, probe, ca=phase.pki.file("ingress_certs_ca_cert_pem"))[1].startswith(
                 f"phase {phase.name} "
@@ -265,8 +275,11 @@ class Nginx:
                 if attempt == 2 or "Address already in use" not in text:
                     raise
 
+    def log_text(self) -> str:
+        return self.error_log.read_text(errors="replace")
+
     def verify_errors(self) -> int:
-        return self.error_log.read_text(errors="replace").count(VERIFY_ERROR)
+        return self.log_text().count(VERIFY_ERROR)
 
 
 def fetch(port: int, client: Client, *, ca: Path) -> tuple[int, str]:

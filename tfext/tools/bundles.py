@@ -115,7 +115,10 @@ class Rotation:
                 + f" ({ROTATION_DOC})"
             )
         after = "N + 1" if self.generation is None else str(self.generation + 1)
-        return f'rotate it: ca_rotation = {{ generation = {after}, phase = "trust" }} ({ROTATION_DOC})'
+        start = f'ca_rotation = {{ generation = {after}, phase = "trust" }} ({ROTATION_DOC})'
+        if self.other is not None:  # the incoming CA: one rotation at a time
+            return f"finish the rotation under way (phase {self.phase}) first, then rotate it: {start}"
+        return f"rotate it: {start}"
 
 
 @dataclass

@@ -205,7 +205,9 @@ def to_json(
                 "status": str(e.status),
                 "serial": e.serial,
                 "sha256_fingerprint": e.sha256_fingerprint,
-                "code": Code.CA_NEEDS_ROTATION.tag if e.warning else None,
+                **(
+                    {"code": Code.CA_NEEDS_ROTATION.tag, "warning": safe_text(e.warning)} if e.warning else {}
+                ),
             }
             for e in expiries
         ],

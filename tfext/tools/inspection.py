@@ -319,8 +319,8 @@ def _rotation_fields(node: Node, inputs: Inputs) -> list[tuple[str, str]]:
         out.append(
             (
                 "problem",
-                f"{Code.BUNDLE_PHASE.tag} signed by the outgoing CA, but in phase {rotation.phase} every leaf "
-                "is signed by the incoming CA: issue it again",
+                f"{Code.BUNDLE_PHASE.tag} signed by the outgoing CA, but in phase {rotation.phase} every "
+                "leaf is signed by the incoming CA: issue it again",
             )
         )
     return out
@@ -511,16 +511,16 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
 
 def _rotation_json(node: Node, inputs: Inputs) -> dict:
     """`rotation` of a CA in a rotation ({ca, part, phase}); `chains_to` of a leaf ({ca, part,
-    fingerprint}, the CA that signed it); None where the input said nothing of a CA role."""
+    fingerprint}, the CA that signed it); neither where the input said nothing of a CA role."""
     if node.item.is_ca:
         rotation = rotation_of(inputs, node.item.fingerprint)
         if rotation is None:
-            return {"rotation": None}
+            return {}
         part = rotation.part(node.item.fingerprint)
         return {"rotation": {"ca": rotation.name, "part": part, "phase": rotation.phase}}
     found = chains_to(node, inputs)
     if found is None:
-        return {"chains_to": None}
+        return {}
     rotation, part = found
     return {
         "chains_to": {
