@@ -48,12 +48,6 @@ LEAVES = (
     "identity_certs_client_cert_pem",
     "ingress_certs_cert_pem",
 )
-# New outputs `tfext write-assets` refuses mid-rotation (TFEXT-E071: it reads
-# `kube_certs_signing_ca_cert_pem` as the `ca_cert_pem` of a second kube module "kube_certs_signing").
-# They name no file of the layout, so dropping them changes nothing written; see
-# test_write_assets_takes_the_outputs_of_every_phase, which pipes the full outputs.
-SIGNING_OUTPUTS = ("kube_certs_signing_ca_cert_pem", "etcd_certs_etcd_signing_ca_crt_pem")
-
 KEY_HEADER = re.compile(r"PRIVATE KEY")
 
 
@@ -72,11 +66,6 @@ def certs(pem: str) -> list[x509.Certificate]:
 
 def fingerprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex()
-
-
-def assets_input(raw: str) -> str:
-    """`terraform output -json` without the outputs write-assets cannot take yet (SIGNING_OUTPUTS)."""
-    return json.dumps({k: v for k, v in json.loads(raw).items() if k not in SIGNING_OUTPUTS})
 
 
 class KeyScan:
@@ -251,7 +240,7 @@ def rotate(root: Path, tf_config: Path, algorithm: str) -> Rotation:
         values = {k: item["value"] for k, item in json.loads(raw).items()}
         scan.learn(values)
         directory = root / f"tls-{name}"
-        write_assets(assets_input(raw), directory)
+        write_assets(raw, directory)  # `terraform output -json | tfext write-assets DIR`
         strings = {k: v for k, v in values.items() if isinstance(v, str)}
         phases[name] = Phase(
             name, raw, values, Pki(f"{algorithm}-{name}", algorithm, "generated", directory, strings)
