@@ -9,6 +9,10 @@ Input: a directory in the `tfext write-assets` layout, or on stdin `terraform ou
 `terraform state pull` of any root module calling the tfext modules (certificates found by role). Only
 certificates are read; key files are noted by name, never opened. Output: Mermaid (default) or Graphviz
 DOT. It carries no serials or dates, so the drawing of a configuration is stable across re-issues.
+
+During a CA rotation a CA file holds two CAs, the signing CA first (docs/ca-rotation.md): both are drawn,
+labelled signing and incoming (the other one starts later) or outgoing, and each leaf hangs from the one
+that really signed it.
 """
 
 from __future__ import annotations
@@ -159,6 +163,7 @@ class CertNode:
     module: str
     assets: list[Asset] = field(default_factory=list)
     has_key: dict[str, bool] = field(default_factory=dict)  # cert file => its key file is present
+    part: str = ""  # in a CA bundle of a rotation: "signing", "incoming" or "outgoing"
 
     @property
     def is_ca(self) -> bool:
@@ -179,20 +184,39 @@ def _ident(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
 
 
-def build(certs: dict[str, x509.Certificate], keys: set[str]) -> Graph:
-    """The graph of the files found: `certs` by layout file name, `keys` the key files present."""
+def is_ca_file(asset: Asset) -> bool:
+    """ca.crt, etcd-client-ca.crt, identity-ca.crt, ingress-ca.crt: may hold the two CAs of a rotation."""
+    return asset.role.endswith(" CA")
+
+
+def _parts(cas: list[x509.Certificate]) -> list[str]:
+    """The part of each CA of a file: the first signs; a second one is incoming if it starts later."""
+    if len(cas) < 2:  # noqa: PLR2004 - a bundle is two CAs
+        return [""] * len(cas)
+    later = cas[1].not_valid_before_utc > cas[0].not_valid_before_utc
+    return ["signing", "incoming" if later else "outgoing"]
+
+
+def build(certs: dict[str, x509.Certificate | list[x509.Certificate]], keys: set[str]) -> Graph:
+    """The graph of the files found: `certs` by layout file name (a CA file may hold the two CAs of a
+    rotation, signing CA first), `keys` the key files present."""
     nodes: dict[bytes, CertNode] = {}
     for asset in USES:
-        cert = certs.get(asset.cert_file)
-        if cert is None:
+        held = certs.get(asset.cert_file)
+        if held is None:
             continue
-        fingerprint = cert.fingerprint(hashes.SHA256())
-        node = nodes.get(fingerprint)
-        if node is None:
-            node_id = "c_" + _ident(asset.cert_file.removesuffix(".crt"))
-            node = nodes[fingerprint] = CertNode(node_id, cert, asset.module)
-        node.assets.append(asset)
-        node.has_key[asset.cert_file] = asset.key_file in keys if asset.key_file else False
+        held = held if isinstance(held, list) else [held]
+        for cert, part in zip(held, _parts(held), strict=True):
+            fingerprint = cert.fingerprint(hashes.SHA256())
+            node = nodes.get(fingerprint)
+            if node is None:
+                node_id = "c_" + _ident(asset.cert_file.removesuffix(".crt"))
+                node_id += f"_{part}" if part and part != "signing" else ""
+                node = nodes[fingerprint] = CertNode(node_id, cert, asset.module, part=part)
+            node.assets.append(asset)
+            node.has_key[asset.cert_file] = (
+                asset.key_file in keys if asset.key_file and node.part in ("", "signing") else False
+            )
     ordered = list(nodes.values())
     signs, unknown = [], {}
     found = {node.id: Found(node.id, node.cert) for node in ordered}
@@ -226,7 +250,7 @@ def _label_lines(node: CertNode) -> list[str]:
         for a in node.assets
     ]
     if node.is_ca:
-        return [f"{cn} (CA)", " · ".join(files)]
+        return [f"{cn} (CA, {node.part})" if node.part else f"{cn} (CA)", " · ".join(files)]
     return [node.assets[0].role, files[0], f"CN={cn}"]
 
 
@@ -313,11 +337,17 @@ def to_dot(graph: Graph) -> str:
 # --- inputs ---------------------------------------------------------------------------------------------
 
 
-def _parse(name: str, data: bytes, reading: Reading) -> x509.Certificate | None:
-    """The one certificate of a layout file, or None (with the reason recorded in `reading`)."""
+def _parse(
+    name: str, data: bytes, reading: Reading, bundle: bool = False
+) -> x509.Certificate | list[x509.Certificate] | None:
+    """The one certificate of a layout file, or None (with the reason recorded in `reading`); with
+    `bundle` (a CA file), the two CAs of a rotation are a list."""
     before = len(reading.found)
     reading.certificates_in(data, name)
-    certs = [f.cert for f in reading.found[before:]]
+    found = reading.found[before:]
+    certs = [f.cert for f in found]
+    if bundle and len(certs) == 2 and all(f.is_ca for f in found) and certs[0] != certs[1]:  # noqa: PLR2004
+        return certs
     if len(certs) > 1:
         reading.problems.append(
             Problem(
@@ -328,16 +358,18 @@ def _parse(name: str, data: bytes, reading: Reading) -> x509.Certificate | None:
     return certs[0] if certs else None
 
 
-def from_directory(directory: Path, reading: Reading) -> tuple[dict[str, x509.Certificate], set[str]]:
+def from_directory(
+    directory: Path, reading: Reading
+) -> tuple[dict[str, x509.Certificate | list[x509.Certificate]], set[str]]:
     """Certificates and key file names of the layout found in `directory`. Key files are not opened, and
     no symbolic link is followed out of the directory."""
-    certs: dict[str, x509.Certificate] = {}
+    certs: dict[str, x509.Certificate | list[x509.Certificate]] = {}
     keys: set[str] = set()
     for asset in USES:
         path = directory / asset.cert_file
         if _inside(directory, path) and path.is_file():
             data = reading.read(path)
-            cert = _parse(echo_path(path), data, reading) if data is not None else None
+            cert = _parse(echo_path(path), data, reading, is_ca_file(asset)) if data is not None else None
             if cert:
                 certs[asset.cert_file] = cert
         key = directory / asset.key_file if asset.key_file else None
@@ -356,7 +388,9 @@ def _inside(directory: Path, path: Path) -> bool:
     return True
 
 
-def from_outputs(document: dict, reading: Reading) -> tuple[dict[str, x509.Certificate], set[str]]:
+def from_outputs(
+    document: dict, reading: Reading
+) -> tuple[dict[str, x509.Certificate | list[x509.Certificate]], set[str]]:
     """Certificates and key presence from `terraform output -json` or `terraform state pull` of any root
     module calling the tfext modules, found by role (`tfext.tools.roles`); key values are never parsed."""
     from tfext.tools.assets import _files_by_role
@@ -365,11 +399,14 @@ def from_outputs(document: dict, reading: Reading) -> tuple[dict[str, x509.Certi
     items = locate(document)
     parse(items, reading)
     files = _files_by_role()
-    certs: dict[str, x509.Certificate] = {}
+    certs: dict[str, x509.Certificate | list[x509.Certificate]] = {}
     keys: set[str] = set()
     for item in items:
         cert_file, key_file = files[item.role]
-        if len(item.found) > 1:
+        bundle = item.slot == "ca" and all(f.is_ca for f in item.found)
+        if bundle and len(item.found) == 2:  # noqa: PLR2004 - a rotation's two CAs, signing CA first
+            certs.setdefault(cert_file, [f.cert for f in item.found])
+        elif len(item.found) > 1:
             reading.problems.append(
                 Problem(
                     Code.TOO_MANY_CERTS,
