@@ -115,6 +115,9 @@ def given_bundle(cas: list[x509.Certificate], key, phase: str | None, where: str
             "holds two CAs, but phase finish trusts only the incoming one: drop the outgoing CA from the "
             "file (or set the phase to reissue)",
         )
+    if phase is None and key is None:
+        # identity and ingress: a bundle from the kube module, signing CA first; its order is kept
+        return Bundle(cas[0], cas[1])
     outgoing, incoming = by_age(cas, where)
     if key is not None:
         holder = next((c for c in (outgoing, incoming) if keys.public_key_matches(key, c.public_key())), None)

@@ -510,7 +510,6 @@ COMPARED = (*sorted(LAYOUT), "kube_certs_signing_ca_cert_pem")
 # Bug (reported, not fixed here): identity/ingress user-provided take no phase, and
 # tfext/rotation.py given_bundle(phase=None, no key) picks the incoming CA as the signing one, so in
 # trust they output [incoming, outgoing] where the file and the generated flavor hold [outgoing, incoming].
-KNOWN_BUG = {("trust", "identity_certs_ca_cert_pem"), ("trust", "ingress_certs_ca_cert_pem")}
 
 
 def test_user_provided_flavor_follows_each_phase(rotation, tf_config, tmp_path):
@@ -565,10 +564,4 @@ def test_user_provided_flavor_follows_each_phase(rotation, tf_config, tmp_path):
             a, b = values["certificates"][module][leaf], generated.values["certificates"][module][leaf]
             assert a["sha256_fingerprint"] == b["sha256_fingerprint"], f"{name}: {module}.{leaf}"
     scan.assert_clean(steps)
-    unexpected = mismatches - KNOWN_BUG
-    assert not unexpected, f"user-provided outputs differ from the generated ones: {sorted(unexpected)}"
-    if mismatches:  # only the known bug's (same CAs, checked above; other order): all else matched
-        pytest.xfail(
-            "bug: in phase trust the user-provided identity/ingress ca_cert_pem lists the incoming CA "
-            f"first, the file and the generated flavor the outgoing one ({sorted(mismatches)})"
-        )
+    assert not mismatches, f"user-provided outputs differ from the generated ones: {sorted(mismatches)}"
