@@ -507,9 +507,6 @@ def refused_at_plan(tf: Terraform, args: tuple[str, ...], phase: str, reason: st
 
 
 COMPARED = (*sorted(LAYOUT), "kube_certs_signing_ca_cert_pem")
-# Bug (reported, not fixed here): identity/ingress user-provided take no phase, and
-# tfext/rotation.py given_bundle(phase=None, no key) picks the incoming CA as the signing one, so in
-# trust they output [incoming, outgoing] where the file and the generated flavor hold [outgoing, incoming].
 
 
 def test_user_provided_flavor_follows_each_phase(rotation, tf_config, tmp_path):
