@@ -25,7 +25,9 @@ MARKERS = {
     "kubelet": 'module.kube_certs.module.certs.terraform_data.issued["kubelet"]',
     "ingress": 'module.ingress_certs.module.certs.terraform_data.issued["ingress"]',
 }
-RESOURCES = 30  # terraform_data: 10 markers, 10 captures, 10 seals (data sources are read only when issuing)
+# terraform_data: 10 markers, 10 captures, 10 seals, and the CA rotation records of kube and etcd (2 each);
+# data sources are read only when issuing
+RESOURCES = 34
 
 
 def test_the_example_is_the_tectonic_wiring_plus_a_pg_backend():
