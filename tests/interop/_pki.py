@@ -17,8 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from harness import TFEXT_BIN, Terraform, copy_example
 
+from tfext import keys
+from tfext.issue import issue
+from tfext.profiles import Profile
+from tfext.programs.inputs import certificate_inputs
 from tfext.tools.assets import LAYOUT
 
 from ._procs import run
@@ -140,3 +145,18 @@ def parse_variant(variant: str) -> tuple[str, str]:
             if variant == f"{algorithm}-{flavor}":
                 return algorithm, flavor
     raise ValueError(f"unknown PKI variant {variant!r}")
+
+
+def impostor(ca_profile: Profile, leaf_profile: Profile, algorithm: str, directory: Path, name: str):
+    """A CA with the real one's very name but a key of its own, and a `leaf_profile` pair it signed, made by
+    tfext's own issuer: only a signature check tells them from the real ones. Writes `<name>.crt` (the
+    leaf) and `<name>.key` (0600) in `directory`; returns (CA certificate, leaf file, key file)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    inputs = certificate_inputs({})
+    ca = issue(ca_profile, inputs, key_algorithm=algorithm, validity_hours=24 * 30, issuer=None)
+    leaf = issue(leaf_profile, inputs, key_algorithm=algorithm, validity_hours=24 * 30, issuer=ca)
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    cert.write_bytes(leaf.cert.public_bytes(serialization.Encoding.PEM))
+    key.touch(mode=0o600)
+    key.write_text(keys.to_pem(leaf.key, keys.DEFAULT_KEY_FORMAT))
+    return ca.cert, cert, key

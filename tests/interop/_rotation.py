@@ -9,7 +9,6 @@ material: errors are exception class names and TLS reasons, certificates are nam
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import http.client
 import json
 import os
@@ -23,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 from harness import require
 from test_state_layer import KeyScan as StateLayerKeyScan
 
+from tfext import profiles
+
+from ._pki import impostor
 from ._procs import LOOPBACK, Service, Services, free_ports, run, wait_until
 from .test_etcd import b64, complaints, etcd_env, unb64
 
@@ -64,88 +64,14 @@ class Client:
         return context
 
 
-def _new_key(algorithm: str):
-    if algorithm.startswith("RSA-"):
-        return rsa.generate_private_key(public_exponent=65537, key_size=int(algorithm[4:]))
-    assert algorithm == "ECDSA-P256", algorithm
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _key_usage(*, ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=not ca,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=ca,
-        crl_sign=ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
 def make_foreign_client(directory: Path, algorithm: str, ca_file: Path) -> Client:
-    """A client pair signed by neither etcd CA: its CA carries the etcd CA's very name (CN=etcd-ca, O=etcd)
-    with a key of its own, and the leaf is shaped like the etcd client cert (CN=etcd, O=etcd, clientAuth),
-    so only the signature tells it apart. `ca_file` is what the client trusts servers with (a real one,
-    so the server side verifies and any refusal is etcd's)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, leaf_key = _new_key(algorithm), _new_key(algorithm)
-    ca_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "etcd"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "etcd-ca"),
-        ]
-    )
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_key_usage(ca=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "etcd"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, "etcd"),
-                ]
-            )
-        )
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(ca=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    cert = directory / "foreign-client.crt"
-    cert.write_bytes(
-        leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
-    )
-    key = directory / "foreign-client.key"
-    key.touch(mode=0o600)
-    key.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    """A client pair signed by neither etcd CA: its CA carries the etcd CA's very name with a key of its
+    own, and the leaf is the etcd client profile, so only the signature tells it apart. The CA is appended
+    to the leaf file, as a full chain. `ca_file` is what the client trusts servers with (a real one, so the
+    server side verifies and any refusal is etcd's)."""
+    ca, cert, key = impostor(profiles.ETCD_CA, profiles.ETCD_CLIENT, algorithm, directory, "foreign-client")
+    with cert.open("ab") as chain:
+        chain.write(ca.public_bytes(serialization.Encoding.PEM))
     return Client("signed by neither CA", ca_file, cert, key)
 
 

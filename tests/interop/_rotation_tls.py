@@ -13,21 +13,19 @@ and which CA signs its leaves (SIGNER). "old" is the generation-0 CA, "new" the 
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import hashes
 from harness import Result, Terraform, copy_example
 
+from tfext import profiles
 from tfext.tools.assets import LAYOUT
 
-from ._pki import COMMON_VARS, TERRAFORM_TIMEOUT, Pki, write_assets
+from ._pki import COMMON_VARS, TERRAFORM_TIMEOUT, Pki, impostor, write_assets
 
 PHASES = ("initial", "trust", "reissue", "finish")  # initial: generation 0, before the rotation
 GENERATION = 1
@@ -134,93 +132,9 @@ class Rotation:
         return self.phases["initial" if which == "old" else "finish"].bundle()[0]
 
 
-def _new_key(algorithm: str):
-    if algorithm.startswith("RSA-"):
-        return rsa.generate_private_key(public_exponent=65537, key_size=int(algorithm[4:]))
-    assert algorithm == "ECDSA-P256", algorithm
-    return ec.generate_private_key(ec.SECP256R1())
-
-
 def make_foreign(directory: Path, algorithm: str) -> Foreign:
-    directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, leaf_key = _new_key(algorithm), _new_key(algorithm)
-    ca_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "bootkube"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "kube-ca"),
-        ]
-    )
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, "kubelet"),
-                ]
-            )
-        )
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=algorithm.startswith("RSA-"),
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    cert, key = directory / "foreign-kubelet.crt", directory / "foreign-kubelet.key"
-    cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key.touch(mode=0o600)
-    key.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    """A kubelet pair signed by a CA with the kube CA's very name but a key of its own."""
+    ca, cert, key = impostor(profiles.KUBE_CA, profiles.KUBELET, algorithm, directory, "foreign-kubelet")
     return Foreign(cert, key, ca)
 
 
