@@ -40,8 +40,11 @@ demo: provider
 	terraform -chdir=$(EXAMPLE) apply -refresh-only -input=false -auto-approve -no-color >/dev/null
 	terraform -chdir=$(EXAMPLE) output -json certificates | tfext summary
 
+# Test files run two at a time (one per core): each file stays in one process, with its fixtures.
+TEST_WORKERS ?= 2
+
 test: provider
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check .
