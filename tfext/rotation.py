@@ -98,8 +98,8 @@ def phase_of(query: dict[str, str]) -> str:
 
 def given_bundle(cas: list[x509.Certificate], key, phase: str | None, where: str) -> Bundle:
     """Which CA of a user's bundle signs, checked against the phase (None: no phase was said, as for
-    identity and ingress, which follow the bundle they are given)."""
-    check_size(cas, where)
+    identity and ingress, which follow the bundle they are given). The caller has checked its size
+    (`check_size`) before checking each CA."""
     if len(cas) == 1:
         if phase in ("trust", "reissue"):
             raise TfextError.of(
@@ -140,12 +140,9 @@ def given_bundle(cas: list[x509.Certificate], key, phase: str | None, where: str
     return Bundle(signing, incoming if signing is outgoing else outgoing)
 
 
-def check_leaf_phase(bundle: Bundle, leaf: x509.Certificate, phase: str | None) -> str:
-    """An error detail when a leaf does not fit the phase, else ""."""
-    if phase not in ("reissue", "finish") or bundle.other is None:
-        return ""
-    issuer = issuer_in(bundle.cas, leaf)
-    if issuer is not None and issuer is not bundle.signing:
+def check_leaf_phase(bundle: Bundle, issuer: x509.Certificate, phase: str | None) -> str:
+    """An error detail when a leaf issued by `issuer` (`Bundle.issuer_of`) does not fit the phase, else ""."""
+    if phase in ("reissue", "finish") and bundle.other is not None and issuer is bundle.other:
         return (
             f"is signed by the outgoing CA, but in phase {phase} every leaf is signed by the incoming CA: "
             "issue it again with the incoming CA"

@@ -76,7 +76,7 @@ class Work:
                 continue
             issuer = trust.issuer_of(leaf.cert) if trust is not None else None
             check_leaf(slot.profile, self.inputs, leaf, issuer, report, self.now, self.opts.renewal_window)
-            if trust is not None and (detail := check_leaf_phase(trust, leaf.cert, self.phase)):
+            if trust is not None and (detail := check_leaf_phase(trust, issuer, self.phase)):
                 report.error(Code.BUNDLE_PHASE, slot.name, detail)
             result |= self._emit(slot, leaf.cert, leaf.cert_text, "", key_file=self._key_file(slot))
 
