@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from harness import Terraform, cert, copy_example, modules_source
 from test_state_layer import KeyScan
@@ -52,25 +53,22 @@ def setting(generation: int, phase: str) -> list[str]:
 
 def bundle(pem: str) -> list[str]:
     """The fingerprints of a PEM bundle's certificates, in order."""
-    parts = [p + "-----END CERTIFICATE-----\n" for p in pem.split("-----END CERTIFICATE-----\n") if p.strip()]
-    return [cert(p).fingerprint(hashes.SHA256()).hex() for p in parts]
+    return [c.fingerprint(hashes.SHA256()).hex() for c in x509.load_pem_x509_certificates(pem.encode())]
 
 
 def signed_by(leaf_pem: str, ca_fingerprint: str, out: dict) -> bool:
     """Whether the leaf's signature verifies with the CA of that fingerprint (taken from the bundles)."""
-    pems = [out[name] for names in BUNDLES.values() for name in names]
-    for pem in pems:
-        for part in pem.split("-----END CERTIFICATE-----\n"):
-            if not part.strip():
-                continue
-            ca = cert(part + "-----END CERTIFICATE-----\n")
-            if bundle(part + "-----END CERTIFICATE-----\n") == [ca_fingerprint]:
-                try:
-                    cert(leaf_pem).verify_directly_issued_by(ca)
-                    return True
-                except Exception:  # noqa: BLE001 - InvalidSignature and friends: not signed by it
-                    return False
-    raise AssertionError("no CA with that fingerprint in any bundle")
+    cas = {
+        ca.fingerprint(hashes.SHA256()).hex(): ca
+        for names in BUNDLES.values()
+        for name in names
+        for ca in x509.load_pem_x509_certificates(out[name].encode())
+    }
+    try:
+        cert(leaf_pem).verify_directly_issued_by(cas[ca_fingerprint])
+        return True
+    except Exception:  # noqa: BLE001 - InvalidSignature and friends: not signed by it
+        return False
 
 
 class Walk:

@@ -30,7 +30,7 @@ from tfext import profiles
 
 from ._pki import impostor
 from ._procs import LOOPBACK, Service, Services, free_ports, run, wait_until
-from .test_etcd import b64, complaints, etcd_env, unb64
+from .test_etcd import b64, complaints, etcd_env, post_json, unb64
 
 RETRY_BUDGET = 1.0  # seconds one write may spend, retries included, before it counts as failed
 # seconds one attempt may take before the writer tries the next member (as etcd clients fail over): a
@@ -286,17 +286,7 @@ def served_serial(port: int, client: Client) -> int:
 
 
 def post(port: int, path: str, body: dict, context: ssl.SSLContext, timeout: float) -> tuple[int, dict]:
-    conn = http.client.HTTPSConnection(LOOPBACK, port, context=context, timeout=timeout)
-    try:
-        conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
-        response = conn.getresponse()
-        raw = response.read()
-    finally:
-        conn.close()
-    try:
-        return response.status, json.loads(raw or b"{}")
-    except json.JSONDecodeError:
-        return response.status, {"unparsed": raw[:300].decode(errors="replace")}
+    return post_json(LOOPBACK, port, path, body, context, timeout)
 
 
 def read_prefix(member: Member, prefix: str, client: Client) -> dict[str, str]:

@@ -211,7 +211,14 @@ def gateway(
     if cert:
         context.load_cert_chain(str(cert), str(key))
     host, port = url.removeprefix("https://").rsplit(":", 1)
-    conn = http.client.HTTPSConnection(host, int(port), context=context, timeout=15)
+    return post_json(host, int(port), path, body, context, timeout=15)
+
+
+def post_json(
+    host: str, port: int, path: str, body: dict, context: ssl.SSLContext, timeout: float
+) -> tuple[int, dict]:
+    """One POST of JSON over a new TLS connection; returns (status, body), an unparsable body quoted."""
+    conn = http.client.HTTPSConnection(host, port, context=context, timeout=timeout)
     try:
         conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
         response = conn.getresponse()
