@@ -90,6 +90,8 @@ def read_regular_file(path: str | os.PathLike, limit: int, label: str, *, missin
         raise TfextError.of(Code.FILE_MISSING, label, f"no such file{missing_hint}") from None
     except OSError as exc:
         raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
+    except ValueError:  # a NUL byte: no file system takes it in a path
+        raise TfextError.of(Code.FILE_UNREADABLE, label, "the path holds a NUL byte") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

@@ -550,6 +550,11 @@ def test_missing_file_is_file_missing_and_names_the_path(files):
     assert missing in str(info.value) and "apiserver certificate" in str(info.value)
 
 
+def test_a_path_with_a_nul_byte_is_file_unreadable_not_a_crash(files):
+    # hypothesis found it (tests/validation/test_fuzzing.py): os.open raises ValueError, not OSError
+    assert _read_code(lambda: read_file(files["dir"] + "/\x00", "ca certificate")) == Code.FILE_UNREADABLE
+
+
 def test_directory_is_file_unreadable(files):
     assert _read_code(lambda: read_file(files["dir"], "ca certificate")) == Code.FILE_UNREADABLE
 
