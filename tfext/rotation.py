@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tfext import certinfo, keys
 from tfext.errors import Code, TfextError
+from tfext.verify import signed_by
 
 PHASES = ("trust", "reissue", "finish")
 MAX_BUNDLE = 2  # the outgoing and the incoming CA
@@ -53,14 +54,8 @@ def issuer_in(cas: list[x509.Certificate], leaf: x509.Certificate) -> x509.Certi
         for ca in cas:
             if certinfo.key_ids(ca)[0] == aki:
                 return ca
-    for ca in cas:
-        if ca.subject == leaf.issuer:
-            try:
-                leaf.verify_directly_issued_by(ca)
-                return ca
-            except Exception:  # noqa: BLE001, S112 - not this one; the caller reports the leaf's problems
-                continue
-    return None
+    # the same judgement of a signature as the leaf's own check (verify.check_issued_by) makes
+    return next((ca for ca in cas if ca.subject == leaf.issuer and signed_by(leaf, ca)), None)
 
 
 def check_size(cas: list[x509.Certificate], where: str) -> None:

@@ -461,11 +461,13 @@ def check_issued_by(
         and aki.key_identifier != subject_key_id(issuer).digest
     ):
         report.error(Code.AKI_MISMATCH, where, f"authorityKeyIdentifier does not match {issuer_name}'s key")
-    if not _signed_by(cert, issuer):
+    if not signed_by(cert, issuer):
         report.error(Code.BAD_SIGNATURE, where, f"signature does not verify with {issuer_name}'s key")
 
 
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer`'s key verifies `cert`'s signature (a weak but genuine one too); never with a key Go
+    refuses."""
     if keys.go_refusal(issuer.public_key()):
         return False  # never computed with a key Go refuses (reported on the issuer): it can take seconds
     try:
