@@ -97,6 +97,15 @@ class Code(Enum):
     NO_ROLES = (70, "no certificate of a tfext module in the input")
     AMBIGUOUS_ROLES = (71, "several modules hold the same role")
 
+    # One identity per member and node (issue 14): what the Node authorizer and etcd check of who a
+    # certificate says it is.
+    NODE_NAME_MISMATCH = (80, "certificate does not name its node or member")
+    NODE_GROUP_MISMATCH = (81, "kubelet certificate's organization is not exactly system:nodes")
+    KUBELET_IN_MASTERS = (82, "kubelet identity in system:masters")
+    MEMBER_ADDRESS_MISSING = (83, "etcd member certificate lacks the member's addresses")
+    NODE_LIST_INVALID = (84, "invalid member or node list")
+    CLIENT_IS_A_NODE = (85, "cluster client certificate carries a node's identity")
+
     INTERNAL = (90, "internal error")
 
     @property

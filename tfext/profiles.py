@@ -50,6 +50,15 @@ def _unique(items: tuple[str, ...], ip: bool = False) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Node:
+    """One etcd member or Kubernetes node with an identity of its own: its name and its addresses."""
+
+    name: str
+    dns: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Inputs:
     """What shapes certificates, parsed from a module's query (see `tfext.programs.inputs`)."""
 
@@ -60,6 +69,14 @@ class Inputs:
     cluster_domain: str = "cluster.local"
     identity_names: tuple[str, ...] = ()  # DNS names of the identity service
     ingress_host: str = ""  # host of base_address
+    members: tuple[Node, ...] = ()  # etcd: members with their own server and peer certificates
+    nodes: tuple[Node, ...] = ()  # kube: nodes with their own kubelet client certificate (names only)
+    serving_nodes: tuple[Node, ...] = ()  # kube: nodes with their own kubelet serving certificate
+    node: Node | None = None  # the member or node a per-node certificate is for (see engine.PerNode)
+
+    @property
+    def node_name(self) -> str:
+        return self.node.name if self.node is not None else ""
 
     def service_ip(self, n: int) -> tuple[str, ...]:
         """Host number `n` of the service CIDR (Tectonic's cidrhost), or nothing when no CIDR is set."""
@@ -100,6 +117,11 @@ class Profile:
     # Extended key usages a provided certificate must allow; None means all of `usages`. Lower where
     # Tectonic issued more than the consumer needs (a kubelet/admin client is never a server).
     needed_usages: tuple[str, ...] | None = None
+    # Who the certificate says it is, beyond its names, checked in a provided certificate (verify.py):
+    #   "node":    a kubelet, CN = system:node:<node name> and O = exactly system:nodes (Node authorizer)
+    #   "member":  an etcd member, CN = its member name, SANs hold its addresses
+    #   "cluster": a client that is no node: neither CN system:node:* nor O system:nodes
+    identity: str | None = None
 
     def required_names(self, inputs: Inputs) -> Names:
         """Names a provided certificate must carry for its consumers to accept it."""
@@ -173,6 +195,46 @@ ETCD_CLIENT = Profile(
     client_auth=True,
 )
 
+# One identity per member, as kubeadm issues them (certlist.go: etcd-server, etcd-peer): CN = the member's
+# name, and SANs = its name and addresses plus localhost, 127.0.0.1 and ::1; no organization. One
+# member's key then speaks for that member only, and etcd's check of a peer's address against its
+# certificate's SANs (etcd 3.2+) has something to check.
+MEMBER_LOOPBACK = Names(dns=("localhost",), ips=("127.0.0.1", "::1"))
+
+
+def _member_names(i: Inputs) -> Names:
+    node = i.node or Node("")
+    return Names(dns=(node.name, *node.dns) if node.name else node.dns, ips=node.ips) + MEMBER_LOOPBACK
+
+
+def _member_required(i: Inputs) -> Names:
+    """What a provided member certificate must name: the member's own addresses and DNS names."""
+    node = i.node or Node("")
+    return Names(dns=node.dns, ips=node.ips)
+
+
+ETCD_MEMBER_SERVER = Profile(
+    role="etcd-member-server",
+    summary="one etcd member's server certificate (--cert-file), its name and addresses only",
+    common_name=lambda i: i.node_name,
+    server_auth=True,
+    client_auth=True,  # as kubeadm: etcd 3.2+ dials its own gateway with this certificate
+    names=_member_names,
+    optional_names=MEMBER_LOOPBACK,
+    identity="member",
+)
+
+ETCD_MEMBER_PEER = Profile(
+    role="etcd-member-peer",
+    summary="one etcd member's peer certificate (--peer-cert-file), its name and addresses only",
+    common_name=lambda i: i.node_name,
+    server_auth=True,
+    client_auth=True,
+    names=_member_names,
+    optional_names=MEMBER_LOOPBACK,
+    identity="member",
+)
+
 # --- kube -------------------------------------------------------------------------------------------
 
 KUBE_CA = Profile(
@@ -218,6 +280,59 @@ KUBELET = Profile(
     needed_usages=("client_auth",),
 )
 
+# One identity per node, as the Node authorizer and NodeRestriction need (kubernetes.io, "Using Node
+# Authorization"): the node's name in the CN, the nodes group as the only organization.
+NODE_USER_PREFIX = "system:node:"
+NODES_GROUP = "system:nodes"
+MASTERS_GROUP = "system:masters"
+# kubeadm's group for its admin and apiserver-kubelet-client identities (1.29+): bound to cluster-admin
+# by a ClusterRoleBinding, so it can be revoked, where system:masters bypasses RBAC for good.
+CLUSTER_ADMINS_GROUP = "kubeadm:cluster-admins"
+
+
+def _node_serving_names(i: Inputs) -> Names:
+    node = i.node or Node("")
+    return Names(dns=(node.name, *node.dns) if node.name else node.dns, ips=node.ips)
+
+
+KUBELET_CLIENT = Profile(
+    role="kubelet-client",
+    summary="one node's kubelet client certificate (kubelet kubeconfig): system:node:<name>",
+    common_name=lambda i: NODE_USER_PREFIX + i.node_name,
+    organization=NODES_GROUP,
+    client_auth=True,
+    identity="node",
+)
+
+KUBELET_SERVING = Profile(
+    role="kubelet-serving",
+    summary="one node's kubelet serving certificate (--tls-cert-file), checked by the apiserver's "
+    "--kubelet-certificate-authority",
+    common_name=lambda i: NODE_USER_PREFIX + i.node_name,
+    organization=NODES_GROUP,
+    server_auth=True,
+    names=_node_serving_names,
+    identity="node",
+)
+
+APISERVER_KUBELET_CLIENT = Profile(
+    role="apiserver-kubelet-client",
+    summary="kube-apiserver's own client certificate to the kubelets (--kubelet-client-certificate)",
+    common_name=fixed("kube-apiserver-kubelet-client"),
+    organization=CLUSTER_ADMINS_GROUP,
+    client_auth=True,
+    identity="cluster",
+)
+
+ADMIN = Profile(
+    role="admin",
+    summary="the cluster administrator's client certificate (admin kubeconfig), no node's identity",
+    common_name=fixed("kubernetes-admin"),
+    organization=CLUSTER_ADMINS_GROUP,
+    client_auth=True,
+    identity="cluster",
+)
+
 # --- identity (Tectonic Identity, dex over gRPC) ------------------------------------------------------
 
 IDENTITY_SERVICE = "tectonic-identity-api.tectonic-system.svc"
@@ -259,9 +374,15 @@ ALL_PROFILES = (
     ETCD_SERVER,
     ETCD_PEER,
     ETCD_CLIENT,
+    ETCD_MEMBER_SERVER,
+    ETCD_MEMBER_PEER,
     KUBE_CA,
     APISERVER,
     KUBELET,
+    KUBELET_CLIENT,
+    KUBELET_SERVING,
+    APISERVER_KUBELET_CLIENT,
+    ADMIN,
     IDENTITY_SERVER,
     IDENTITY_CLIENT,
     INGRESS,

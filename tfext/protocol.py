@@ -93,6 +93,7 @@ _OBJECT_KEYWORDS = {
     "type",
     "additionalProperties",
     "properties",
+    "patternProperties",
     "required",
     "dependentRequired",
 }
@@ -110,8 +111,16 @@ def surely_valid(schema: dict, value: dict, common: dict) -> bool:
         return False
     if schema.get("additionalProperties") is not False:
         return False
-    properties = schema.get("properties", {})
-    if not set(value) <= set(properties) or not set(schema.get("required", ())) <= set(value):
+    properties = dict(schema.get("properties", {}))
+    patterns = schema.get("patternProperties", {})
+    for key in set(value) - set(properties):
+        # A key may match several patterns (JSON Schema applies them all); ours never do, so the first
+        # that matches is its rule, and a key matching none is refused by jsonschema below.
+        rule = next((r for p, r in patterns.items() if re.search(p, key)), None)
+        if rule is None:
+            return False
+        properties[key] = rule
+    if not set(schema.get("required", ())) <= set(value):
         return False
     for key, needs in schema.get("dependentRequired", {}).items():
         if key in value and not set(needs) <= set(value):
@@ -160,8 +169,11 @@ def _describe(error, schema: dict) -> Problem:
     """Turn one jsonschema error into a message that names the key and says what is expected."""
     where = f"query.{error.path[0]}" if error.path else "query"
     if error.validator == "additionalProperties":
-        known = sorted(schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(known))
+        patterns = schema.get("patternProperties", {})
+        known = sorted(schema.get("properties", {})) + [_pattern_shape(p) for p in patterns]
+        extra = sorted(
+            k for k in set(error.instance) - set(known) if not any(re.search(p, k) for p in patterns)
+        )
         # a key name is user input too: never echo one that could be key material, nor thousands of them
         shown = [k if KEY_NAME.fullmatch(k) else echo(k) for k in extra[:10]]
         more = f" and {len(extra) - 10} more" if len(extra) > 10 else ""
@@ -192,6 +204,15 @@ def _describe(error, schema: dict) -> Problem:
     return Problem(
         Code.INVALID_VALUE, where, f"{_safe_repr(error.instance)} is not valid: expected {expected}"
     )
+
+
+def _pattern_shape(pattern: str) -> str:
+    """A per-node key pattern as a reader writes it: `^(server|peer):[a-z0-9]...$_issued_at` ->
+    `server:<name>_issued_at, peer:<name>_issued_at`."""
+    match = re.fullmatch(r"\^\(([a-z|_]+)\):.*\)\?_([a-z_]+)\$", pattern)
+    if match is None:
+        return pattern
+    return ", ".join(f"{prefix}:<name>_{match.group(2)}" for prefix in match.group(1).split("|"))
 
 
 def _safe_repr(value: object) -> str:

@@ -19,12 +19,12 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tfext import keys
-from tfext.errors import Code, Problem, TfextError, echo_path
+from tfext.errors import Code, Problem, TfextError, echo, echo_path
 from tfext.issue import KeyPair, subject_key_id
-from tfext.profiles import Inputs, Profile
+from tfext.profiles import MASTERS_GROUP, NODE_USER_PREFIX, NODES_GROUP, Inputs, Profile
 
 MAX_PEM_FILE_BYTES = 1024 * 1024
 # A leaf and the intermediates above it in one file: Go gives up at depth 100, real chains have 2 or 3.
@@ -537,10 +537,64 @@ def check_role(profile: Profile, inputs: Inputs, given: Given, where: str, repor
                 where,
                 "keyUsage has keyEncipherment, which only RSA keys can do (RFC 8813)",
             )
-    check_names(profile.required_names(inputs), cert, where, report)
+    code = Code.MEMBER_ADDRESS_MISSING if profile.identity == "member" else Code.MISSING_SAN
+    check_names(profile.required_names(inputs), cert, where, report, code)
+    check_identity(profile, inputs, cert, where, report)
 
 
-def check_names(required, cert: x509.Certificate, where: str, report: Report) -> None:
+def _subject_values(cert: x509.Certificate, oid) -> list[str]:
+    return [str(a.value) for a in cert.subject.get_attributes_for_oid(oid)]
+
+
+def check_identity(
+    profile: Profile, inputs: Inputs, cert: x509.Certificate, where: str, report: Report
+) -> None:
+    """Who the certificate says it is, where the role is one member's or one node's (`Profile.identity`):
+    what the Node authorizer, NodeRestriction and etcd's peer checks act on."""
+    if profile.identity is None:
+        return
+    names = _subject_values(cert, NameOID.COMMON_NAME)
+    groups = _subject_values(cert, NameOID.ORGANIZATION_NAME)
+    shown_cn = ", ".join(echo(n) for n in names) or "none"
+    shown_o = ", ".join(echo(g) for g in groups) or "none"
+    if profile.identity == "cluster":
+        if any(n.startswith(NODE_USER_PREFIX) for n in names) or NODES_GROUP in groups:
+            report.error(
+                Code.CLIENT_IS_A_NODE,
+                where,
+                f"subject CN {shown_cn}, O {shown_o} is a node's identity; the {profile.role} role must be "
+                f"a client of its own (kubeadm: CN={profile.common_name(inputs)}, O={profile.organization})",
+            )
+        return
+    wanted = profile.common_name(inputs)
+    if names != [wanted]:
+        report.error(
+            Code.NODE_NAME_MISMATCH,
+            where,
+            f"subject CN is {shown_cn}; this certificate is for {echo(inputs.node_name)}, so it must be "
+            f"exactly {echo(wanted)}",
+        )
+    if profile.identity != "node":
+        return
+    if MASTERS_GROUP in groups:
+        report.error(
+            Code.KUBELET_IN_MASTERS,
+            where,
+            f"subject O {shown_o} puts a kubelet in {MASTERS_GROUP}, which bypasses all authorization: "
+            f"a node's key would be cluster-admin. The organization must be {NODES_GROUP} alone",
+        )
+    elif groups != [NODES_GROUP]:
+        report.error(
+            Code.NODE_GROUP_MISMATCH,
+            where,
+            f"subject O is {shown_o}; the Node authorizer only authorizes kubelets whose organization is "
+            f"exactly {NODES_GROUP}",
+        )
+
+
+def check_names(
+    required, cert: x509.Certificate, where: str, report: Report, code: Code = Code.MISSING_SAN
+) -> None:
     san = _ext(cert, x509.SubjectAlternativeName)
     dns = san.get_values_for_type(x509.DNSName) if san is not None else []
     ips = san.get_values_for_type(x509.IPAddress) if san is not None else []
@@ -548,7 +602,7 @@ def check_names(required, cert: x509.Certificate, where: str, report: Report) ->
     missing += [f"IP:{i}" for i in required.ips if ipaddress.ip_address(i) not in ips]
     if missing:
         hint = " (there is no subjectAltName at all; Go ignores the CN)" if san is None else ""
-        report.error(Code.MISSING_SAN, where, f"subjectAltName lacks {', '.join(missing)}{hint}")
+        report.error(code, where, f"subjectAltName lacks {', '.join(missing)}{hint}")
 
 
 def check_issuers(

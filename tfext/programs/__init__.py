@@ -8,7 +8,7 @@ engine, so they cannot drift apart.
 from __future__ import annotations
 
 from tfext import profiles as p
-from tfext.programs.engine import Module, Slot
+from tfext.programs.engine import Module, PerNode, Slot
 
 MODULES: dict[str, Module] = {
     "etcd": Module(
@@ -16,11 +16,24 @@ MODULES: dict[str, Module] = {
         ca=Slot("ca", p.ETCD_CA),
         leaves=(Slot("server", p.ETCD_SERVER), Slot("peer", p.ETCD_PEER), Slot("client", p.ETCD_CLIENT)),
         service_hosts=20,
+        per_node=(
+            PerNode("server", p.ETCD_MEMBER_SERVER, "members"),
+            PerNode("peer", p.ETCD_MEMBER_PEER, "members"),
+        ),
     ),
     "kube": Module(
         "kube",
         ca=Slot("ca", p.KUBE_CA),
-        leaves=(Slot("apiserver", p.APISERVER), Slot("kubelet", p.KUBELET)),
+        leaves=(
+            Slot("apiserver", p.APISERVER),
+            Slot("kubelet", p.KUBELET),
+            Slot("apiserver_kubelet_client", p.APISERVER_KUBELET_CLIENT),
+            Slot("admin", p.ADMIN),
+        ),
+        per_node=(
+            PerNode("kubelet", p.KUBELET_CLIENT, "nodes"),
+            PerNode("serving", p.KUBELET_SERVING, "serving_nodes"),
+        ),
     ),
     # identity and ingress are signed by a CA they are given (the kube CA in Tectonic); they never issue one.
     "identity": Module(

@@ -23,14 +23,24 @@ import json
 from dataclasses import dataclass
 
 from tfext.errors import Code, TfextError
-from tfext.profiles import Profile
+from tfext.profiles import Inputs, Node, Profile
 from tfext.programs.inputs import certificate_inputs, options, path
 
 
 @dataclass(frozen=True)
 class Slot:
-    name: str  # result keys start with it: "server" -> server_cert_pem, ...
+    name: str  # result keys start with it: "server" -> server_cert_pem, "peer:etcd-0" -> peer:etcd-0_...
     profile: Profile
+    node: Node | None = None  # the member or node a per-node slot is for
+
+
+@dataclass(frozen=True)
+class PerNode:
+    """A role issued once per member or node: slot `<prefix>:<name>` for each entry of `Inputs.<source>`."""
+
+    prefix: str
+    profile: Profile
+    source: str  # "members", "nodes" or "serving_nodes"
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,21 @@ class Module:
     ca: Slot
     leaves: tuple[Slot, ...]
     service_hosts: int = 1  # highest service CIDR host number its certificates use
+    per_node: tuple[PerNode, ...] = ()
 
     @property
     def slots(self) -> tuple[Slot, ...]:
+        """The slots every query of this module may name (per-node slots depend on the query)."""
         return (self.ca, *self.leaves)
+
+    def slots_for(self, inputs: Inputs) -> tuple[Slot, ...]:
+        """Every slot of one query: the fixed ones, then one per member or node and per-node role."""
+        per_node = tuple(
+            Slot(f"{role.prefix}:{node.name}", role.profile, node)
+            for role in self.per_node
+            for node in getattr(inputs, role.source)
+        )
+        return self.slots + per_node
 
 
 def placeholder(slot: Slot) -> dict[str, str]:
@@ -55,17 +76,19 @@ def placeholder(slot: Slot) -> dict[str, str]:
 def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -> dict[str, str]:
     """Answer one query for `module`."""
     plan_time = query.get("plan_time", "")
-    gated = [s for s in module.slots if f"{s.name}_issued_at" in query]
+    # Parse every input even when there is nothing to issue: a typo fails the plan that introduced it.
+    inputs = certificate_inputs(query, module.service_hosts)
+    opts = options(query)
+    slots = module.slots_for(inputs)
+    check_slot_keys(module, slots, query)
+    gated = [s for s in slots if f"{s.name}_issued_at" in query]
     issuing = [s for s in gated if query[f"{s.name}_issued_at"] == plan_time]
-    given = [s for s in module.slots if f"{s.name}_cert_path" in query and s not in gated]
+    given = [s for s in slots if f"{s.name}_cert_path" in query and s not in gated]
     for slot in given:
         needed = [f"{slot.name}_cert_path"] + ([] if slot is module.ca else [f"{slot.name}_key_path"])
         for key in needed:
             if not path(query, key):
                 raise TfextError.of(Code.MISSING_KEY, f"query.{key}", "a PEM file path is required here")
-    # Parse every input even when there is nothing to issue: a typo fails the plan that introduced it.
-    inputs = certificate_inputs(query, module.service_hosts)
-    opts = options(query)
     result: dict[str, str] = {}
     for slot in gated:
         result |= placeholder(slot)
@@ -82,6 +105,29 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
     work = material.Work(module=module, query=query, inputs=inputs, opts=opts, now=now)
     result |= work.produce(issuing=issuing, given=given)
     return result
+
+
+SLOT_KEY_SUFFIXES = ("_issued_at", "_cert_path", "_key_path")
+
+
+def check_slot_keys(module: Module, slots: tuple[Slot, ...], query: dict[str, str]) -> None:
+    """A per-node key (`kubelet:worker-9_issued_at`) must name a member or node the query lists: the
+    schema can only check its shape, and a key for no one would otherwise be ignored without a word."""
+    prefixes = {f"{role.prefix}:" for role in module.per_node}
+    known = {s.name for s in slots}
+    stray = sorted(
+        key
+        for key in query
+        if any(key.startswith(p) for p in prefixes)
+        and not any(key.endswith(x) and key[: -len(x)] in known for x in SLOT_KEY_SUFFIXES)
+    )
+    if stray:
+        listed = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
+        raise TfextError.of(
+            Code.NODE_LIST_INVALID,
+            "query",
+            f"{listed}: no such member or node in this query's members, nodes or kubelet_serving",
+        )
 
 
 def json_text(value: object) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tfext import keys
 from tfext.errors import Code, Problem, TfextError, echo
-from tfext.profiles import DEFAULT_IDENTITY_NAMES, DEFAULT_RENEWAL_WINDOW_HOURS, Inputs
+from tfext.profiles import DEFAULT_IDENTITY_NAMES, DEFAULT_RENEWAL_WINDOW_HOURS, Inputs, Node
 
 # Tectonic passed "/dev/null" for a path that was not given; "" and a missing key mean the same.
 NOT_GIVEN_PATHS = ("", "/dev/null")
@@ -21,6 +21,10 @@ DNS_NAME = re.compile(
 DEFAULT_VALIDITY_HOURS = 26280
 HOURS = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²"), bounded like the schema
 MAX_LISTED = 5  # bad list items quoted in one message
+# A Kubernetes node name (and ours for an etcd member): a lowercase RFC 1123 subdomain, which is also a
+# DNS name, so it can stand in a SAN. No ":" either: slot names are "<role>:<node>".
+NODE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+MAX_NODES = 1000  # members or nodes in one query: more is a mistake, and a run that long would time out
 
 
 def path(query: dict[str, str], key: str) -> str:
@@ -70,6 +74,71 @@ def ip_addresses(query: dict[str, str], key: str) -> tuple[str, ...]:
             Code.INVALID_ADDRESS, f"query.{key}", f"not IP addresses (no CIDR suffix): {_listing(bad)}"
         )
     return tuple(out)
+
+
+def node_names(query: dict[str, str], key: str) -> tuple[Node, ...]:
+    """A list of node names (kube `nodes`): each one a Kubernetes node name, each once."""
+    names = json_list(query, key)
+    _check_names(list(names), key)
+    return tuple(Node(n) for n in names)
+
+
+def node_map(query: dict[str, str], key: str) -> tuple[Node, ...]:
+    """Members or nodes with addresses (etcd `members`, kube `kubelet_serving`), as the module encodes
+    them: {"<name>": {"dns_names": [...], "ip_addresses": [...]}}, in name order."""
+    raw = query.get(key, "")
+    if raw == "":
+        return ()
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        value = None
+    shape_ok = isinstance(value, dict) and all(
+        isinstance(v, dict)
+        and set(v) <= {"dns_names", "ip_addresses"}
+        and all(isinstance(x, list) and all(isinstance(i, str) for i in x) for x in v.values())
+        for v in value.values()
+    )
+    if not shape_ok:
+        raise TfextError.of(
+            Code.NODE_LIST_INVALID,
+            f"query.{key}",
+            'expected a JSON object {"<name>": {"dns_names": [...], "ip_addresses": [...]}}',
+        )
+    _check_names(list(value), key)
+    out = []
+    for name in sorted(value):
+        spec = {k: json.dumps(v) for k, v in value[name].items()}
+        try:
+            out.append(Node(name, dns=dns_names(spec, "dns_names"), ips=ip_addresses(spec, "ip_addresses")))
+        except TfextError as exc:  # name the member: query.members.etcd-0.ip_addresses
+            raise TfextError(
+                [
+                    Problem(p.code, f"query.{key}.{name}.{p.where[len('query.') :]}", p.detail)
+                    for p in exc.problems
+                ]
+            ) from None
+    return tuple(out)
+
+
+def _check_names(names: list[str], key: str) -> None:
+    bad = [n for n in names if len(n) > 253 or not NODE_NAME.match(n)]
+    if bad:
+        raise TfextError.of(
+            Code.NODE_LIST_INVALID,
+            f"query.{key}",
+            f"not node names (lowercase letters, digits, '-' and '.', as Kubernetes names nodes): "
+            f"{_listing(bad)}",
+        )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise TfextError.of(
+            Code.NODE_LIST_INVALID, f"query.{key}", f"listed more than once: {_listing(twice)}"
+        )
+    if len(names) > MAX_NODES:
+        raise TfextError.of(
+            Code.NODE_LIST_INVALID, f"query.{key}", f"{len(names)} entries; at most {MAX_NODES} per module"
+        )
 
 
 def cidr(query: dict[str, str], key: str, min_hosts: int = 0) -> str:
@@ -176,7 +245,20 @@ def certificate_inputs(query: dict[str, str], service_hosts: int = 1) -> Inputs:
         cluster_domain=query.get("cluster_domain") or "cluster.local",
         identity_names=parsed(dns_names, query, "identity_dns_names", default=()) or DEFAULT_IDENTITY_NAMES,
         ingress_host=parsed(split_host, query.get("base_address", ""), "base_address", default=""),
+        members=parsed(node_map, query, "members", default=()),
+        nodes=parsed(node_names, query, "nodes", default=()),
+        serving_nodes=parsed(node_map, query, "kubelet_serving", default=()),
     )
+    listed = {n.name for n in inputs.nodes}
+    unlisted = [n.name for n in inputs.serving_nodes if n.name not in listed]
+    if unlisted:
+        problems.append(
+            Problem(
+                Code.NODE_LIST_INVALID,
+                "query.kubelet_serving",
+                f"serving certificates for nodes not in nodes: {_listing(unlisted)}",
+            )
+        )
     if problems:
         raise TfextError(sorted(problems, key=lambda p: p.code.number))
     return inputs
