@@ -84,6 +84,16 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
     gated = [s for s in slots if f"{s.name}_issued_at" in query]
     issuing = [s for s in gated if query[f"{s.name}_issued_at"] == plan_time]
     given = [s for s in slots if f"{s.name}_cert_path" in query and s not in gated]
+    if not gated:  # a run that checks files: every member or node listed needs its own
+        bare = sorted({s.node.name for s in slots if s.node is not None and s not in given})
+        if bare:
+            raise TfextError.of(
+                Code.NODE_LIST_INVALID,
+                "query",
+                f"{_listing(bare)} listed, but no certificate of theirs is given, and this module issues "
+                "none here (an external etcd has no CA key to sign with). User-provided flavors read "
+                "them from member_certs_dir or node_certs_dir (docs/per-node.md)",
+            )
     for slot in given:
         needed = [f"{slot.name}_cert_path"] + ([] if slot is module.ca else [f"{slot.name}_key_path"])
         for key in needed:
@@ -110,6 +120,10 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
 SLOT_KEY_SUFFIXES = ("_issued_at", "_cert_path", "_key_path")
 
 
+def _listing(items: list[str], most: int = 5) -> str:
+    return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
 def check_slot_keys(module: Module, slots: tuple[Slot, ...], query: dict[str, str]) -> None:
     """A per-node key (`kubelet:worker-9_issued_at`) must name a member or node the query lists: the
     schema can only check its shape, and a key for no one would otherwise be ignored without a word."""
@@ -122,11 +136,10 @@ def check_slot_keys(module: Module, slots: tuple[Slot, ...], query: dict[str, st
         and not any(key.endswith(x) and key[: -len(x)] in known for x in SLOT_KEY_SUFFIXES)
     )
     if stray:
-        listed = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
         raise TfextError.of(
             Code.NODE_LIST_INVALID,
             "query",
-            f"{listed}: no such member or node in this query's members, nodes or kubelet_serving",
+            f"{_listing(stray)}: no such member or node in this query's members, nodes or kubelet_serving",
         )
 
 

@@ -1,7 +1,8 @@
 # etcd TLS, "signed" flavor, in one of three modes. Generate (self_signed = true): the etcd CA and the
 # server, peer and client certificates. Sign (self_signed = false with etcd_ca_key_path): the same
 # certificates, signed by the given etcd CA. External (self_signed = false, no CA key): an external
-# etcd's CA and client pair, checked and passed through; server and peer outputs are empty.
+# etcd's CA and client pair, checked and passed through; server and peer outputs are empty. Beyond
+# Tectonic, each of `members` gets a server and a peer certificate of its own (docs/per-node.md).
 
 locals {
   not_given   = ["", "/dev/null"]
@@ -23,6 +24,9 @@ locals {
     ip_addresses = jsonencode(var.etcd_cert_ip_addresses)
     service_cidr = var.service_cidr
   }
+  # Members with an identity of their own: the query carries every member, each slot hashes only its own.
+  member_list  = { members = jsonencode(var.members) }
+  member_slots = flatten([for m, _ in var.members : ["server:${m}", "peer:${m}"]])
   given_ca = {
     ca_cert_path = local.mode == "sign" ? local.ca_cert : ""
     ca_key_path  = local.mode == "sign" ? local.ca_key : ""
@@ -47,10 +51,10 @@ module "ca" {
 
   certs_are_cas = true
   program       = local.program
-  query         = merge(local.issuing, local.names, local.given_ca)
+  query         = merge(local.issuing, local.names, local.member_list, local.given_ca)
   # Generation 0 keeps the hash it had before rotations existed.
   certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.key == "0" ? [] : [tonumber(each.key)]))) }
-  co_issued            = each.key == local.signing ? ["server", "peer", "client"] : []
+  co_issued            = each.key == local.signing ? concat(["server", "peer", "client"], local.member_slots) : []
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -69,15 +73,20 @@ module "certs" {
   count  = local.mode == "external" ? 0 : 1
 
   program = local.program
-  query = merge(local.issuing, local.names, {
+  query = merge(local.issuing, local.names, local.member_list, {
     ca_cert_pem = local.signing_ca.cert_pem
     ca_key_pem  = local.signing_ca.key_pem
   })
-  certs = {
-    server = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
-    peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
-    client = sha256(jsonencode([local.issuing, local.ca_hash]))
-  }
+  # A member's certificates hash that member's entry only: adding or removing a member issues or drops
+  # exactly its own two.
+  certs = merge(
+    {
+      server = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
+      peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
+      client = sha256(jsonencode([local.issuing, local.ca_hash]))
+    },
+    { for slot in local.member_slots : slot => sha256(jsonencode([local.issuing, local.ca_hash, slot, var.members[split(":", slot)[1]]])) },
+  )
   upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
@@ -93,6 +102,7 @@ module "external" {
     client_key_path      = local.client_key
     renewal_window_hours = tostring(var.renewal_window_hours)
     ca_rotation_phase    = var.ca_rotation.phase
+    members              = jsonencode(var.members) # none can be issued here: the program says so
   }
   slots = ["ca", "client"]
 }

@@ -147,3 +147,18 @@ variable "ca_rotation" {
     error_message = "ca_rotation: phase must be trust, reissue or finish, and generation a whole number, at least 1 while rotating (generation 0 is the first CA)."
   }
 }
+
+variable "members" {
+  description = "tfext: etcd members, each given a server and a peer certificate of its own (CN = the member name; SANs = its name, the addresses given, localhost, 127.0.0.1 and ::1), as kubeadm issues them: name => { ip_addresses, dns_names }. Adding or removing a member issues or drops that member's certificates only (docs/per-node.md)."
+  type = map(object({
+    ip_addresses = optional(list(string), [])
+    dns_names    = optional(list(string), [])
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for m, _ in var.members : length(m) <= 253 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m))])
+    error_message = "TFEXT-E084 members: member names are lowercase letters, digits, '-' and '.', as Kubernetes names nodes. Not valid: ${join(", ", [for m, _ in var.members : jsonencode(m) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m)) || length(m) > 253])}."
+  }
+}

@@ -1,5 +1,6 @@
 # kube TLS, self-signed flavor: the kube CA (generated, or the one given in ca_cert_pem/ca_key_pem),
-# the apiserver certificate and the kubelet (admin) client certificate.
+# the apiserver certificate and the kubelet (admin) client certificate; then, beyond Tectonic, the
+# apiserver's own kubelet client, an admin client, and one identity per node (docs/per-node.md).
 
 locals {
   program = concat(var.tfext_command, ["kube-self-signed"])
@@ -16,6 +17,16 @@ locals {
     dns_names          = jsonencode(var.apiserver_extra_dns_names)
     ip_addresses       = jsonencode(var.apiserver_extra_ip_addresses)
   }
+  # Who has an identity of their own: the query carries every node, each slot hashes only its own.
+  node_list = {
+    nodes           = jsonencode(var.nodes)
+    kubelet_serving = jsonencode(var.kubelet_serving)
+  }
+  leaf_names = concat(
+    ["apiserver", "kubelet", "apiserver_kubelet_client", "admin"],
+    [for n in var.nodes : "kubelet:${n}"],
+    [for n, _ in var.kubelet_serving : "serving:${n}"],
+  )
 }
 
 # The kube CA of each generation this phase keeps: generation 0 is the first CA; a rotation
@@ -34,12 +45,12 @@ module "ca" {
 
   certs_are_cas = true
   program       = local.program
-  query         = merge(local.issuing, local.apiserver_names, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
+  query         = merge(local.issuing, local.apiserver_names, local.node_list, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
   # A given CA is identified by its certificate (its key must match it, which tfext checks). Generation 0
   # keeps the hash it had before rotations existed.
   certs = { ca = sha256(jsonencode(concat([local.issuing, sha256(var.ca_cert_pem)], each.key == "0" ? [] : [tonumber(each.key)]))) }
   # A new CA that signs issues its first leaves in the same run.
-  co_issued            = each.key == local.signing ? ["apiserver", "kubelet"] : []
+  co_issued            = each.key == local.signing ? local.leaf_names : []
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -51,20 +62,30 @@ moved {
 locals {
   signing_ca = module.ca[local.signing].certs.ca
   ca_hash    = sha256(local.signing_ca.cert_pem)
+
+  # Certificate => what shapes it. A node's certificates hash that node's entry only, so adding or
+  # removing a node issues or drops exactly its own.
+  leaves = merge(
+    {
+      apiserver                = sha256(jsonencode([local.issuing, local.apiserver_names, local.ca_hash]))
+      kubelet                  = sha256(jsonencode([local.issuing, local.ca_hash]))
+      apiserver_kubelet_client = sha256(jsonencode([local.issuing, local.ca_hash, "apiserver_kubelet_client"]))
+      admin                    = sha256(jsonencode([local.issuing, local.ca_hash, "admin"]))
+    },
+    { for n in var.nodes : "kubelet:${n}" => sha256(jsonencode([local.issuing, local.ca_hash, n])) },
+    { for n, spec in var.kubelet_serving : "serving:${n}" => sha256(jsonencode([local.issuing, local.ca_hash, n, spec])) },
+  )
 }
 
 module "certs" {
   source = "../../internal/issue"
 
   program = local.program
-  query = merge(local.issuing, local.apiserver_names, {
+  query = merge(local.issuing, local.apiserver_names, local.node_list, {
     ca_cert_pem = local.signing_ca.cert_pem
     ca_key_pem  = local.signing_ca.key_pem
   })
-  certs = {
-    apiserver = sha256(jsonencode([local.issuing, local.apiserver_names, local.ca_hash]))
-    kubelet   = sha256(jsonencode([local.issuing, local.ca_hash]))
-  }
+  certs                = local.leaves
   upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }

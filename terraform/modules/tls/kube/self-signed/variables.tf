@@ -159,3 +159,25 @@ variable "ca_rotation" {
     error_message = "ca_rotation: phase must be trust, reissue or finish, and generation a whole number, at least 1 while rotating (generation 0 is the first CA)."
   }
 }
+
+variable "nodes" {
+  description = "tfext: Kubernetes node names, each given a kubelet client certificate of its own (CN=system:node:<name>, O=system:nodes), as the Node authorizer and NodeRestriction need (docs/per-node.md). Adding or removing a node issues or drops that node's certificates only."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for n in var.nodes : length(n) <= 253 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n))]) && length(distinct(var.nodes)) == length(var.nodes)
+    error_message = "TFEXT-E084 nodes: each node name once, as Kubernetes names nodes (lowercase letters, digits, '-' and '.'). Not valid: ${join(", ", [for n in var.nodes : jsonencode(n) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) || length(n) > 253])}."
+  }
+}
+
+variable "kubelet_serving" {
+  description = "tfext: nodes (named in `nodes`) that get a kubelet serving certificate of their own (CN=system:node:<name>, SANs = the name and the addresses given), for kube-apiserver --kubelet-certificate-authority: name => { ip_addresses, dns_names }."
+  type = map(object({
+    ip_addresses = optional(list(string), [])
+    dns_names    = optional(list(string), [])
+  }))
+  default  = {}
+  nullable = false
+}
