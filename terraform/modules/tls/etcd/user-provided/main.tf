@@ -1,12 +1,26 @@
 # etcd TLS, user-provided flavor: the user's files, checked against the same role profiles that the
 # signed flavor issues with (key matches, chains to the CA, EKUs, required SANs, validity, strength),
-# then passed through unchanged.
+# then passed through unchanged. Each of `members` brings its own server and peer pair, read from
+# member_certs_dir/<member>/{server,peer}.{crt,key} (docs/per-node.md) and checked as that member's.
+
+locals {
+  member_dir = trimsuffix(var.member_certs_dir, "/")
+  # The layout kubeadm uses under /etc/kubernetes/pki/etcd, one directory per member.
+  member_files = var.member_certs_dir == "" ? {} : merge([
+    for m, _ in var.members : {
+      for role in ["server", "peer"] : "${role}:${m}" => {
+        cert = "${local.member_dir}/${m}/${role}.crt"
+        key  = "${local.member_dir}/${m}/${role}.key"
+      }
+    }
+  ]...)
+}
 
 module "given" {
   source = "../../internal/verify"
 
   program = concat(var.tfext_command, ["etcd-user-provided"])
-  query = {
+  query = merge({
     ca_cert_path         = var.etcd_ca_crt_pem_path
     server_cert_path     = var.etcd_server_crt_pem_path
     server_key_path      = var.etcd_server_key_pem_path
@@ -19,7 +33,11 @@ module "given" {
     service_cidr         = var.service_cidr
     renewal_window_hours = tostring(var.renewal_window_hours)
     ca_rotation_phase    = var.ca_rotation.phase
-  }
+    members              = jsonencode(var.members)
+    },
+    { for slot, f in local.member_files : "${slot}_cert_path" => f.cert },
+    { for slot, f in local.member_files : "${slot}_key_path" => f.key },
+  )
   generating_inputs = {
     self_signed           = var.self_signed
     validity_period       = var.validity_period
@@ -30,7 +48,7 @@ module "given" {
     etcd_client_cert_path = var.etcd_client_cert_path
     etcd_client_key_path  = var.etcd_client_key_path
   }
-  slots = ["ca", "server", "peer", "client"]
+  slots = concat(["ca", "server", "peer", "client"], keys(local.member_files))
 }
 
 module "rotation" {

@@ -43,6 +43,28 @@ output "etcd_client_key_pem" {
   sensitive   = true
 }
 
+output "etcd_member_server_crt_pem" {
+  description = "tfext: member name => that member's own server certificate (etcd --cert-file), for each of `members`."
+  value       = { for m, _ in var.members : m => try(local.certs["server:${m}"].cert_pem, "") }
+}
+
+output "etcd_member_server_key_pem" {
+  description = "tfext: member name => that member's own server key (etcd --key-file)."
+  value       = { for m, _ in var.members : m => try(local.certs["server:${m}"].key_pem, "") }
+  sensitive   = true
+}
+
+output "etcd_member_peer_crt_pem" {
+  description = "tfext: member name => that member's own peer certificate (etcd --peer-cert-file)."
+  value       = { for m, _ in var.members : m => try(local.certs["peer:${m}"].cert_pem, "") }
+}
+
+output "etcd_member_peer_key_pem" {
+  description = "tfext: member name => that member's own peer key (etcd --peer-key-file)."
+  value       = { for m, _ in var.members : m => try(local.certs["peer:${m}"].key_pem, "") }
+  sensitive   = true
+}
+
 output "certificates" {
   description = "Certificate name => { subject, issuer, sans, serial, sha256_fingerprint, not_before, not_after, is_ca, subject_key_id, authority_key_id, chains_to }. ca is the signing CA; during a rotation ca_incoming (trust) or ca_outgoing (reissue) is the other one, and chains_to names the CA each leaf chains to."
   value       = local.certificates

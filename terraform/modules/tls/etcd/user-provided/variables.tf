@@ -198,3 +198,25 @@ variable "ca_rotation" {
     error_message = "ca_rotation: phase must be trust, reissue or finish."
   }
 }
+
+variable "members" {
+  description = "tfext: etcd members, each with a server and a peer certificate of its own, read from member_certs_dir and checked as that member's (CN = the member name; SANs = its name, the addresses given, localhost, 127.0.0.1 and ::1), as kubeadm issues them: name => { ip_addresses, dns_names }. (docs/per-node.md)"
+  type = map(object({
+    ip_addresses = optional(list(string), [])
+    dns_names    = optional(list(string), [])
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for m, _ in var.members : length(m) <= 253 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m))])
+    error_message = "TFEXT-E084 members: member names are lowercase letters, digits, '-' and '.', as Kubernetes names nodes. Not valid: ${join(", ", [for m, _ in var.members : jsonencode(m) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m)) || length(m) > 253])}."
+  }
+}
+
+variable "member_certs_dir" {
+  description = "tfext: the directory holding each member's own pair: <dir>/<member>/server.crt, server.key, peer.crt, peer.key (as `tfext write-assets` writes them). Required when members are set."
+  type        = string
+  default     = ""
+  nullable    = false
+}

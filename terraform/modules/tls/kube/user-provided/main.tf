@@ -1,12 +1,32 @@
 # kube TLS, user-provided flavor: the user's files, checked against the same role profiles that the
 # self-signed flavor issues with, then passed through unchanged. Without ca_key_pem_path the CA key
 # outputs exist and are empty (Tectonic's flavor lacked them, so swapping it in broke every caller).
+# Each of `nodes` brings its own kubelet client pair (and serving pair, for `kubelet_serving`), read
+# from node_certs_dir/<node>/ (docs/per-node.md); the apiserver's kubelet client and the admin client
+# are optional pairs, empty outputs when not given.
+
+locals {
+  node_dir = trimsuffix(var.node_certs_dir, "/")
+  node_files = var.node_certs_dir == "" ? {} : merge(
+    { for n in var.nodes : "kubelet:${n}" => { cert = "${local.node_dir}/${n}/kubelet-client.crt", key = "${local.node_dir}/${n}/kubelet-client.key" } },
+    { for n, _ in var.kubelet_serving : "serving:${n}" => { cert = "${local.node_dir}/${n}/kubelet-serving.crt", key = "${local.node_dir}/${n}/kubelet-serving.key" } },
+  )
+  not_given = ["", "/dev/null"]
+  # The optional pairs: a slot only when its certificate is given (its key is then required).
+  optional_files = {
+    for slot, f in {
+      apiserver_kubelet_client = { cert = var.apiserver_kubelet_client_cert_pem_path, key = var.apiserver_kubelet_client_key_pem_path }
+      admin                    = { cert = var.admin_cert_pem_path, key = var.admin_key_pem_path }
+    } : slot => f if !contains(local.not_given, f.cert)
+  }
+  given_files = merge(local.optional_files, local.node_files)
+}
 
 module "given" {
   source = "../../internal/verify"
 
   program = concat(var.tfext_command, ["kube-user-provided"])
-  query = {
+  query = merge({
     ca_cert_path         = var.ca_cert_pem_path
     ca_key_path          = var.ca_key_pem_path
     apiserver_cert_path  = var.apiserver_cert_pem_path
@@ -20,7 +40,12 @@ module "given" {
     ip_addresses         = jsonencode(var.apiserver_extra_ip_addresses)
     renewal_window_hours = tostring(var.renewal_window_hours)
     ca_rotation_phase    = var.ca_rotation.phase
-  }
+    nodes                = jsonencode(var.nodes)
+    kubelet_serving      = jsonencode(var.kubelet_serving)
+    },
+    { for slot, f in local.given_files : "${slot}_cert_path" => f.cert },
+    { for slot, f in local.given_files : "${slot}_key_path" => f.key },
+  )
   generating_inputs = {
     ca_cert_pem     = var.ca_cert_pem
     ca_key_alg      = var.ca_key_alg
@@ -29,7 +54,7 @@ module "given" {
     key_format      = var.key_format
   }
   ignored_ca_key = var.ca_key_pem != null
-  slots          = ["ca", "apiserver", "kubelet"]
+  slots          = concat(["ca", "apiserver", "kubelet"], keys(local.given_files))
 }
 
 module "rotation" {
@@ -43,7 +68,9 @@ module "rotation" {
 }
 
 locals {
-  certs         = module.given.certs
+  # An optional pair not given reads as empty, as in the outputs of a CA key not given.
+  absent        = { cert_pem = "", key_pem = sensitive(""), key_alg = "", info = {} }
+  certs         = merge({ for slot in ["apiserver_kubelet_client", "admin"] : slot => local.absent }, module.given.certs)
   ca_bundle_pem = module.rotation.bundle_pem
   ca_rotation   = module.rotation.state
   certificates  = module.rotation.certificates

@@ -43,6 +43,50 @@ output "kubelet_key_pem" {
   sensitive   = true
 }
 
+output "apiserver_kubelet_client_cert_pem" {
+  description = "tfext: kube-apiserver --kubelet-client-certificate, an identity of its own (CN=kube-apiserver-kubelet-client, O=kubeadm:cluster-admins, as kubeadm issues it) instead of the apiserver's serving certificate."
+  value       = local.certs.apiserver_kubelet_client.cert_pem
+}
+
+output "apiserver_kubelet_client_key_pem" {
+  description = "tfext: kube-apiserver --kubelet-client-key."
+  value       = local.certs.apiserver_kubelet_client.key_pem
+  sensitive   = true
+}
+
+output "admin_cert_pem" {
+  description = "tfext: client certificate of the admin kubeconfig (CN=kubernetes-admin, O=kubeadm:cluster-admins), no kubelet's identity."
+  value       = local.certs.admin.cert_pem
+}
+
+output "admin_key_pem" {
+  description = "tfext: client key of the admin kubeconfig."
+  value       = local.certs.admin.key_pem
+  sensitive   = true
+}
+
+output "node_kubelet_client_cert_pem" {
+  description = "tfext: node name => that node's kubelet client certificate (CN=system:node:<name>, O=system:nodes), for each of `nodes`."
+  value       = { for n in var.nodes : n => local.certs["kubelet:${n}"].cert_pem }
+}
+
+output "node_kubelet_client_key_pem" {
+  description = "tfext: node name => that node's kubelet client key."
+  value       = { for n in var.nodes : n => local.certs["kubelet:${n}"].key_pem }
+  sensitive   = true
+}
+
+output "node_kubelet_serving_cert_pem" {
+  description = "tfext: node name => that node's kubelet serving certificate (kubelet --tls-cert-file), for each of `kubelet_serving`."
+  value       = { for n, _ in var.kubelet_serving : n => local.certs["serving:${n}"].cert_pem }
+}
+
+output "node_kubelet_serving_key_pem" {
+  description = "tfext: node name => that node's kubelet serving key (kubelet --tls-private-key-file)."
+  value       = { for n, _ in var.kubelet_serving : n => local.certs["serving:${n}"].key_pem }
+  sensitive   = true
+}
+
 output "certificates" {
   description = "Certificate name => { subject, issuer, sans, serial, sha256_fingerprint, not_before, not_after, is_ca, subject_key_id, authority_key_id, chains_to }. ca is the signing CA; during a rotation ca_incoming (trust) or ca_outgoing (reissue) is the other one, and chains_to names the CA each leaf chains to."
   value       = local.certificates

@@ -198,3 +198,60 @@ variable "ca_rotation" {
     error_message = "ca_rotation: phase must be trust, reissue or finish."
   }
 }
+
+variable "nodes" {
+  description = "tfext: Kubernetes node names, each with a kubelet client certificate of its own, read from node_certs_dir, (CN=system:node:<name>, O=system:nodes), as the Node authorizer and NodeRestriction need (docs/per-node.md)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for n in var.nodes : length(n) <= 253 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n))]) && length(distinct(var.nodes)) == length(var.nodes)
+    error_message = "TFEXT-E084 nodes: each node name once, as Kubernetes names nodes (lowercase letters, digits, '-' and '.'). Not valid: ${join(", ", [for n in var.nodes : jsonencode(n) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) || length(n) > 253])}."
+  }
+}
+
+variable "kubelet_serving" {
+  description = "tfext: nodes (named in `nodes`) with a kubelet serving certificate of their own, read from node_certs_dir, (CN=system:node:<name>, SANs = the name and the addresses given), for kube-apiserver --kubelet-certificate-authority: name => { ip_addresses, dns_names }."
+  type = map(object({
+    ip_addresses = optional(list(string), [])
+    dns_names    = optional(list(string), [])
+  }))
+  default  = {}
+  nullable = false
+}
+
+variable "node_certs_dir" {
+  description = "tfext: the directory holding each node's own pairs: <dir>/<node>/kubelet-client.crt and .key, and for kubelet_serving nodes kubelet-serving.crt and .key (as `tfext write-assets` writes them). Required when nodes are set."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "apiserver_kubelet_client_cert_pem_path" {
+  description = "tfext: PEM file of the apiserver's own kubelet client certificate (optional; a client of its own, no node's identity)."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "apiserver_kubelet_client_key_pem_path" {
+  description = "tfext: PEM file of the apiserver's kubelet client private key (required with its certificate)."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "admin_cert_pem_path" {
+  description = "tfext: PEM file of the admin client certificate (optional; no kubelet's identity)."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "admin_key_pem_path" {
+  description = "tfext: PEM file of the admin client private key (required with its certificate)."
+  type        = string
+  default     = ""
+  nullable    = false
+}
