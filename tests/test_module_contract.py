@@ -30,6 +30,11 @@ PROMISED = {
         # issue 13: the CA rotation
         "etcd_signing_ca_crt_pem": False,
         "ca_rotation": False,
+        # issue 14: one identity per member (maps keyed by member name)
+        "etcd_member_server_crt_pem": False,
+        "etcd_member_server_key_pem": True,
+        "etcd_member_peer_crt_pem": False,
+        "etcd_member_peer_key_pem": True,
     },
     "kube": {
         "ca_cert_pem": False,
@@ -42,6 +47,15 @@ PROMISED = {
         # issue 13: the CA rotation
         "signing_ca_cert_pem": False,
         "ca_rotation": False,
+        # issue 14: least-privilege clients, and one identity per node (maps keyed by node name)
+        "apiserver_kubelet_client_cert_pem": False,
+        "apiserver_kubelet_client_key_pem": True,
+        "admin_cert_pem": False,
+        "admin_key_pem": True,
+        "node_kubelet_client_cert_pem": False,
+        "node_kubelet_client_key_pem": True,
+        "node_kubelet_serving_cert_pem": False,
+        "node_kubelet_serving_key_pem": True,
     },
     "identity": {
         "client_cert_pem": False,
