@@ -5,6 +5,7 @@ Assertion messages built from these helpers only ever show fingerprints, never P
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import ipaddress
@@ -19,26 +20,52 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tfext import issue, profiles
+from tfext import issue, keys, profiles, protocol
 from tfext.errors import Problem, TfextError
 from tfext.issue import KeyPair
+from tfext.programs import MODULES, PROGRAMS, engine
 from tfext.programs.inputs import certificate_inputs
 
 # The algorithms every profile is issued with; RSA-3072/4096 are exercised once each, elsewhere.
 MAIN_ALGORITHMS = ("RSA-2048", "ECDSA-P256", "ECDSA-P384", "ED25519")
 
-# One query that touches every name-shaping input (etcd needs a CIDR with at least 21 addresses).
+# One query that touches every name-shaping input (etcd needs a CIDR with at least 21 addresses), with
+# members and nodes for the per-node roles: each is issued for the first one of its list (`for_profile`).
 STANDARD_QUERY = {
     "dns_names": '["etcd-0.example.com", "node.example.com"]',
     "ip_addresses": '["192.168.10.11", "192.168.10.12"]',
     "service_cidr": "10.3.0.0/16",
     "kube_apiserver_url": "https://api.example.com:443",
     "base_address": "console.example.com:443",
+    "members": '{"etcd-1": {"dns_names": ["etcd-1.example.com"], "ip_addresses": ["10.0.0.11", "fd00::11"]}, '
+    '"etcd-2": {"ip_addresses": ["10.0.0.12"]}}',
+    "nodes": '["w1", "w2"]',
+    "kubelet_serving": '{"w1": {"dns_names": ["w1.example.com"], "ip_addresses": ["10.0.1.1"]}}',
 }
 
 
 def standard_inputs() -> profiles.Inputs:
     return certificate_inputs(STANDARD_QUERY, service_hosts=20)
+
+
+def for_profile(inputs: profiles.Inputs, profile: profiles.Profile) -> profiles.Inputs:
+    """The inputs `profile` is issued with: a per-node role's carry the first member or node it has in
+    `inputs`, picked by the engine's own slots (`Module.slots_for`), so a test issues what a run would."""
+    for module in MODULES.values():
+        for slot in module.slots_for(inputs):
+            if slot.profile is profile:
+                return inputs if slot.node is None else dataclasses.replace(inputs, node=slot.node)
+    return inputs
+
+
+def run_program(program: str, query: dict[str, str], now: dt.datetime | None = None) -> dict[str, str]:
+    """What `tfext PROGRAM` does, minus stdin/stdout: the schema check, then the engine."""
+    protocol.validate_query(program, query)
+    return engine.run(MODULES[PROGRAMS[program]], query, now=now)
+
+
+def load_cert(text: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(text.encode("ascii"))
 
 
 def issuer_profile(profile: profiles.Profile) -> profiles.Profile:
@@ -106,8 +133,10 @@ def new_key(kind: str = "P-256"):
     raise ValueError(kind)
 
 
-def name(cn: str, org: str | None = None) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)] if org else []
+def name(cn: str, org: str | tuple[str, ...] | None = None) -> x509.Name:
+    """A subject: organizations (one, several or none) first, then the CN, as tfext.issue orders them."""
+    orgs = (org,) if isinstance(org, str) else org or ()
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs]
     return x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
@@ -213,11 +242,21 @@ def resign_with_sha1(cert: x509.Certificate, issuer_key: rsa.RSAPrivateKey) -> x
     return x509.load_der_x509_certificate(new_der)
 
 
+def write_pair(directory: Path, stem: str, pair: KeyPair) -> tuple[str, str]:
+    """`<stem>.crt` and `<stem>.key` of `pair` in `directory` (made if missing); returns their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    crt, key = directory / f"{stem}.crt", directory / f"{stem}.key"
+    crt.write_text(cert_pem(pair.cert))
+    key.write_text(keys.to_pem(pair.key))
+    return str(crt), str(key)
+
+
 # --- issuing through tfext, cached per test module ---------------------------------------------------------
 
 
 class IssuedCache:
-    """Issue each (profile, algorithm) once per test module; a leaf is signed by a CA of its algorithm."""
+    """Issue each (profile, algorithm) once per test module; a leaf is signed by a CA of its algorithm.
+    A per-node profile is issued for the first member or node of `inputs` (`inputs_for`)."""
 
     def __init__(self, inputs: profiles.Inputs, validity_hours: int = 24 * 30):
         self.inputs = inputs
@@ -230,9 +269,17 @@ class IssuedCache:
             issuer = None if profile.is_ca else self.get(issuer_profile(profile), algorithm)
             hours = self.validity_hours * (2 if profile.is_ca else 1)
             self._cache[cache_key] = issue.issue(
-                profile, self.inputs, key_algorithm=algorithm, validity_hours=hours, issuer=issuer
+                profile,
+                self.inputs_for(profile),
+                key_algorithm=algorithm,
+                validity_hours=hours,
+                issuer=issuer,
             )
         return self._cache[cache_key]
+
+    def inputs_for(self, profile: profiles.Profile) -> profiles.Inputs:
+        """The inputs `profile` was issued with (its member or node set for a per-node role)."""
+        return for_profile(self.inputs, profile)
 
     def issuer_of(self, profile: profiles.Profile, algorithm: str) -> KeyPair | None:
         return None if profile.is_ca else self.get(issuer_profile(profile), algorithm)

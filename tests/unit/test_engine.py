@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from tfext import certinfo, issue, keys, profiles, protocol
 from tfext.errors import Code, TfextError
-from tfext.programs import MODULES, PROGRAMS, engine
+from tfext.programs import MODULES, PROGRAMS
 
 from ._pki import (
     NOW,
@@ -23,10 +23,12 @@ from ._pki import (
     key_fingerprint,
     key_pem,
     leaked_lines,
+    load_cert,
     new_key,
     pem_header,
     raised_codes,
     redact,
+    run_program,
     spki,
 )
 
@@ -52,16 +54,6 @@ SELF_SIGNED = {
     "ingress": "ingress-self-signed",
 }
 USER_PROVIDED = {m: f"{m}-user-provided" for m in MODULES}
-
-
-def run_program(program: str, query: dict[str, str], now: dt.datetime | None = None) -> dict[str, str]:
-    """What `tfext PROGRAM` does, minus stdin/stdout: the schema check, then the engine."""
-    protocol.validate_query(program, query)
-    return engine.run(MODULES[PROGRAMS[program]], query, now=now)
-
-
-def load_cert(text: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(text.encode("ascii"))
 
 
 def slot_keys(slot: str) -> set[str]:

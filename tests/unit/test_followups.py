@@ -15,16 +15,9 @@ from tfext.issue import KeyPair
 from tfext.programs import MODULES, engine
 from tfext.tools.assets import write_assets
 
-from ._pki import cert_pem
+from ._pki import cert_pem, write_pair
 
 FAKE_KEY = "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n"
-
-
-def write(directory: Path, name: str, pair: KeyPair) -> tuple[str, str]:
-    crt, key = directory / f"{name}.crt", directory / f"{name}.key"
-    crt.write_text(cert_pem(pair.cert))
-    key.write_text(keys.to_pem(pair.key))
-    return str(crt), str(key)
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +31,9 @@ def kube_query(tmp_path: Path, ca: KeyPair, kubelet: KeyPair) -> dict[str, str]:
     apiserver = issue.issue(
         profiles.APISERVER, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=50, issuer=ca
     )
-    query = {"ca_cert_path": write(tmp_path, "ca", ca)[0]}
-    query["apiserver_cert_path"], query["apiserver_key_path"] = write(tmp_path, "apiserver", apiserver)
-    query["kubelet_cert_path"], query["kubelet_key_path"] = write(tmp_path, "kubelet", kubelet)
+    query = {"ca_cert_path": write_pair(tmp_path, "ca", ca)[0]}
+    query["apiserver_cert_path"], query["apiserver_key_path"] = write_pair(tmp_path, "apiserver", apiserver)
+    query["kubelet_cert_path"], query["kubelet_key_path"] = write_pair(tmp_path, "kubelet", kubelet)
     return query
 
 

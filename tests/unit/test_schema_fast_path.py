@@ -44,11 +44,26 @@ def jsonschema_valid(program: str, query: dict) -> bool:
     return Draft202012Validator(schema, registry=protocol._common_registry()).is_valid(query)
 
 
+# Per-node keys (`patternProperties`): the shapes of every schema, each for good and bad node names.
+NODE_NAMES = ["w1", "etcd-0", "a.b", "n" * 253, "n" * 254, "W1", "a..b", "-a", "a-", "", "a:b", "w1\n", "é"]
+PER_NODE_KEYS = sorted(
+    f"{prefix}:{node}_{suffix}"
+    for prefix in ("server", "peer", "kubelet", "serving", "client")
+    for node in NODE_NAMES
+    for suffix in ("issued_at", "cert_path", "key_path", "cert_pem", "issued_at\n")
+)
+
+
 @st.composite
 def queries(draw):
     program = draw(st.sampled_from(sorted(PROGRAMS)))
     names = sorted(protocol.load_schema(program)["properties"])
-    keys = draw(st.lists(st.sampled_from(names + ["unknown_key"]), unique=True, max_size=len(names)))
+    per_node = st.sampled_from(PER_NODE_KEYS)
+    keys = draw(
+        st.lists(
+            st.one_of(st.sampled_from(names + ["unknown_key"]), per_node), unique=True, max_size=len(names)
+        )
+    )
     return program, {k: draw(SAMPLES) for k in keys}
 
 
@@ -79,6 +94,67 @@ def test_every_schema_is_understood_by_the_fast_path(program):
         assert ("pattern" not in definition and "enum" not in definition) or valid[name] != "x"
     assert jsonschema_valid(program, valid)
     assert protocol.surely_valid(schema, valid, COMMON)
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_the_fast_path_and_jsonschema_agree_on_every_per_node_key(program):
+    """Each shape beside the keys the schema requires, with a value valid for its suffix: either both
+    accept it or neither."""
+    schema = protocol.load_schema(program)
+    disagree = []
+    for key in PER_NODE_KEYS:
+        query = {**_required(program), key: "2030-01-01T00:00:00Z" if "_issued_at" in key else "/etc/x.crt"}
+        if protocol.surely_valid(schema, query, COMMON) is not jsonschema_valid(program, query):
+            disagree.append(key)
+    assert disagree == []
+
+
+@pytest.mark.parametrize(
+    ("program", "key"),
+    [
+        ("kube-self-signed", "kubelet:w1_issued_at"),
+        ("kube-self-signed", "serving:w1.example.com_issued_at"),
+        ("etcd-signed", "peer:etcd-0_issued_at"),
+        ("kube-user-provided", "kubelet:w1_key_path"),
+        ("etcd-user-provided", "server:etcd-0_cert_path"),
+    ],
+)
+def test_a_valid_per_node_key_is_accepted_by_the_fast_path_itself(program, key):
+    schema = protocol.load_schema(program)
+    query = {k: "/etc/tls/x.pem" for k in schema.get("required", [])}
+    query[key] = "2030-01-01T00:00:00Z" if key.endswith("_issued_at") else "/etc/tls/x.pem"
+    assert protocol.surely_valid(schema, query, COMMON) and jsonschema_valid(program, query)
+
+
+@pytest.mark.parametrize(
+    ("program", "key", "shapes"),
+    [
+        ("etcd-signed", "server:etcd 0_issued_at", ["server:<name>_issued_at", "peer:<name>_issued_at"]),
+        (
+            "kube-self-signed",
+            "kubelet:w1_cert_path",
+            ["kubelet:<name>_issued_at", "serving:<name>_issued_at"],
+        ),
+        (
+            "kube-user-provided",
+            "serving:W1_key_path",
+            ["kubelet:<name>_cert_path", "serving:<name>_cert_path", "kubelet:<name>_key_path"],
+        ),
+    ],
+)
+def test_an_unknown_key_message_lists_the_per_node_key_shapes(program, key, shapes):
+    with pytest.raises(protocol.TfextError) as exc:
+        protocol.validate_query(program, {**_required(program), key: "x", "kubelet:w1_issued_at": "x"})
+    unknown = next(p for p in exc.value.problems if p.code.tag == "TFEXT-E005")
+    assert unknown.where == "query"
+    for shape in shapes:
+        assert shape in unknown.detail
+    assert "^(" not in unknown.detail, "a reader sees shapes, not regular expressions"
+    assert key in unknown.detail or "(not shown)" in unknown.detail
+
+
+def _required(program: str) -> dict[str, str]:
+    return {k: "/etc/tls/x.pem" for k in protocol.load_schema(program).get("required", [])}
 
 
 def test_an_invalid_query_still_gets_jsonschemas_precise_message():

@@ -91,7 +91,8 @@ def test_every_program_has_a_schema_and_every_schema_a_program():
 def test_slot_keys_in_a_schema_name_slots_of_the_programs_module(program):
     schema = load(f"{program}.json")
     slots = {s.name for s in MODULES[PROGRAMS[program]].slots}
-    pattern = re.compile(r"^(?P<slot>[a-z]+)_(issued_at|cert_path|key_path)$")
+    # the shortest slot first: ca_cert_path is slot ca, apiserver_kubelet_client_cert_path that slot
+    pattern = re.compile(r"^(?P<slot>[a-z_]+?)_(issued_at|cert_path|key_path)$")
     for prop in schema["properties"]:
         m = pattern.match(prop)
         if m:
@@ -100,13 +101,66 @@ def test_slot_keys_in_a_schema_name_slots_of_the_programs_module(program):
         assert "plan_time" in schema["properties"]
 
 
+# Leaves beyond Tectonic's that a user-provided set may leave out (a Tectonic set has none of them); given,
+# each needs its key too.
+OPTIONAL_LEAVES = {"kube": {"apiserver_kubelet_client", "admin"}}
+
+
 @pytest.mark.parametrize("program", [p for p in PROGRAMS if p.endswith("user-provided")])
 def test_user_provided_schemas_require_every_leaf_pair_and_the_ca(program):
     schema = load(f"{program}.json")
     required = set(schema["required"])
     assert "ca_cert_path" in required
+    optional = OPTIONAL_LEAVES.get(PROGRAMS[program], set())
     for slot in MODULES[PROGRAMS[program]].leaves:
+        if slot.name in optional:
+            continue
         assert {f"{slot.name}_cert_path", f"{slot.name}_key_path"} <= required
+
+
+@pytest.mark.parametrize(
+    ("program", "slot"),
+    [
+        (p, slot)
+        for p in PROGRAMS
+        if p.endswith("user-provided")
+        for slot in OPTIONAL_LEAVES.get(PROGRAMS[p], ())
+    ],
+)
+def test_an_optional_user_provided_leaf_needs_its_key_when_given(program, slot):
+    schema = load(f"{program}.json")
+    assert {f"{slot}_cert_path", f"{slot}_key_path"} <= set(schema["properties"])
+    assert not {f"{slot}_cert_path", f"{slot}_key_path"} & set(schema["required"])
+    assert f"{slot}_key_path" in schema["dependentRequired"][f"{slot}_cert_path"]
+
+
+def _pattern_prefixes(schema: dict, suffix: str) -> set[str]:
+    """The per-node slot prefixes a schema's patterns take with `suffix`: `^(server|peer):..._issued_at$`."""
+    out: set[str] = set()
+    for pattern in schema.get("patternProperties", {}):
+        found = re.fullmatch(rf"\^\(([a-z|]+)\):.*_{suffix}\$", pattern)
+        if found:
+            out |= set(found.group(1).split("|"))
+    return out
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_per_node_key_patterns_name_exactly_the_modules_per_node_roles(program):
+    module = MODULES[PROGRAMS[program]]
+    schema = load(f"{program}.json")
+    prefixes = {role.prefix for role in module.per_node}
+    if not prefixes:
+        assert schema.get("patternProperties", {}) == {}
+    elif program.endswith("user-provided"):  # checks the files of every member or node, issues none
+        assert _pattern_prefixes(schema, "cert_path") == _pattern_prefixes(schema, "key_path") == prefixes
+        assert _pattern_prefixes(schema, "issued_at") == set()
+    else:  # issues them (etcd-signed's external mode has none to check: it refuses members, E084)
+        assert _pattern_prefixes(schema, "issued_at") == prefixes
+        assert _pattern_prefixes(schema, "cert_path") == set()
+    for pattern, rule in schema.get("patternProperties", {}).items():
+        assert rule.get("description", "").strip(), pattern
+        # JSON Schema applies a pattern to named properties too; the fast path assumes none does
+        assert not [p for p in schema["properties"] if re.search(pattern, p)], pattern
 
 
 @pytest.mark.parametrize("program", [p for p in PROGRAMS if not p.endswith("user-provided")])
