@@ -18,12 +18,13 @@ gives `ca_key_alg`. Verified runs add `warnings` (JSON list).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
 
 from tfext.errors import Code, TfextError
-from tfext.profiles import Inputs, Node, Profile
+from tfext.profiles import NODE_USER_PREFIX, Inputs, Node, Profile
 from tfext.programs.inputs import certificate_inputs, options, path
 
 
@@ -32,6 +33,10 @@ class Slot:
     name: str  # result keys start with it: "server" -> server_cert_pem, "peer:etcd-0" -> peer:etcd-0_...
     profile: Profile
     node: Node | None = None  # the member or node a per-node slot is for
+
+    def inputs(self, module_inputs: Inputs) -> Inputs:
+        """The inputs that shape this slot: a per-node slot's are the module's, with its member or node."""
+        return module_inputs if self.node is None else dataclasses.replace(module_inputs, node=self.node)
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,9 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
             raise TfextError.of(
                 Code.NODE_LIST_INVALID,
                 "query",
-                f"{_listing(bare)} listed, but no certificate of theirs is given, and this module issues "
-                "none here (an external etcd has no CA key to sign with). User-provided flavors read "
-                "them from member_certs_dir or node_certs_dir (docs/per-node.md)",
+                f"{_listing(bare)} listed, but no certificate of theirs is given, and this run issues "
+                "none: a user-provided flavor reads them from member_certs_dir or node_certs_dir, and an "
+                "external etcd has no CA key to sign them with (docs/per-node.md)",
             )
     for slot in given:
         needed = [f"{slot.name}_cert_path"] + ([] if slot is module.ca else [f"{slot.name}_key_path"])
@@ -108,6 +113,7 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
         raise TfextError.of(
             Code.MISSING_KEY, "query.plan_time", "required with *_issued_at (plantimestamp())"
         )
+    check_common_names(issuing, inputs)
 
     from tfext.programs import material  # the only place that pulls in cryptography
 
@@ -140,6 +146,28 @@ def check_slot_keys(module: Module, slots: tuple[Slot, ...], query: dict[str, st
             Code.NODE_LIST_INVALID,
             "query",
             f"{_listing(stray)}: no such member or node in this query's members, nodes or kubelet_serving",
+        )
+
+
+# RFC 5280's ub-common-name: `cryptography` refuses a longer CN, and so would the program, with E090.
+MAX_COMMON_NAME = 64
+
+
+def check_common_names(issuing: list[Slot], inputs: Inputs) -> None:
+    """A per-node CN holds the node's name (`system:node:<node>`, `<member>`), and a node name may be
+    longer (253 characters) than a CN (64): refuse those nodes by name before any key is generated."""
+    names = {
+        slot.name: slot.profile.common_name(slot.inputs(inputs)) for slot in issuing if slot.node is not None
+    }
+    long = [f"{name} (CN {len(cn)} characters)" for name, cn in names.items() if len(cn) > MAX_COMMON_NAME]
+    if long:
+        raise TfextError.of(
+            Code.NODE_LIST_INVALID,
+            "query",
+            f"{_listing(long)}: a certificate's CN holds at most {MAX_COMMON_NAME} characters (RFC 5280), "
+            f"and a kubelet's is system:node:<node>: node names of at most "
+            f"{MAX_COMMON_NAME - len(NODE_USER_PREFIX)} characters, member names of at most "
+            f"{MAX_COMMON_NAME}",
         )
 
 

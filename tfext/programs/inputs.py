@@ -7,6 +7,7 @@ import ipaddress
 import json
 import re
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass
 
 from tfext import keys
@@ -90,7 +91,7 @@ def node_map(query: dict[str, str], key: str) -> tuple[Node, ...]:
     if raw == "":
         return ()
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, object_pairs_hook=_Entries)
     except (ValueError, RecursionError):
         value = None
     shape_ok = isinstance(value, dict) and all(
@@ -105,7 +106,7 @@ def node_map(query: dict[str, str], key: str) -> tuple[Node, ...]:
             f"query.{key}",
             'expected a JSON object {"<name>": {"dns_names": [...], "ip_addresses": [...]}}',
         )
-    _check_names(list(value), key)
+    _check_names([*value, *value.repeated], key)
     out = []
     for name in sorted(value):
         spec = {k: json.dumps(v) for k, v in value[name].items()}
@@ -119,6 +120,15 @@ def node_map(query: dict[str, str], key: str) -> tuple[Node, ...]:
                 ]
             ) from None
     return tuple(out)
+
+
+class _Entries(dict):
+    """A JSON object that remembers the keys it holds more than once: `json.loads` keeps the last of them
+    without a word, which would drop a member from the list."""
+
+    def __init__(self, pairs: list[tuple[str, object]]):
+        super().__init__(pairs)
+        self.repeated = [k for k, n in Counter(k for k, _ in pairs).items() if n > 1]
 
 
 def _check_names(names: list[str], key: str) -> None:
@@ -251,7 +261,8 @@ def certificate_inputs(query: dict[str, str], service_hosts: int = 1) -> Inputs:
     )
     listed = {n.name for n in inputs.nodes}
     unlisted = [n.name for n in inputs.serving_nodes if n.name not in listed]
-    if unlisted:
+    # nodes that do not parse list no one: every serving node would seem unlisted, a second wrong message
+    if unlisted and not any(p.where == "query.nodes" for p in problems):
         problems.append(
             Problem(
                 Code.NODE_LIST_INVALID,

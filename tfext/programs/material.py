@@ -7,7 +7,6 @@ result in state unmarked, so a returned key would show in `terraform show`.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -77,7 +76,13 @@ class Work:
                 continue
             issuer = trust.issuer_of(leaf.cert) if trust is not None else None
             check_leaf(
-                slot.profile, self._inputs(slot), leaf, issuer, report, self.now, self.opts.renewal_window
+                slot.profile,
+                slot.inputs(self.inputs),
+                leaf,
+                issuer,
+                report,
+                self.now,
+                self.opts.renewal_window,
             )
             if trust is not None and (detail := check_leaf_phase(trust, issuer, self.phase)):
                 report.error(Code.BUNDLE_PHASE, slot.name, detail)
@@ -124,7 +129,7 @@ class Work:
         """A new key and certificate for `slot` (self-signed without an issuer), with their PEM texts."""
         pair = issue(
             slot.profile,
-            self._inputs(slot),
+            slot.inputs(self.inputs),
             key_algorithm=self.opts.key_algorithm,
             validity_hours=self.opts.validity_hours,
             issuer=issuer,
@@ -208,10 +213,6 @@ class Work:
         }
 
     # --- helpers ----------------------------------------------------------------------------------
-
-    def _inputs(self, slot: Slot) -> Inputs:
-        """The inputs that shape `slot`: a per-node slot's are the module's, with its member or node."""
-        return self.inputs if slot.node is None else dataclasses.replace(self.inputs, node=slot.node)
 
     def _where(self, slot: Slot) -> str:
         return f"{slot.name} certificate ({path(self.query, f'{slot.name}_cert_path')})"
