@@ -26,6 +26,7 @@ MAX_LISTED = 5  # bad list items quoted in one message
 # DNS name, so it can stand in a SAN. No ":" either: slot names are "<role>:<node>".
 NODE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 MAX_NODES = 1000  # members or nodes in one query: more is a mistake, and a run that long would time out
+MAX_NODE_NAME = 253
 
 
 def path(query: dict[str, str], key: str) -> str:
@@ -131,8 +132,19 @@ class _Entries(dict):
         self.repeated = [k for k, n in Counter(k for k, _ in pairs).items() if n > 1]
 
 
+def is_node_name(name: object) -> bool:
+    """A Kubernetes node name (lowercase RFC 1123 subdomain, at most 253 characters): safe as a slot name,
+    a DNS SAN and a directory name alike (no ':', '/', '..')."""
+    return isinstance(name, str) and len(name) <= MAX_NODE_NAME and NODE_NAME.match(name) is not None
+
+
 def _check_names(names: list[str], key: str) -> None:
-    bad = [n for n in names if len(n) > 253 or not NODE_NAME.match(n)]
+    # the count first: every other check is linear in it, and a long list is refused without more work
+    if len(names) > MAX_NODES:
+        raise TfextError.of(
+            Code.NODE_LIST_INVALID, f"query.{key}", f"{len(names)} entries; at most {MAX_NODES} per module"
+        )
+    bad = [n for n in names if not is_node_name(n)]
     if bad:
         raise TfextError.of(
             Code.NODE_LIST_INVALID,
@@ -140,14 +152,10 @@ def _check_names(names: list[str], key: str) -> None:
             f"not node names (lowercase letters, digits, '-' and '.', as Kubernetes names nodes): "
             f"{_listing(bad)}",
         )
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = sorted(n for n, count in Counter(names).items() if count > 1)
     if twice:
         raise TfextError.of(
             Code.NODE_LIST_INVALID, f"query.{key}", f"listed more than once: {_listing(twice)}"
-        )
-    if len(names) > MAX_NODES:
-        raise TfextError.of(
-            Code.NODE_LIST_INVALID, f"query.{key}", f"{len(names)} entries; at most {MAX_NODES} per module"
         )
 
 
