@@ -4,6 +4,7 @@ reading the `certificates` output."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -138,6 +139,18 @@ def make_cert(
     return Pair(builder.sign(signer, hashes.SHA256()), key)
 
 
+def files_written(target: Path) -> dict[str, tuple[str, int]]:
+    """Every file under `target` (a write-assets directory): relative path => (SHA-256, mode)."""
+    files = (p for p in sorted(target.rglob("*")) if p.is_file())
+    return {
+        p.relative_to(target).as_posix(): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_mode & 0o777,
+        )
+        for p in files
+    }
+
+
 def key_body_lines(pem: str) -> list[str]:
     """The base64 lines of a PEM key: what must never appear in any output."""
     return [line for line in pem.splitlines() if line and not line.startswith("-----")]
@@ -146,17 +159,14 @@ def key_body_lines(pem: str) -> list[str]:
 # --- Terraform state, shaped as our modules leave it ---------------------------------------------------
 
 
-def capture_resource(module: str, slots: dict[str, Pair]) -> dict:
-    """`terraform_data.captured[slot]` instances of terraform/modules/tls/internal/issue, as in a v4 state."""
-
-    def value(pair: Pair) -> dict:
-        return {"cert_pem": pair.cert_pem, "key_pem": pair.key_pem, "info": "{}", "key_alg": "ECDSA"}
-
+def _terraform_data(module: str, name: str, slots: dict[str, Pair], input_of, triggers_of) -> dict:
+    """`terraform_data.<name>[slot]` instances of terraform/modules/tls/internal/issue, as in a v4 state:
+    `input_of(slot, pair)` is each one's input (and output), `triggers_of(pair)` its triggers_replace."""
     return {
         "module": module,
         "mode": "managed",
         "type": "terraform_data",
-        "name": "captured",
+        "name": name,
         "provider": 'provider["terraform.io/builtin/terraform"]',
         "instances": [
             {
@@ -164,15 +174,48 @@ def capture_resource(module: str, slots: dict[str, Pair]) -> dict:
                 "schema_version": 0,
                 "attributes": {
                     "id": f"id-{slot}",
-                    "input": {"value": value(pair), "type": ["object", {}]},
-                    "output": {"value": value(pair), "type": ["object", {}]},
-                    "triggers_replace": None,
+                    "input": {"value": input_of(slot, pair), "type": ["object", {}]},
+                    "output": {"value": input_of(slot, pair), "type": ["object", {}]},
+                    "triggers_replace": triggers_of(pair),
                 },
                 "sensitive_attributes": [[{"type": "get_attr", "value": "input"}]],
             }
             for slot, pair in slots.items()
         ],
     }
+
+
+def capture_resource(module: str, slots: dict[str, Pair]) -> dict:
+    """`terraform_data.captured[slot]` of tfext 0.1, which kept the key beside the certificate."""
+    return _terraform_data(
+        module,
+        "captured",
+        slots,
+        lambda _, pair: {
+            "cert_pem": pair.cert_pem,
+            "key_pem": pair.key_pem,
+            "info": "{}",
+            "key_alg": "ECDSA",
+        },
+        lambda _: None,
+    )
+
+
+def seal_resource(module: str, kind: str, slots: dict[str, Pair]) -> dict:
+    """`terraform_data.sealed[slot]`: the role and certificate in `input`, the key (sensitive) in
+    `triggers_replace.key`, as the issuing stage of module `kind` keeps them."""
+    return _terraform_data(
+        module,
+        "sealed",
+        slots,
+        lambda slot, pair: {
+            "role": f"{kind}/{slot}",
+            "cert_pem": pair.cert_pem,
+            "info": "{}",
+            "key_alg": "ECDSA",
+        },
+        lambda pair: {"value": {"marker": "id-marker", "key": pair.key_pem}, "type": ["map", "string"]},
+    )
 
 
 def verify_resource(module: str, program: str, slots: dict[str, Pair], key_dir: Path | None = None) -> dict:
@@ -199,6 +242,119 @@ def verify_resource(module: str, program: str, slots: dict[str, Pair], key_dir: 
             }
         ],
     }
+
+
+# --- a cluster with one identity per member and node (docs/per-node.md), made up ----------------------
+
+MEMBERS = ("etcd-0", "etcd-1")
+NODES = ("w1", "w2")
+SERVING = ("w1",)
+# The modules' outputs (terraform/modules/tls/{kube/self-signed,etcd/signed}/outputs.tf) of each role:
+# module => output => role; a per-node map output => the role of its entries, `<role>:<name>`.
+MODULE_OUTPUTS = {
+    "kube": {
+        "ca_cert_pem": "ca",
+        "ca_key_pem": "ca",
+        "apiserver_cert_pem": "apiserver",
+        "apiserver_key_pem": "apiserver",
+        "kubelet_cert_pem": "kubelet",
+        "kubelet_key_pem": "kubelet",
+        "apiserver_kubelet_client_cert_pem": "apiserver_kubelet_client",
+        "apiserver_kubelet_client_key_pem": "apiserver_kubelet_client",
+        "admin_cert_pem": "admin",
+        "admin_key_pem": "admin",
+    },
+    "etcd": {
+        "etcd_ca_crt_pem": "ca",
+        "etcd_server_crt_pem": "server",
+        "etcd_server_key_pem": "server",
+        "etcd_peer_crt_pem": "peer",
+        "etcd_peer_key_pem": "peer",
+        "etcd_client_crt_pem": "client",
+        "etcd_client_key_pem": "client",
+    },
+}
+MAP_OUTPUTS = {
+    "kube": {
+        "node_kubelet_client_cert_pem": "kubelet",
+        "node_kubelet_client_key_pem": "kubelet",
+        "node_kubelet_serving_cert_pem": "serving",
+        "node_kubelet_serving_key_pem": "serving",
+    },
+    "etcd": {
+        "etcd_member_server_crt_pem": "server",
+        "etcd_member_server_key_pem": "server",
+        "etcd_member_peer_crt_pem": "peer",
+        "etcd_member_peer_key_pem": "peer",
+    },
+}
+
+
+def per_node_cluster(
+    nodes: tuple[str, ...] = NODES, serving: tuple[str, ...] = SERVING, members: tuple[str, ...] = MEMBERS
+) -> dict[str, Pair]:
+    """role => pair of a made-up kube and etcd with one identity per member and node: Tectonic's roles,
+    the kube module's clients of their own, `kube/kubelet:<node>`, `kube/serving:<node>`,
+    `etcd/server:<member>` and `etcd/peer:<member>`."""
+    kube_ca, etcd_ca = make_cert("kube-ca", ca=True, days=3650), make_cert("etcd-ca", ca=True, days=3650)
+    pairs = {"kube/ca": kube_ca, "etcd/ca": etcd_ca}
+    pairs["kube/apiserver"] = make_cert("kube-apiserver", kube_ca, sans=("kubernetes",))
+    for role, cn in (
+        ("kubelet", "kubelet"),
+        ("apiserver_kubelet_client", "kube-apiserver-kubelet-client"),
+        ("admin", "kubernetes-admin"),
+        *((f"kubelet:{n}", f"system:node:{n}") for n in nodes),
+    ):
+        pairs[f"kube/{role}"] = make_cert(cn, kube_ca, server=False)
+    for n in serving:
+        pairs[f"kube/serving:{n}"] = make_cert(f"system:node:{n}", kube_ca, sans=(n,))
+    for role in ("server", "peer", "client"):
+        pairs[f"etcd/{role}"] = make_cert("etcd", etcd_ca, sans=members)
+    for m in members:
+        for role in ("server", "peer"):
+            pairs[f"etcd/{role}:{m}"] = make_cert(m, etcd_ca, sans=(m, "localhost"))
+    return pairs
+
+
+def module_object(kind: str, pairs: dict[str, Pair]) -> dict:
+    """The outputs of module `kind` holding `pairs`, as `output "kube" { value = module.kube_certs }`
+    gives them: certificate and key outputs, and the per-node maps keyed by member or node name."""
+
+    def text(output: str, pair: Pair) -> str:
+        return pair.key_pem if "_key_pem" in output else pair.cert_pem
+
+    out: dict = {o: text(o, pairs[f"{kind}/{role}"]) for o, role in MODULE_OUTPUTS[kind].items()}
+    for output, role in MAP_OUTPUTS[kind].items():
+        entries = {r.split(":", 1)[1]: p for r, p in pairs.items() if r.startswith(f"{kind}/{role}:")}
+        out[output] = {name: text(output, pair) for name, pair in entries.items()}
+    return out
+
+
+def per_node_shapes(pairs: dict[str, Pair]) -> dict[str, str]:
+    """shape => the JSON users pipe of one made-up cluster: `terraform output -json` with module objects,
+    with flat outputs (`kube_certs_node_kubelet_client_cert_pem`), and `terraform state pull` of a root
+    module without outputs (the seals alone)."""
+    objects = {kind: module_object(kind, pairs) for kind in ("kube", "etcd")}
+
+    def wrapped(value):
+        return {
+            "value": value,
+            "type": "string" if isinstance(value, str) else ["map", "string"],
+            "sensitive": True,
+        }
+
+    seals = []
+    for kind in ("kube", "etcd"):
+        slots = {r.split("/", 1)[1]: p for r, p in pairs.items() if r.startswith(f"{kind}/")}
+        seals.append(seal_resource(f'module.{kind}_certs.module.ca["0"]', kind, {"ca": slots.pop("ca")}))
+        seals.append(seal_resource(f"module.{kind}_certs.module.certs", kind, slots))
+    return Secret(
+        objects=json.dumps({k: wrapped(v) for k, v in objects.items()}),
+        flat=json.dumps(
+            {f"{k}_certs_{o}": wrapped(v) for k, values in objects.items() for o, v in values.items()}
+        ),
+        state=json.dumps(state(*seals)),
+    )
 
 
 def state(*resources: dict, outputs: dict | None = None) -> dict:

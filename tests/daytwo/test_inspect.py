@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tfext.tools import clock
 
-from ._helpers import T0, key_body_lines, make_cert
+from ._helpers import T0, key_body_lines, make_cert, per_node_cluster, per_node_shapes
 
 
 def at(days: float) -> str:
@@ -161,3 +161,45 @@ def test_unreadable_inputs_are_reported_and_the_rest_still_shown(cli, files, tmp
 def test_usage_errors_exit_2(cli):
     run = cli("inspect")
     assert run.code == 2 and "usage: tfext inspect" in run.err
+
+
+# --- one identity per node (docs/per-node.md) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def many_nodes() -> tuple[dict, str]:
+    """A cluster of 80 nodes, each with its own kubelet key: more keys than inspect once looked at (64)."""
+    nodes = tuple(f"node-{i:02d}" for i in range(80))
+    pairs = per_node_cluster(nodes=nodes)
+    return pairs, per_node_shapes(pairs)["objects"]
+
+
+def test_each_nodes_key_is_matched_to_its_own_certificate_however_many_nodes(cli, many_nodes):
+    pairs, document = many_nodes
+    report = json.loads(cli("inspect", "--json", "-", stdin=document, now=at(1)).out)
+    by_role = {c["files"][0]: c for c in report["certificates"]}
+    for role, pair in pairs.items():
+        if role.startswith("kube/kubelet:"):
+            assert by_role[role]["private_keys"] == [f"{role} key"], role
+            assert by_role[role]["sha256_fingerprint"] == pair.fingerprint
+    assert len([k for k in report["private_keys"] if k["matches"]]) == len(report["private_keys"]) > 64
+
+
+def test_keys_past_the_bound_are_said_to_be_left_unmatched(cli, many_nodes, monkeypatch):
+    from tfext.tools import inspection
+
+    monkeypatch.setattr(inspection, "MAX_KEYS", 10)
+    run = cli("inspect", "-", stdin=many_nodes[1], now=at(1))
+    assert run.code == 1
+    assert "TFEXT-E063" in run.err and "more than 10 private keys; the rest are not matched" in run.err
+    assert run.err.count("TFEXT-E063") == 1
+
+
+def test_a_nodes_certificate_is_named_by_its_role_and_node(cli, many_nodes):
+    text = cli("inspect", "-", stdin=many_nodes[1], now=at(1)).out
+    assert "system:node:node-07  kube/kubelet:node-07" in text
+    assert (
+        "kube/kubelet:node-07 key: private key (not shown), ECDSA P-256; belongs to system:node:node-07"
+        in text
+    )
+    assert "etcd-1  etcd/peer:etcd-1" in text

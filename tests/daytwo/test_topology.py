@@ -13,7 +13,7 @@ import pytest
 
 from tfext.tools.assets import LAYOUT
 
-from ._helpers import doc_block, key_body_lines, make_cert, tfext
+from ._helpers import doc_block, key_body_lines, make_cert, per_node_cluster, per_node_shapes, tfext
 
 DAMAGED = "-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n"
 
@@ -174,3 +174,42 @@ def test_dot_output_is_a_graph_graphviz_accepts(cli, tmp_path):
 def test_unusable_input_exits_2_with_one_clear_line(cli, args, stdin, message):
     run = cli("topology", *args, stdin=stdin)
     assert run.code == 2 and message in run.err and "Traceback" not in run.err and run.out == ""
+
+
+# --- one identity per node (docs/per-node.md) -------------------------------------------------------------
+
+
+def test_a_per_node_directory_draws_what_its_outputs_draw(cli, tmp_path):
+    document = per_node_shapes(per_node_cluster())["objects"]
+    assert cli("write-assets", str(tmp_path / "tls"), stdin=document).code == 0
+    for fmt in ("mermaid", "dot"):
+        from_dir = cli("topology", "--format", fmt, str(tmp_path / "tls"))
+        from_outputs = cli("topology", "--format", fmt, stdin=document)
+        assert from_dir.code == 0 and from_dir.out == from_outputs.out, fmt
+    labels = node_labels(cli("topology", str(tmp_path / "tls")).out)
+    assert labels["c_etcd_members_etcd_0_server"] == (
+        "etcd member server etcd-0<br/>etcd/members/etcd-0/server.crt + server.key<br/>CN=etcd-0"
+    )
+    assert labels["c_kube_nodes_w1_kubelet_serving"].startswith("kubelet serving w1<br/>")
+
+
+def test_a_directory_entry_not_named_as_a_node_is_not_drawn(cli, tmp_path):
+    document = per_node_shapes(per_node_cluster())["objects"]
+    assert cli("write-assets", str(tmp_path / "tls"), stdin=document).code == 0
+    nodes = tmp_path / "tls" / "kube" / "nodes"
+    shutil.copytree(nodes / "w1", nodes / "W1 copy")
+    (nodes / "w9").symlink_to(nodes / "w1", target_is_directory=True)  # a link is not followed
+    drawing = cli("topology", str(tmp_path / "tls")).out
+    assert "W1 copy" not in drawing and "w9" not in drawing
+    assert "c_kube_nodes_w1_kubelet_client" in node_labels(drawing)
+
+
+def test_nodes_whose_names_make_one_identifier_are_two_nodes_of_the_drawing(cli):
+    pairs = per_node_cluster(nodes=("w-1", "w.1"), serving=())
+    drawing = cli("topology", stdin=per_node_shapes(pairs)["objects"]).out
+    labels = node_labels(drawing)
+    assert labels["c_kube_nodes_w_1_kubelet_client"].endswith("CN=system:node:w-1")
+    assert labels["c_kube_nodes_w_1_kubelet_client_2"].endswith("CN=system:node:w.1")
+    assert {("c_ca", "c_kube_nodes_w_1_kubelet_client"), ("c_ca", "c_kube_nodes_w_1_kubelet_client_2")} <= (
+        signs_edges(drawing)
+    )

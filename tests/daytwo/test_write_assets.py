@@ -7,24 +7,52 @@ import errno
 import json
 import os
 import stat
+from types import SimpleNamespace
 
 import pytest
 
+from tfext.programs import MODULES, engine
+from tfext.programs.inputs import certificate_inputs
 from tfext.tools import assets
-from tfext.tools.assets import LAYOUT, write_assets
+from tfext.tools.assets import ENTRY, FILES, NODE_LAYOUT, entry_name, in_order, layout_file, write_assets
 
-from ._helpers import Secret, key_body_lines, make_cert
+from ._helpers import MEMBERS, NODES, Secret, key_body_lines, make_cert, module_object
 
 
 @pytest.fixture(scope="module")
 def outputs() -> dict[str, str]:
-    """A value for every output of the layout (certificates and keys of made-up pairs)."""
+    """A value for every file of the layout (certificates and keys of made-up pairs), each member's and
+    node's too, by layout name (`kube_certs_node_kubelet_client_cert_pem["w1"]`)."""
     ca = make_cert("ca", ca=True)
+    names = [*FILES] + [
+        entry_name(output, node)
+        for output in NODE_LAYOUT
+        for node in (MEMBERS if output.startswith("etcd") else NODES)
+    ]
     out = {}
-    for name in LAYOUT:
+    for name in names:
         pair = ca if "ca_" in name else make_cert(name, ca)
-        out[name] = pair.key_pem if LAYOUT[name].endswith(".key") else pair.cert_pem
+        out[name] = pair.key_pem if layout_file(name).endswith(".key") else pair.cert_pem
     return Secret(out)
+
+
+def as_terraform_outputs(outputs: dict[str, str]) -> dict[str, dict]:
+    """`terraform output -json` of flat outputs holding `outputs`: a per-node entry goes into its map."""
+    values: dict[str, object] = {}
+    for name, value in outputs.items():
+        entry = ENTRY.fullmatch(name)
+        if entry:
+            values.setdefault(entry["output"], {})[entry["name"]] = value
+        else:
+            values[name] = value
+    return {
+        name: {
+            "sensitive": "key_pem" in name,
+            "type": "string" if isinstance(v, str) else ["map", "string"],
+            "value": v,
+        }
+        for name, v in values.items()
+    }
 
 
 def mode(path) -> int:
@@ -38,7 +66,9 @@ def test_keys_are_0600_and_certificates_0644_whatever_the_umask(tmp_path, output
         written = write_assets(outputs, tmp_path / "tls")
     finally:
         os.umask(old)
-    assert sorted(p.relative_to(tmp_path / "tls").as_posix() for p in written) == sorted(LAYOUT.values())
+    assert sorted(p.relative_to(tmp_path / "tls").as_posix() for p in written) == sorted(
+        [*FILES.values(), *(layout_file(name) for name in outputs if name not in FILES)]
+    )
     for path in written:
         assert mode(path) == (0o600 if path.suffix == ".key" else 0o644), path
 
@@ -53,7 +83,8 @@ def test_a_key_is_never_readable_by_others_while_being_written(tmp_path, outputs
 
     monkeypatch.setattr(os, "fdopen", spying_fdopen)
     write_assets(outputs, tmp_path)
-    expected = [0o600 if f.endswith(".key") else 0o644 for name, f in LAYOUT.items() if outputs.get(name)]
+    expected = [0o600 if f.endswith(".key") else 0o644 for _, f in in_order(outputs)]
+    assert len(expected) == len(outputs)
     assert list(seen.values()) == expected
 
 
@@ -69,7 +100,7 @@ def test_rewriting_replaces_files_and_tightens_a_loose_key(tmp_path, outputs):
 
 
 def test_a_failure_while_writing_leaves_every_old_file_and_no_temporary_file(tmp_path, outputs, monkeypatch):
-    write_assets({name: f"old {name}" for name in LAYOUT}, tmp_path)
+    write_assets({name: f"old {name}" for name in outputs}, tmp_path)
     before = {p: p.read_text() for p in tmp_path.rglob("*") if p.is_file()}
     calls = {"fsync": 0, "replace": 0}
     real_fsync, real_replace = os.fsync, os.replace
@@ -98,23 +129,21 @@ def test_cli_reports_a_full_disk_in_one_line(cli, tmp_path, outputs, monkeypatch
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(assets.os, "fsync", no_space)
-    run = cli("write-assets", str(tmp_path / "tls"), stdin=json.dumps(outputs))
+    run = cli("write-assets", str(tmp_path / "tls"), stdin=json.dumps(as_terraform_outputs(outputs)))
     assert run.code == 1
     assert run.err == f"tfext write-assets: cannot write under {tmp_path / 'tls'}: No space left on device\n"
 
 
 def test_cli_prints_modes_and_paths_only(cli, tmp_path, outputs):
-    wrapped = {
-        name: {"sensitive": name.endswith("key_pem"), "type": "string", "value": v}
-        for name, v in outputs.items()
-    }
-    run = cli("write-assets", str(tmp_path), stdin=json.dumps(wrapped))
-    assert run.code == 0
+    run = cli("write-assets", str(tmp_path), stdin=json.dumps(as_terraform_outputs(outputs)))
+    assert run.code == 0, run.err
     lines = run.out.splitlines()
-    assert len(lines) == len(LAYOUT)
+    assert len(lines) == len(outputs)
     assert f"600  {tmp_path / 'etcd/server.key'}" in lines and f"644  {tmp_path / 'ca.crt'}" in lines
+    assert f"600  {tmp_path / 'kube/nodes/w2/kubelet-serving.key'}" in lines
+    assert f"644  {tmp_path / 'etcd/members/etcd-1/peer.crt'}" in lines
     for name, value in outputs.items():
-        if name.endswith("key_pem"):
+        if "key_pem" in name:
             assert not any(line in run.out for line in key_body_lines(value))
 
 
@@ -137,3 +166,163 @@ def test_cli_refuses_wrong_input_before_writing_anything(cli, tmp_path, stdin, m
     run = cli("write-assets", str(tmp_path / "tls"), stdin=stdin)
     assert run.code == 2 and message in run.err and "Traceback" not in run.err
     assert not (tmp_path / "tls").exists()
+
+
+# --- each member's and node's own files (docs/per-node.md) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "file"),
+    [
+        ('kube_certs_node_kubelet_client_cert_pem["w1"]', "kube/nodes/w1/kubelet-client.crt"),
+        (
+            'kube_certs_node_kubelet_serving_key_pem["node-1.example.com"]',
+            "kube/nodes/node-1.example.com/kubelet-serving.key",
+        ),
+        ('etcd_certs_etcd_member_peer_crt_pem["etcd-0"]', "etcd/members/etcd-0/peer.crt"),
+        ('kube_certs_node_kubelet_client_cert_pem["../w1"]', None),
+        ('kube_certs_node_kubelet_client_cert_pem["w1/x"]', None),
+        ('kube_certs_node_kubelet_client_cert_pem[".."]', None),
+        ('kube_certs_node_kubelet_client_cert_pem["W1"]', None),
+        ('kube_certs_node_kubelet_client_cert_pem[""]', None),
+        ('kube_certs_apiserver_cert_pem["w1"]', None),
+        ("kube_certs_node_kubelet_client_cert_pem", None),
+    ],
+)
+def test_a_per_node_file_is_one_directory_named_as_a_node_never_a_path(name, file):
+    assert layout_file(name) == file
+
+
+def _map_outputs(**maps: dict) -> str:
+    return json.dumps(
+        {name: {"value": value, "type": ["map", "string"], "sensitive": True} for name, value in maps.items()}
+    )
+
+
+def test_a_map_keyed_by_something_other_than_a_node_name_writes_nothing(cli, tmp_path):
+    ca = make_cert("kube-ca", ca=True)
+    leaf = make_cert("system:node:w1", ca, server=False)
+    for bad in ("../../etc", "w1/..", "W1", "a b"):
+        document = _map_outputs(
+            kube_certs_ca_cert_pem=ca.cert_pem,
+            kube_certs_node_kubelet_client_cert_pem={bad: leaf.cert_pem},
+            kube_certs_node_kubelet_client_key_pem={bad: leaf.key_pem},
+        )
+        run = cli("write-assets", str(tmp_path / "tls"), stdin=document)
+        assert run.code == 2 and "TFEXT-E084 output kube_certs_node_kubelet_client_cert_pem" in run.err, bad
+        assert "is not a node name" in run.err and "nothing was written" in run.err
+        assert not (tmp_path / "tls").exists()
+        assert not any(line in run.err for line in key_body_lines(leaf.key_pem))
+
+
+def test_a_node_key_without_its_certificate_writes_nothing(cli, tmp_path):
+    ca = make_cert("kube-ca", ca=True)
+    leaf = make_cert("system:node:w1", ca, server=False)
+    document = _map_outputs(
+        kube_certs_ca_cert_pem=ca.cert_pem,
+        kube_certs_node_kubelet_client_cert_pem={"w1": leaf.cert_pem, "w2": ""},
+        kube_certs_node_kubelet_client_key_pem={"w1": leaf.key_pem, "w2": leaf.key_pem},
+    )
+    run = cli("write-assets", str(tmp_path / "tls"), stdin=document)
+    assert run.code == 2
+    where = 'output kube_certs_node_kubelet_client_key_pem["w2"]'
+    assert f"TFEXT-E064 {where}: a private key without its certificate" in run.err
+    assert not (tmp_path / "tls").exists()
+
+
+def test_a_member_missing_from_a_map_of_empty_entries_is_skipped_like_an_empty_output(cli, tmp_path):
+    ca = make_cert("etcd-ca", ca=True)
+    document = _map_outputs(
+        etcd_certs_etcd_ca_crt_pem=ca.cert_pem,
+        etcd_certs_etcd_member_server_crt_pem={"etcd-0": ""},  # external etcd: the module fills none
+        etcd_certs_etcd_member_server_key_pem={"etcd-0": ""},
+    )
+    run = cli("write-assets", str(tmp_path / "tls"), stdin=document)
+    assert run.code == 0, run.err
+    assert not (tmp_path / "tls" / "etcd").exists()
+
+
+@pytest.mark.parametrize("link", ["kube", "kube/nodes", "kube/nodes/w1"])
+def test_a_link_anywhere_on_the_way_to_a_node_directory_is_refused_before_anything_is_written(
+    cli, tmp_path, outputs, link
+):
+    target, elsewhere = tmp_path / "tls", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (target / link).parent.mkdir(parents=True, exist_ok=True)
+    (target / link).symlink_to(elsewhere, target_is_directory=True)
+    run = cli("write-assets", str(target), stdin=json.dumps(as_terraform_outputs(outputs)))
+    assert run.code == 1 and "TFEXT-E065" in run.err and link in run.err
+    assert list(elsewhere.iterdir()) == [], "nothing is written through the link"
+    assert not (target / "ca.crt").exists(), "nothing at all is written"
+
+
+SERVING = {"w1": {"ip_addresses": ["10.0.1.1"]}}
+QUERIES = {  # what shapes the certificates, the same for the generating and the user-provided program
+    "kube": {
+        "kube_apiserver_url": "https://api.example.com",
+        "nodes": json.dumps(list(NODES)),
+        "kubelet_serving": json.dumps(SERVING),
+    },
+    "etcd": {"members": json.dumps({m: {"ip_addresses": [f"10.0.0.{i}"]} for i, m in enumerate(MEMBERS)})},
+}
+# The files the user-provided modules read (their main.tf), slot => path under one write-assets DIR
+# without .crt/.key: node_certs_dir = DIR/kube/nodes, member_certs_dir = DIR/etcd/members.
+USER_PROVIDED_FILES = {
+    "kube": {
+        "apiserver": "apiserver",
+        "kubelet": "kubelet",
+        "apiserver_kubelet_client": "apiserver-kubelet-client",
+        "admin": "admin",
+        **{f"kubelet:{n}": f"kube/nodes/{n}/kubelet-client" for n in NODES},
+        **{f"serving:{n}": f"kube/nodes/{n}/kubelet-serving" for n in SERVING},
+    },
+    "etcd": {
+        "server": "etcd/server",
+        "peer": "etcd/peer",
+        "client": "etcd-client",
+        **{f"{role}:{m}": f"etcd/members/{m}/{role}" for m in MEMBERS for role in ("server", "peer")},
+    },
+}
+CA_FILES = {"kube": "ca.crt", "etcd": "etcd-client-ca.crt"}
+
+
+@pytest.fixture(scope="module")
+def issued() -> dict[str, dict[str, str]]:
+    """kube and etcd issued by their programs with nodes and members: what the modules' outputs hold."""
+    t = "2030-01-01T00:00:00Z"
+    out = Secret()
+    for kind, inputs in QUERIES.items():
+        query = {**inputs, "plan_time": t, "key_algorithm": "ECDSA-P256"}
+        for slot in MODULES[kind].slots_for(certificate_inputs(query, MODULES[kind].service_hosts)):
+            query[f"{slot.name}_issued_at"] = t
+        out[kind] = engine.run(MODULES[kind], query)
+    return out
+
+
+def test_the_directory_written_is_what_the_user_provided_flavors_read(cli, tmp_path, issued):
+    """write-assets of the generating programs' certificates (as module outputs), then the user-provided
+    programs on that directory, with the paths their modules build: every file passes, unchanged."""
+    objects = {}
+    for kind, result in issued.items():
+        slots = {k.removesuffix("_cert_pem") for k in result if k.endswith("_cert_pem")}
+        texts = {
+            f"{kind}/{slot}": SimpleNamespace(
+                cert_pem=result[f"{slot}_cert_pem"], key_pem=result[f"{slot}_key_pem"]
+            )
+            for slot in slots
+        }
+        objects[kind] = {"value": module_object(kind, texts), "sensitive": True}
+    tls = tmp_path / "tls"
+    run = cli("write-assets", str(tls), stdin=json.dumps(objects))
+    assert run.code == 0, run.err
+    for kind, files in USER_PROVIDED_FILES.items():
+        query = {**QUERIES[kind], "ca_cert_path": str(tls / CA_FILES[kind])}
+        for slot, stem in files.items():
+            query |= {
+                f"{slot}_cert_path": str(tls / f"{stem}.crt"),
+                f"{slot}_key_path": str(tls / f"{stem}.key"),
+            }
+        checked = engine.run(MODULES[kind], query)
+        assert json.loads(checked["warnings"]) == []
+        for slot in files:
+            assert checked[f"{slot}_cert_pem"] == issued[kind][f"{slot}_cert_pem"], slot

@@ -6,7 +6,11 @@ with no outputs at all (keys then come from the seals, or from the user-provided
 names). Keys are written with mode 0600, certificates 0644, each file
 atomically (a temporary file in the same directory, created 0600, fsynced, then renamed), so an
 interrupted run never leaves a half-written file and a key is never readable by others, not even for a
-moment. `LAYOUT` is the one table of file names; the user-provided example reads the same names.
+moment. `LAYOUT` is the one table of Tectonic's file names; the user-provided example reads the same
+names. `CLIENT_LAYOUT` adds the kube module's clients of their own (`admin.crt`, ...), and `NODE_LAYOUT`
+puts each member's and node's own certificates (docs/per-node.md) in a directory of its own,
+`etcd/members/<member>/` and `kube/nodes/<node>/`: the `member_certs_dir` and `node_certs_dir` the
+user-provided flavors read, so the directory can be fed back to them.
 
 Nothing is ever written outside DIR:
 - every directory is opened by descriptor, one component at a time, with O_NOFOLLOW: a symbolic link
@@ -25,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 import sys
@@ -60,21 +65,93 @@ LAYOUT: dict[str, str] = {
 }
 
 
-def _files_by_role() -> dict[str, tuple[str, str | None]]:
-    """role (`kube/apiserver`) => (certificate file, key file or None), read off LAYOUT, whose names are the
-    tectonic example's `<module>_certs_<module output>`."""
-    from tfext.tools.roles import CONTRACT
+# Beyond Tectonic's layout (docs/per-node.md): the kube module's clients of their own, named as kubeadm
+# names their files, and each member's and node's files: per-node map output => file of one entry,
+# `{name}` its member or node.
+CLIENT_LAYOUT: dict[str, str] = {
+    "kube_certs_apiserver_kubelet_client_cert_pem": "apiserver-kubelet-client.crt",
+    "kube_certs_apiserver_kubelet_client_key_pem": "apiserver-kubelet-client.key",
+    "kube_certs_admin_cert_pem": "admin.crt",
+    "kube_certs_admin_key_pem": "admin.key",
+}
+FILES = LAYOUT | CLIENT_LAYOUT  # every file of one name
+NODE_LAYOUT: dict[str, str] = {
+    "kube_certs_node_kubelet_client_cert_pem": "kube/nodes/{name}/kubelet-client.crt",
+    "kube_certs_node_kubelet_client_key_pem": "kube/nodes/{name}/kubelet-client.key",
+    "kube_certs_node_kubelet_serving_cert_pem": "kube/nodes/{name}/kubelet-serving.crt",
+    "kube_certs_node_kubelet_serving_key_pem": "kube/nodes/{name}/kubelet-serving.key",
+    "etcd_certs_etcd_member_server_crt_pem": "etcd/members/{name}/server.crt",
+    "etcd_certs_etcd_member_server_key_pem": "etcd/members/{name}/server.key",
+    "etcd_certs_etcd_member_peer_crt_pem": "etcd/members/{name}/peer.crt",
+    "etcd_certs_etcd_member_peer_key_pem": "etcd/members/{name}/peer.key",
+}
+# One entry of a per-node map, named as Terraform addresses it:
+# `kube_certs_node_kubelet_client_cert_pem["w1"]`.
+ENTRY = re.compile(r'(?P<output>[a-z_]+)\["(?P<name>[^"]*)"\]')
 
-    out = {}
-    for kind, slots in CONTRACT.items():
-        for slot, (cert, key) in slots.items():
-            key_file = LAYOUT.get(f"{kind}_certs_{key}") if key else None
-            out[f"{kind}/{slot}"] = (LAYOUT[f"{kind}_certs_{cert}"], key_file)
-    return out
+
+def entry_name(output: str, node: str) -> str:
+    """The layout name of one member's or node's file (`etcd_certs_etcd_member_peer_crt_pem["etcd-0"]`)."""
+    return f'{output}["{node}"]'
+
+
+def layout_file(name: str) -> str | None:
+    """The file under DIR of a layout name: one of FILES, or one entry of a NODE_LAYOUT map whose key is
+    a node name (so that it is one directory component, never `..` or a path). None for anything else."""
+    from tfext.programs.inputs import is_node_name
+
+    if name in FILES:
+        return FILES[name]
+    entry = ENTRY.fullmatch(name)
+    if entry is None or entry["output"] not in NODE_LAYOUT or not is_node_name(entry["name"]):
+        return None
+    return NODE_LAYOUT[entry["output"]].format(name=entry["name"])
+
+
+def node_role(cert_file: str) -> tuple[str, str] | None:
+    """(module, slot) of one member's or node's certificate file: `kube/nodes/w1/kubelet-client.crt` is
+    kube's `kubelet:w1`. None for any other file."""
+    from tfext.programs.inputs import is_node_name
+    from tfext.tools.roles import PER_NODE
+
+    for kind, per_node in PER_NODE.items():
+        for role, (cert, _) in per_node.items():
+            before, _, after = NODE_LAYOUT[f"{kind}_certs_{cert}"].partition("{name}")
+            node = cert_file[len(before) : -len(after)]
+            if cert_file.startswith(before) and cert_file.endswith(after) and is_node_name(node):
+                return kind, f"{role}:{node}"
+    return None
+
+
+def in_order(outputs: dict[str, str]) -> list[tuple[str, str]]:
+    """(layout name, file) of every non-empty output of the layout, in writing order: FILES', then each
+    member's and node's files, by file name."""
+    static = [(name, file) for name, file in FILES.items() if outputs.get(name, "")]
+    per_node = [(name, layout_file(name)) for name in outputs if name not in FILES and outputs[name]]
+    return static + sorted(((n, f) for n, f in per_node if f), key=lambda item: item[1])
+
+
+def role_names(kind: str, slot: str) -> tuple[str, str | None]:
+    """The layout names of a role's certificate and key (None: the layout has no key file for it)."""
+    from tfext.tools.roles import CONTRACT, PER_NODE
+
+    role, _, node = slot.partition(":")
+    if node:
+        cert, key = PER_NODE[kind][role]
+        return entry_name(f"{kind}_certs_{cert}", node), entry_name(f"{kind}_certs_{key}", node)
+    cert, key = CONTRACT[kind][slot]
+    key_name = f"{kind}_certs_{key}" if key else None
+    return f"{kind}_certs_{cert}", key_name if key_name in FILES else None
+
+
+def role_files(kind: str, slot: str) -> tuple[str, str | None]:
+    """The files under DIR of a role's certificate and key (`kube/nodes/w1/kubelet-client.crt`, ...)."""
+    cert, key = role_names(kind, slot)
+    return layout_file(cert) or "", layout_file(key) if key else None
 
 
 def outputs_by_role(document: object) -> tuple[dict[str, str], list[str]]:
-    """LAYOUT name => PEM text for every certificate and key found by role in `document` (a state, or
+    """Layout name => PEM text for every certificate and key found by role in `document` (a state, or
     `terraform output -json`), and the problems that stop the run (each names a role, never a value)."""
     from tfext.tools import roles
     from tfext.tools.sources import Reading
@@ -82,15 +159,13 @@ def outputs_by_role(document: object) -> tuple[dict[str, str], list[str]]:
     items = roles.locate(document)
     reading = Reading()
     roles.parse(items, reading)
-    name_of = {path: name for name, path in LAYOUT.items()}
-    files = _files_by_role()
     outputs: dict[str, str] = {}
     for item in items:
-        cert_file, key_file = files[item.role]
-        outputs[name_of[cert_file]] = item.cert_pem
-        key = roles.key_text(item, reading) if key_file else None
+        cert_name, key_name = role_names(item.kind, item.slot)
+        outputs[cert_name] = item.cert_pem
+        key = roles.key_text(item, reading) if key_name else None
         if key:
-            outputs[name_of[key_file]] = key
+            outputs[key_name] = key
     problems = [p.render() for p in reading.problems] + [b.problem.render() for b in reading.bad]
     several = sorted({i.role for i in items if i.name != i.role})
     if several:
@@ -231,16 +306,14 @@ def write_assets(outputs: dict[str, str], directory: Path) -> list[Path]:
     or OSError; either way the old files are as they were.
     """
     directory = Path(directory)
-    wanted = [(name, filename) for name, filename in LAYOUT.items() if outputs.get(name, "")]
+    wanted = in_order(outputs)
     root_fd = open_target(directory)
     dir_fds: dict[str, int] = {"": root_fd}
     pending: list[_Pending] = []
     try:
         for _, filename in wanted:  # every directory and every target first
-            sub = os.path.dirname(filename)
-            if sub not in dir_fds:
-                dir_fds[sub] = open_directory(root_fd, sub, echo_path(directory / sub), create=True)
-            _check_target(dir_fds[sub], os.path.basename(filename), echo_path(directory / filename))
+            dir_fd = _subdirectory(dir_fds, os.path.dirname(filename), directory)
+            _check_target(dir_fd, os.path.basename(filename), echo_path(directory / filename))
         for name, filename in wanted:
             dir_fd = dir_fds[os.path.dirname(filename)]
             base = os.path.basename(filename)
@@ -264,6 +337,15 @@ def write_assets(outputs: dict[str, str], directory: Path) -> list[Path]:
         for fd in dict.fromkeys(dir_fds.values()):
             os.close(fd)
     return [directory / item.filename for item in pending]
+
+
+def _subdirectory(dir_fds: dict[str, int], sub: str, directory: Path) -> int:
+    """The descriptor of `sub` (`kube/nodes/w1`) under DIR, each component opened (or made) from its
+    parent's descriptor in turn, so that no component is ever followed as a link; kept in `dir_fds`."""
+    if sub not in dir_fds:
+        parent = _subdirectory(dir_fds, os.path.dirname(sub), directory)
+        dir_fds[sub] = open_directory(parent, os.path.basename(sub), echo_path(directory / sub), create=True)
+    return dir_fds[sub]
 
 
 def _replace(item: _Pending, directory: Path) -> None:
@@ -314,10 +396,8 @@ def check_outputs(outputs: dict[str, str]) -> list[str]:
     """Problems that must stop the run before anything is written (each names an output, never a value):
     a value that is not PEM text, or whose content does not fit its file's role."""
     problems = []
-    for name, filename in LAYOUT.items():
-        value = outputs.get(name, "")
-        if not value:
-            continue
+    for name, filename in in_order(outputs):
+        value = outputs[name]
         if not value.isascii() or "-----BEGIN " not in value:
             problems.append(f"{Code.NOT_PEM.tag} output {name} is not PEM text")
             continue
@@ -343,7 +423,8 @@ def main(argv: list[str]) -> int:
     parser = Parser(
         prog="tfext write-assets",
         description="Write the certificates and keys of `terraform output -json` or `terraform state pull` "
-        "(stdin) of a root module calling the tfext modules as files in Tectonic's generated/tls layout: "
+        "(stdin) of a root module calling the tfext modules as files in Tectonic's generated/tls layout, "
+        "each etcd member's and node's own under etcd/members/<member>/ and kube/nodes/<node>/: "
         "keys 0600, certificates 0644, each file written atomically.",
     )
     parser.add_argument("dir", type=Path, help="asset directory, e.g. generated/tls")
@@ -363,7 +444,7 @@ def main(argv: list[str]) -> int:
     from tfext.tools.roles import nothing_found
 
     outputs, problems = outputs_by_role(raw)
-    if not problems and not any(outputs.get(name) for name in LAYOUT):
+    if not problems and not in_order(outputs):
         say(prog, nothing_found("stdin").render())
         return 2
     problems = check_outputs(outputs) or problems

@@ -35,6 +35,7 @@ from tfext.tools import clock, roles
 from tfext.tools.bundles import Rotation
 from tfext.tools.cli import Parser, guarded, read_stdin, say
 from tfext.tools.sources import (
+    MAX_CERTIFICATES,
     MAX_CHAIN_DEPTH,
     MAX_FILE_BYTES,
     MAX_JSON_BYTES,
@@ -54,7 +55,9 @@ from tfext.verify import TimeStatus, time_status
 
 CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 WRAP = 96  # width of a wrapped value (SAN lists)
-MAX_KEYS = 64  # private keys looked at in one run (loading one is cheap, but not free)
+# Private keys looked at in one run: one per certificate a run reads (a cluster with a key per node has
+# hundreds; loading one is cheap, but not free). Past it, keys are left unmatched, and the run says so.
+MAX_KEYS = MAX_CERTIFICATES
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Inputs:
     issuers: Issuers | None = None
     rotations: list[Rotation] = field(default_factory=list)  # the phase of each CA role read from JSON
     window: dt.timedelta = dt.timedelta(hours=DEFAULT_RENEWAL_WINDOW_HOURS)  # for `renew`
+    keys_left_out: bool = False  # more than MAX_KEYS private keys were seen
 
 
 def describe_private_key(file: str, data: bytes) -> PrivateKeyFile:
@@ -158,8 +162,7 @@ def _take(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
     blocks = reading.certificates_in(data, name, RANK_CAPTURE, der=True)
     for block in blocks:
         if block.is_private_key:
-            if len(inputs.keys) < MAX_KEYS:
-                inputs.keys.append(describe_private_key(name, block.data))
+            _add_key(inputs, name, block.data)
         elif not block.is_certificate:
             inputs.other.append((name, block.label))
     if not blocks and len(reading.found) + len(reading.bad) == before:
@@ -184,11 +187,26 @@ def _take_json(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None
             inputs.rotations.append(rotation)  # the same CAs in two inputs: the first one read says
     for item in items:
         text = roles.key_text(item, reading) if not item.given else None
-        if text is None or len(inputs.keys) >= MAX_KEYS:
+        if text is None:
             continue
         blocks = [b for b in pem_blocks_or_none(text) if b.is_private_key]
         if blocks:
-            inputs.keys.append(describe_private_key(f"{item.name} key", blocks[0].data))
+            _add_key(inputs, f"{item.name} key", blocks[0].data)
+
+
+def _add_key(inputs: Inputs, name: str, data: bytes) -> None:
+    """Describe one more private key, up to MAX_KEYS; the first one past it is reported (E063)."""
+    if len(inputs.keys) < MAX_KEYS:
+        inputs.keys.append(describe_private_key(name, data))
+    elif not inputs.keys_left_out:
+        inputs.keys_left_out = True
+        inputs.problems.append(
+            Problem(
+                Code.TOO_MUCH_WORK,
+                echo_path(name),
+                f"more than {MAX_KEYS} private keys; the rest are not matched to their certificates",
+            ).render()
+        )
 
 
 def pem_blocks_or_none(text: str) -> list:

@@ -23,7 +23,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tfext.errors import Code, Problem, echo_path
+from tfext.errors import Code, Problem, echo, echo_path
+from tfext.programs.inputs import is_node_name
 from tfext.tools.bundles import Candidate, Rotation, resolve
 from tfext.tools.sources import (
     MAX_FILE_BYTES,
@@ -47,6 +48,8 @@ CONTRACT: dict[str, dict[str, tuple[str, str | None]]] = {
         "ca": ("ca_cert_pem", "ca_key_pem"),
         "apiserver": ("apiserver_cert_pem", "apiserver_key_pem"),
         "kubelet": ("kubelet_cert_pem", "kubelet_key_pem"),
+        "apiserver_kubelet_client": ("apiserver_kubelet_client_cert_pem", "apiserver_kubelet_client_key_pem"),
+        "admin": ("admin_cert_pem", "admin_key_pem"),
     },
     "identity": {
         "ca": ("ca_cert_pem", None),
@@ -58,13 +61,31 @@ CONTRACT: dict[str, dict[str, tuple[str, str | None]]] = {
         "ingress": ("cert_pem", "key_pem"),
     },
 }
+# module => per-node role => (certificate map output, key map output): outputs keyed by member or node
+# name (docs/per-node.md); the role of one entry is `<module>/<role>:<name>` (`kube/kubelet:w1`), as the
+# slot `terraform_data.sealed["kubelet:w1"]` and the result keys `kubelet:w1_cert_pem` name it.
+PER_NODE: dict[str, dict[str, tuple[str, str]]] = {
+    "etcd": {
+        "server": ("etcd_member_server_crt_pem", "etcd_member_server_key_pem"),
+        "peer": ("etcd_member_peer_crt_pem", "etcd_member_peer_key_pem"),
+    },
+    "kube": {
+        "kubelet": ("node_kubelet_client_cert_pem", "node_kubelet_client_key_pem"),
+        "serving": ("node_kubelet_serving_cert_pem", "node_kubelet_serving_key_pem"),
+    },
+}
+MAP_OUTPUTS = {output for roles in PER_NODE.values() for pair in roles.values() for output in pair}
 KINDS = tuple(CONTRACT)
 # Outputs of a CA rotation (docs/ca-rotation.md): the signing CA alone (the head of the CA bundle, so not a
 # certificate of its own) and `ca_rotation` = { generation, phase, signing_ca, trusted_cas }.
 SIGNING_CA = {"kube": "signing_ca_cert_pem", "etcd": "etcd_signing_ca_crt_pem"}
 ROTATION_OUTPUT = "ca_rotation"
 GIVEN_CA = ("identity", "ingress")  # modules whose `ca` is the kube CA, given to them
-ROLES = tuple(f"{kind}/{slot}" for kind, slots in CONTRACT.items() for slot in slots)
+ROLES = tuple(f"{kind}/{slot}" for kind, slots in CONTRACT.items() for slot in slots) + tuple(
+    f"{kind}/{role}:<{'member' if kind == 'etcd' else 'node'}>"
+    for kind, roles in PER_NODE.items()
+    for role in roles
+)
 MAX_OBJECT_DEPTH = 4  # module objects nested in outputs: `{"tls": {"a": module.kube_certs}}` is depth 2
 
 EXPECTED = (
@@ -107,13 +128,26 @@ class Located:
         return bool(self.key_pem or self.key_path)
 
 
+def per_node_slot(kind: str, slot: object) -> bool:
+    """`kubelet:w1` of kube, `peer:etcd-0` of etcd: a per-node role of the module, for a valid node name."""
+    if not isinstance(slot, str) or ":" not in slot:
+        return False
+    role, _, node = slot.partition(":")
+    return role in PER_NODE.get(kind, {}) and is_node_name(node)
+
+
+def is_slot(kind: str, slot: object) -> bool:
+    """A slot of module `kind`: one of its contract's, or one of its per-node roles'."""
+    return kind in CONTRACT and (slot in CONTRACT[kind] or per_node_slot(kind, slot))
+
+
 # --- flat outputs and module objects --------------------------------------------------------------------
 
 
 def _contract_outputs(kind: str) -> dict[str, tuple[str, bool]]:
-    """output name => (slot, is_key) of one module."""
+    """output name => (slot or per-node role, is_key) of one module."""
     out = {}
-    for slot, (cert, key) in CONTRACT[kind].items():
+    for slot, (cert, key) in [*CONTRACT[kind].items(), *PER_NODE.get(kind, {}).items()]:
         out[cert] = (slot, False)
         if key:
             out[key] = (slot, True)
@@ -135,36 +169,56 @@ def kind_of_object(value: dict) -> str | None:
 
 
 def _from_values(
-    kind: str, instance: str, values: dict[str, str], where: str, rotation: object = None
+    kind: str, instance: str, values: dict[str, object], where: str, rotation: object = None
 ) -> list[Located]:
-    """`values` by contract output name => one Located per slot with a certificate; the CA gets the
-    module's `ca_rotation` output."""
+    """`values` by contract output name => one Located per slot with a certificate, then one per entry of
+    each per-node map output (`node_kubelet_client_cert_pem = {w1 = ...}` is slot `kubelet:w1`); the CA
+    gets the module's `ca_rotation` output."""
     out = []
     for slot, (cert_output, key_output) in CONTRACT[kind].items():
-        cert = values.get(cert_output)
         key = values.get(key_output) if key_output else None
-        if not isinstance(cert, str) or not cert.strip():
-            if (
-                isinstance(key, str) and key.strip()
-            ):  # a key no tool could place or check: refuse, lose nothing
+        cert_where, key_where = f"{where}{cert_output}", f"{where}{key_output}"
+        found = _located(kind, slot, instance, values.get(cert_output), key, cert_where, key_where)
+        if found is not None:
+            found.rotation = rotation if slot == "ca" and isinstance(rotation, dict) else None
+            out.append(found)
+    for role, (cert_output, key_output) in PER_NODE.get(kind, {}).items():
+        certs, keys = values.get(cert_output), values.get(key_output)
+        certs = certs if isinstance(certs, dict) else {}
+        keys = keys if isinstance(keys, dict) else {}
+        for node in sorted({*certs, *keys}):
+            if not is_node_name(node):
                 raise InputError.of(
-                    Code.BAD_JSON_SHAPE,
-                    f"{where}{key_output}",
-                    f"a private key without its certificate ({where}{cert_output}); nothing was written",
+                    Code.NODE_LIST_INVALID,
+                    f"{where}{cert_output if node in certs else key_output}",
+                    f"{echo(node)} is not a node name (lowercase letters, digits, '-' and '.'), so it names "
+                    "no file or role; nothing was written",
                 )
-            continue  # empty: a slot the module does not fill (etcd's server in external mode)
-        out.append(
-            Located(
-                kind,
-                slot,
-                instance,
-                cert,
-                f"{where}{cert_output}",
-                key_pem=key if isinstance(key, str) and key else None,
-                rotation=rotation if slot == "ca" and isinstance(rotation, dict) else None,
-            )
-        )
+            entry = f'["{node}"]'
+            cert_where, key_where = f"{where}{cert_output}{entry}", f"{where}{key_output}{entry}"
+            slot = f"{role}:{node}"
+            found = _located(kind, slot, instance, certs.get(node), keys.get(node), cert_where, key_where)
+            if found is not None:
+                out.append(found)
     return out
+
+
+def _located(
+    kind: str, slot: str, instance: str, cert: object, key: object, cert_where: str, key_where: str
+) -> Located | None:
+    """One certificate and its key as outputs hold them, or None where the module fills no certificate
+    (etcd's server in external mode, a member's in a map of ""). A key without its certificate, which no
+    tool could place or check, is refused: nothing is lost."""
+    if not isinstance(cert, str) or not cert.strip():
+        if isinstance(key, str) and key.strip():
+            raise InputError.of(
+                Code.BAD_JSON_SHAPE,
+                key_where,
+                f"a private key without its certificate ({cert_where}); nothing was written",
+            )
+        return None
+    key_pem = key if isinstance(key, str) and key else None
+    return Located(kind, slot, instance, cert, cert_where, key_pem=key_pem)
 
 
 def _signing_output(name: str) -> bool:
@@ -177,11 +231,18 @@ def from_flat(values: dict[str, object]) -> list[Located]:
     """Outputs named `<prefix>_<module output>`: grouped by prefix and module, largest groups first, so
     `kube_certs_ca_cert_pem` is the kube module's CA (a group of seven) and never an ingress module called
     `kube_certs_ca` (a group of one); every output belongs to one group at most."""
-    strings = {k: v for k, v in values.items() if isinstance(v, str) and not _signing_output(k)}
+    # strings, and the per-node maps (`kube_certs_node_kubelet_client_cert_pem = {w1 = ...}`)
+    strings = {
+        k: v
+        for k, v in values.items()
+        if (isinstance(v, str) and not _signing_output(k)) or isinstance(v, dict)
+    }
     groups: dict[tuple[str, str], dict[str, str]] = {}
-    for name in strings:
+    for name, value in strings.items():
         for kind in KINDS:
             for output in OUTPUTS[kind]:
+                if (output in MAP_OUTPUTS) is not isinstance(value, dict):
+                    continue  # `..._node_kubelet_client_cert_pem` is no identity `client_cert_pem`
                 if name == output or name.endswith("_" + output):
                     prefix = name[: -len(output)].removesuffix("_")
                     groups.setdefault((prefix, kind), {})[output] = name
@@ -316,7 +377,12 @@ def from_state(state: dict) -> list[Located]:
             result = attributes.get("result")
             if kind not in CONTRACT or not isinstance(result, dict):
                 continue
-            for slot_name in CONTRACT[kind]:
+            per_node = sorted(
+                k.removesuffix("_cert_pem")
+                for k in result
+                if k.endswith("_cert_pem") and per_node_slot(kind, k.removesuffix("_cert_pem"))
+            )
+            for slot_name in [*CONTRACT[kind], *per_node]:
                 cert = result.get(f"{slot_name}_cert_pem")
                 if not isinstance(cert, str) or "CERTIFICATE" not in cert:
                     continue
@@ -352,7 +418,7 @@ def from_state(state: dict) -> list[Located]:
     out = []
     for (owner, _), item in sealed.items():
         item.kind = item.kind if item.kind in CONTRACT else kind_of_slots(slots_of[owner]) or ""
-        if item.kind in CONTRACT and item.slot in CONTRACT[item.kind]:
+        if is_slot(item.kind, item.slot):
             out.append(item)
     return out + verified
 

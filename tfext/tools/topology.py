@@ -30,6 +30,7 @@ from tfext.errors import Code, Problem, echo_path, safe_text
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.roles import nothing_found
 from tfext.tools.sources import (
+    MAX_FILES,
     Found,
     InputError,
     Issuers,
@@ -64,6 +65,7 @@ def _uses(consumer: str, *settings: str) -> tuple[Use, ...]:
 
 APISERVER, ETCD, KUBELET = "kube-apiserver", "etcd", "kubelet"
 CONTROLLER, KUBECONFIG = "kube-controller-manager", "kubeconfig (kubelets, admin)"
+ADMIN_KUBECONFIG = "kubeconfig (admin)"
 IDENTITY, CONSOLE, INGRESS = "Tectonic Identity", "Tectonic Console", "Tectonic Ingress controller"
 
 # Every file of the layout (tfext.tools.assets.LAYOUT), in its order, and who consumes it.
@@ -92,6 +94,20 @@ USES: tuple[Asset, ...] = (
         "kubelet and admin client",
         "kube",
         _uses(KUBECONFIG, "client-certificate-data / client-key-data"),
+    ),
+    Asset(
+        "apiserver-kubelet-client.crt",
+        "apiserver-kubelet-client.key",
+        "API server's kubelet client",
+        "kube",
+        _uses(APISERVER, "--kubelet-client-certificate / --kubelet-client-key"),
+    ),
+    Asset(
+        "admin.crt",
+        "admin.key",
+        "admin client",
+        "kube",
+        _uses(ADMIN_KUBECONFIG, "client-certificate-data / client-key-data"),
     ),
     Asset(
         "etcd-client-ca.crt",
@@ -147,8 +163,38 @@ USES: tuple[Asset, ...] = (
         _uses(INGRESS, "--default-ssl-certificate"),
     ),
 )
+# Each member's and node's own certificate (`tfext.tools.roles.PER_NODE`; its files are
+# tfext.tools.assets.NODE_LAYOUT's): what it is, and who consumes it on that member or node.
+NODE_USES: dict[tuple[str, str], tuple[str, tuple[Use, ...]]] = {
+    ("kube", "kubelet"): ("kubelet client", _uses(KUBELET, "kubeconfig client-certificate / client-key")),
+    ("kube", "serving"): ("kubelet serving", _uses(KUBELET, "--tls-cert-file / --tls-private-key-file")),
+    ("etcd", "server"): ("etcd member server", _uses(ETCD, "--cert-file / --key-file")),
+    ("etcd", "peer"): ("etcd member peer", _uses(ETCD, "--peer-cert-file / --peer-key-file")),
+}
 MODULE_TITLES = {m: f"modules/tls/{m}" for m in ("etcd", "kube", "identity", "ingress")}
-CONSUMERS = (ETCD, APISERVER, KUBELET, CONTROLLER, KUBECONFIG, IDENTITY, CONSOLE, INGRESS)
+CONSUMERS = (ETCD, APISERVER, KUBELET, CONTROLLER, KUBECONFIG, ADMIN_KUBECONFIG, IDENTITY, CONSOLE, INGRESS)
+
+
+def node_asset(cert_file: str) -> Asset | None:
+    """The Asset of one member's or node's certificate file (`kube/nodes/w1/kubelet-client.crt`)."""
+    from tfext.tools.assets import node_role, role_files
+
+    found = node_role(cert_file)
+    if found is None:
+        return None
+    kind, slot = found
+    role, _, node = slot.partition(":")
+    what, uses = NODE_USES[(kind, role)]
+    return Asset(cert_file, role_files(kind, slot)[1], f"{what} {node}", kind, uses)
+
+
+def assets_of(cert_files: object) -> list[Asset]:
+    """The assets of these certificate files: the layout's (in USES order), then each member's and node's
+    (by file name)."""
+    files = set(cert_files)
+    static = [asset for asset in USES if asset.cert_file in files]
+    per_node = [node_asset(f) for f in sorted(files - {a.cert_file for a in USES})]
+    return static + [asset for asset in per_node if asset is not None]
 
 
 # --- the graph ------------------------------------------------------------------------------------------
@@ -201,10 +247,9 @@ def build(certs: dict[str, x509.Certificate | list[x509.Certificate]], keys: set
     """The graph of the files found: `certs` by layout file name (a CA file may hold the two CAs of a
     rotation, signing CA first), `keys` the key files present."""
     nodes: dict[bytes, CertNode] = {}
-    for asset in USES:
-        held = certs.get(asset.cert_file)
-        if held is None:
-            continue
+    ids: set[str] = set()
+    for asset in assets_of(certs):
+        held = certs[asset.cert_file]
         held = held if isinstance(held, list) else [held]
         for cert, part in zip(held, _parts(held), strict=True):
             fingerprint = cert.fingerprint(hashes.SHA256())
@@ -212,6 +257,7 @@ def build(certs: dict[str, x509.Certificate | list[x509.Certificate]], keys: set
             if node is None:
                 node_id = "c_" + _ident(asset.cert_file.removesuffix(".crt"))
                 node_id += f"_{part}" if part and part != "signing" else ""
+                node_id = _unique_id(node_id, ids)
                 node = nodes[fingerprint] = CertNode(node_id, cert, asset.module, part=part)
             node.assets.append(asset)
             node.has_key[asset.cert_file] = (
@@ -241,6 +287,16 @@ def build(certs: dict[str, x509.Certificate | list[x509.Certificate]], keys: set
                 if use.setting not in settings:
                     settings.append(use.setting)
     return Graph(ordered, signs, unknown, uses)
+
+
+def _unique_id(node_id: str, ids: set[str]) -> str:
+    """`node_id`, or `node_id_2`, ... where another node has it (nodes `w-1` and `w.1` have one ident)."""
+    unique, n = node_id, 1
+    while unique in ids:
+        n += 1
+        unique = f"{node_id}_{n}"
+    ids.add(unique)
+    return unique
 
 
 def _label_lines(node: CertNode) -> list[str]:
@@ -365,7 +421,7 @@ def from_directory(
     no symbolic link is followed out of the directory."""
     certs: dict[str, x509.Certificate | list[x509.Certificate]] = {}
     keys: set[str] = set()
-    for asset in USES:
+    for asset in [*USES, *_node_assets_under(directory)]:
         path = directory / asset.cert_file
         if _inside(directory, path) and path.is_file():
             data = reading.read(path)
@@ -376,6 +432,24 @@ def from_directory(
         if key is not None and _inside(directory, key) and key.is_file():
             keys.add(asset.key_file)
     return certs, keys
+
+
+def _node_assets_under(directory: Path) -> list[Asset]:
+    """Each member's and node's certificate file in `directory` (`kube/nodes/<node>/kubelet-client.crt`,
+    `etcd/members/<member>/server.crt`, ...), for every entry named as a node is; `from_directory` reads
+    them as it reads the layout's files (no link followed)."""
+    from tfext.tools.assets import NODE_LAYOUT
+
+    found: list[Asset] = []
+    for template in (t for t in NODE_LAYOUT.values() if t.endswith(".crt")):
+        base = directory / template.partition("{name}")[0]
+        if not _inside(directory, base / "-") or not base.is_dir():
+            continue
+        for entry in sorted(p.name for p in base.iterdir())[:MAX_FILES]:
+            asset = node_asset(template.format(name=entry))
+            if asset is not None:
+                found.append(asset)
+    return found
 
 
 def _inside(directory: Path, path: Path) -> bool:
@@ -393,16 +467,15 @@ def from_outputs(
 ) -> tuple[dict[str, x509.Certificate | list[x509.Certificate]], set[str]]:
     """Certificates and key presence from `terraform output -json` or `terraform state pull` of any root
     module calling the tfext modules, found by role (`tfext.tools.roles`); key values are never parsed."""
-    from tfext.tools.assets import _files_by_role
+    from tfext.tools.assets import role_files
     from tfext.tools.roles import locate, parse
 
     items = locate(document)
     parse(items, reading)
-    files = _files_by_role()
     certs: dict[str, x509.Certificate | list[x509.Certificate]] = {}
     keys: set[str] = set()
     for item in items:
-        cert_file, key_file = files[item.role]
+        cert_file, key_file = role_files(item.kind, item.slot)
         bundle = item.slot == "ca" and all(f.is_ca for f in item.found)
         if bundle and len(item.found) == 2:  # noqa: PLR2004 - a rotation's two CAs, signing CA first
             certs.setdefault(cert_file, [f.cert for f in item.found])
