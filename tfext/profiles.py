@@ -117,6 +117,9 @@ class Profile:
     # Extended key usages a provided certificate must allow; None means all of `usages`. Lower where
     # Tectonic issued more than the consumer needs (a kubelet/admin client is never a server).
     needed_usages: tuple[str, ...] | None = None
+    # What a provided certificate must name, where that depends on the inputs beyond `optional_names`
+    # (a member's own addresses, not the DNS name we add for its member name); None: `names` less those.
+    required: Callable[[Inputs], Names] | None = None
     # Who the certificate says it is, beyond its names, checked in a provided certificate (verify.py):
     #   "node":    a kubelet, CN = system:node:<node name> and O = exactly system:nodes (Node authorizer)
     #   "member":  an etcd member, CN = its member name, SANs hold its addresses
@@ -125,6 +128,8 @@ class Profile:
 
     def required_names(self, inputs: Inputs) -> Names:
         """Names a provided certificate must carry for its consumers to accept it."""
+        if self.required is not None:
+            return self.required(inputs)
         return self.names(inputs) - self.optional_names
 
     @property
@@ -207,8 +212,9 @@ def _member_names(i: Inputs) -> Names:
     return Names(dns=(node.name, *node.dns) if node.name else node.dns, ips=node.ips) + MEMBER_LOOPBACK
 
 
-def _member_required(i: Inputs) -> Names:
-    """What a provided member certificate must name: the member's own addresses and DNS names."""
+def _own_addresses(i: Inputs) -> Names:
+    """What a provided member's or node's certificate must name: the addresses and DNS names given for it.
+    Its name as a DNS SAN is ours to add, not a rule: peers and the apiserver reach it by address."""
     node = i.node or Node("")
     return Names(dns=node.dns, ips=node.ips)
 
@@ -220,7 +226,7 @@ ETCD_MEMBER_SERVER = Profile(
     server_auth=True,
     client_auth=True,  # as kubeadm: etcd 3.2+ dials its own gateway with this certificate
     names=_member_names,
-    optional_names=MEMBER_LOOPBACK,
+    required=_own_addresses,
     identity="member",
 )
 
@@ -231,7 +237,7 @@ ETCD_MEMBER_PEER = Profile(
     server_auth=True,
     client_auth=True,
     names=_member_names,
-    optional_names=MEMBER_LOOPBACK,
+    required=_own_addresses,
     identity="member",
 )
 
@@ -312,6 +318,7 @@ KUBELET_SERVING = Profile(
     organization=NODES_GROUP,
     server_auth=True,
     names=_node_serving_names,
+    required=_own_addresses,
     identity="node",
 )
 

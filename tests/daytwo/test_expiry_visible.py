@@ -178,5 +178,6 @@ def test_the_asset_files_tell_the_same_story(expiring, tmp_path):
     assert [r.split()[0] for r in roots] == ["etcd-ca", "kube-ca"]
     assert f"{tls / 'ca.crt'}, {tls / 'identity-ca.crt'}, {tls / 'ingress-ca.crt'}" in inspected.stdout
     keys = [line for line in inspected.stdout.splitlines() if line.startswith(f"  {tls}") and ".key:" in line]
-    assert len(keys) == 9 and all("private key (not shown), RSA 2048; belongs to" in k for k in keys)
+    # Tectonic's 9 keys, and since issue 14 the kube module's own clients: admin, apiserver-kubelet-client.
+    assert len(keys) == 11 and all("private key (not shown), RSA 2048; belongs to" in k for k in keys)
     assert "BEGIN" not in inspected.stdout

@@ -22,10 +22,15 @@ module "kube_certs" {
   apiserver_key_pem_path  = "${local.tls}/apiserver.key"
   kubelet_cert_pem_path   = "${local.tls}/kubelet.crt"
   kubelet_key_pem_path    = "${local.tls}/kubelet.key"
-  kube_apiserver_url      = local.api_url
-  service_cidr            = var.service_cidr
-  renewal_window_hours    = var.renewal_window_hours
-  ca_rotation             = var.kube_ca_rotation
+  # Beyond Tectonic's layout, read when present (`tfext write-assets` writes them).
+  apiserver_kubelet_client_cert_pem_path = fileexists("${local.tls}/apiserver-kubelet-client.crt") ? "${local.tls}/apiserver-kubelet-client.crt" : ""
+  apiserver_kubelet_client_key_pem_path  = "${local.tls}/apiserver-kubelet-client.key"
+  admin_cert_pem_path                    = fileexists("${local.tls}/admin.crt") ? "${local.tls}/admin.crt" : ""
+  admin_key_pem_path                     = "${local.tls}/admin.key"
+  kube_apiserver_url                     = local.api_url
+  service_cidr                           = var.service_cidr
+  renewal_window_hours                   = var.renewal_window_hours
+  ca_rotation                            = var.kube_ca_rotation
 }
 
 module "etcd_certs" {

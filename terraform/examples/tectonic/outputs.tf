@@ -39,6 +39,24 @@ output "kube_certs_kubelet_key_pem" {
   sensitive = true
 }
 
+output "kube_certs_apiserver_kubelet_client_cert_pem" {
+  value = module.kube_certs.apiserver_kubelet_client_cert_pem
+}
+
+output "kube_certs_apiserver_kubelet_client_key_pem" {
+  value     = module.kube_certs.apiserver_kubelet_client_key_pem
+  sensitive = true
+}
+
+output "kube_certs_admin_cert_pem" {
+  value = module.kube_certs.admin_cert_pem
+}
+
+output "kube_certs_admin_key_pem" {
+  value     = module.kube_certs.admin_key_pem
+  sensitive = true
+}
+
 output "etcd_certs_etcd_ca_crt_pem" {
   value = module.etcd_certs.etcd_ca_crt_pem
 }

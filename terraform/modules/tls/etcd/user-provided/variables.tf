@@ -209,8 +209,8 @@ variable "members" {
   nullable = false
 
   validation {
-    condition     = alltrue([for m, _ in var.members : length(m) <= 253 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m))])
-    error_message = "TFEXT-E084 members: member names are lowercase letters, digits, '-' and '.', as Kubernetes names nodes. Not valid: ${join(", ", [for m, _ in var.members : jsonencode(m) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m)) || length(m) > 253])}."
+    condition     = alltrue([for m, _ in var.members : length(m) <= 64 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m))])
+    error_message = "TFEXT-E084 members: member names are lowercase letters, digits, '-' and '.', as Kubernetes names nodes, at most 64 characters (a member's name is its certificate's CN). Not valid: ${join(", ", [for m, _ in var.members : jsonencode(m) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m)) || length(m) > 64])}."
   }
 }
 

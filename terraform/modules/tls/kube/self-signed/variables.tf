@@ -167,8 +167,8 @@ variable "nodes" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for n in var.nodes : length(n) <= 253 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n))]) && length(distinct(var.nodes)) == length(var.nodes)
-    error_message = "TFEXT-E084 nodes: each node name once, as Kubernetes names nodes (lowercase letters, digits, '-' and '.'). Not valid: ${join(", ", [for n in var.nodes : jsonencode(n) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) || length(n) > 253])}."
+    condition     = alltrue([for n in var.nodes : length(n) <= 52 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n))]) && length(distinct(var.nodes)) == length(var.nodes)
+    error_message = "TFEXT-E084 nodes: each node name once, as Kubernetes names nodes (lowercase letters, digits, '-' and '.'), at most 52 characters (system:node:<name> is a certificate's CN, at most 64). Not valid: ${join(", ", [for n in var.nodes : jsonencode(n) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) || length(n) > 52])}."
   }
 }
 
