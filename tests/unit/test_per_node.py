@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tfext import issue, keys, profiles
@@ -632,3 +633,21 @@ def test_every_identity_problem_of_a_run_is_reported_together(provided, cas):
         (Code.KUBELET_IN_MASTERS, "kubelet:w2"),
         (Code.CLIENT_IS_A_NODE, "admin"),
     ]
+
+
+@pytest.mark.parametrize(("module", "slot"), [("etcd", "peer:etcd-0"), ("kube", "serving:w1")])
+def test_a_provided_certificate_need_not_name_its_node_as_a_dns_name(provided, cas, module, slot):
+    """Peers and the apiserver reach a member or kubelet by the addresses given for it: those are the rule
+    (E083, E038), and the DNS SAN of its bare name, which tfext adds when it issues, is not."""
+    given = provided[module]
+    issued_pair = given.pairs[slot]
+    san = issued_pair.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    node = slot.partition(":")[2]
+    kept = tuple(d for d in san.get_values_for_type(x509.DNSName) if d != node)
+    ips = tuple(str(i) for i in san.get_values_for_type(x509.IPAddress))
+    assert kept != tuple(san.get_values_for_type(x509.DNSName)), "the issued certificate names its node"
+    subject = issued_pair.cert.subject
+    eku = tuple(issued_pair.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    pair = build(subject=subject, issuer=cas[module], sans=kept + ips, eku=eku)
+    out = given.run(given.given_as(slot, pair))  # raises on any error
+    assert digest(out[f"{slot}_cert_pem"]) == digest(pair.cert.public_bytes(Encoding.PEM).decode())
