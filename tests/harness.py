@@ -145,7 +145,9 @@ def copy_example(name: str, dest: Path) -> Path:
     return dest
 
 
-# The certificates of the tectonic example, as `<module>.<slot>`, and those the kube CA signs.
+# The certificates of the tectonic example, as `<module>.<slot>`, and those the kube CA signs. Since
+# issue 14, kube/self-signed also issues the apiserver's own kubelet client and an admin client (fixed
+# slots, issued whether or not `nodes` is set): 12, where Tectonic had 10.
 TECTONIC_CERTS = frozenset(
     {
         "etcd_certs.ca",
@@ -155,6 +157,8 @@ TECTONIC_CERTS = frozenset(
         "kube_certs.ca",
         "kube_certs.apiserver",
         "kube_certs.kubelet",
+        "kube_certs.apiserver_kubelet_client",
+        "kube_certs.admin",
         "identity_certs.server",
         "identity_certs.client",
         "ingress_certs.ingress",

@@ -146,7 +146,8 @@ def test_inspect_names_the_ca_of_each_leaf_and_the_phase(phases, name, source):
     proc = tfext("inspect", "-", stdin=text)
     assert proc.returncode == 0, proc.stderr
     signing = phase.rotation["kube"]["signing_ca"]
-    assert proc.stdout.count(f"chains to signing CA {signing[:8]} of kube/ca") == 5
+    # apiserver, kubelet, identity server and client, ingress, and (issue 14) apiserver_kubelet_client, admin
+    assert proc.stdout.count(f"chains to signing CA {signing[:8]} of kube/ca") == 7
     summary = re.search(r"^  kube/ca \(also identity/ca, ingress/ca\): phase (\w+)", proc.stdout, re.M)
     assert summary and summary.group(1) == name
     if name != "finish":
