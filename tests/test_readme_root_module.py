@@ -97,7 +97,8 @@ def test_the_readme_kube_swap_is_source_plus_paths_and_keeps_every_output(user):
     assert "module.kube_certs." in text and "PRIVATE KEY" not in plan.stdout
     applied = terraform(work, env, "apply", "-auto-approve", "-no-color")
     assert applied.returncode == 0 and "PRIVATE KEY" not in applied.stdout, applied.stderr[-2000:]
-    assert outputs(work, env) == before
+    same = outputs(work, env) == before  # a bool first: a failing `==` would print the keys
+    assert same, "an output changed with the swap"
     assert terraform(work, env, "plan", "-detailed-exitcode", "-no-color").returncode == 0
 
 
@@ -115,3 +116,34 @@ def outputs(work: Path, env: dict) -> dict:
         check=True,
     ).stdout
     return {name: item["value"] for name, item in json.loads(raw).items()}
+
+
+def with_per_node_lines(root_module: str, per_node: str) -> str:
+    """The README's root module with the lines its per-node block adds to each module ("... as above,
+    plus:"), put at the end of that module's block."""
+    added = re.findall(r'module "(\w+)" \{\n\s*# \.\.\. as above, plus:\n(.*?)^\}', per_node, re.S | re.M)
+    assert [name for name, _ in added] == ["etcd_certs", "kube_certs"]
+    for name, lines in added:
+        head, sep, rest = root_module.partition(f'module "{name}" {{\n')
+        body, end, tail = rest.partition("\n}\n")
+        assert sep and end, name
+        root_module = head + sep + body + "\n\n" + lines + "}\n" + tail
+    return root_module
+
+
+def test_the_readme_per_node_lines_give_each_member_and_node_its_own_identity(user):
+    work, env = user
+    pernode = work.parent / "pernode"
+    pernode.mkdir()
+    main = with_per_node_lines(block("root-module"), block("per-node"))
+    assert main.count("members") == 1 and main.count("kubelet_serving") == 1
+    (pernode / "main.tf").write_text(main)
+    for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-no-color")):
+        run = terraform(pernode, env, *args)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        assert "PRIVATE KEY" not in run.stdout + run.stderr
+    out = outputs(pernode, env)
+    assert sorted(out["etcd"]["etcd_member_peer_crt_pem"]) == ["etcd-0", "etcd-1", "etcd-2"]
+    assert sorted(out["kube"]["node_kubelet_client_cert_pem"]) == ["master-0", "worker-0", "worker-1"]
+    assert sorted(out["kube"]["node_kubelet_serving_cert_pem"]) == ["worker-0"]
+    assert terraform(pernode, env, "plan", "-detailed-exitcode", "-no-color").returncode == 0
