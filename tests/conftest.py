@@ -14,6 +14,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import Run, Terraform, cli_config, require  # noqa: E402
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A net under every test: a failure report (the assertion's diff, the traceback's values, the
+    captured output) never shows key material. A test that compares dicts holding keys with `==` would
+    otherwise print them when it fails; this withholds what tfext's messages withhold (errors.redact)."""
+    outcome = yield
+    report = outcome.get_result()
+    from tfext.errors import redact
+
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        clean = redact(text)
+        if clean != text:
+            report.longrepr = clean + "\n[tfext: key-shaped text in this report was withheld]"
+    report.sections = [(title, redact(content)) for title, content in report.sections]
+
+
 @pytest.fixture(scope="session")
 def tf_config(tmp_path_factory) -> Path:
     """CLI config for the whole session (the provider mirror is installed once)."""
