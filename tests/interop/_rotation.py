@@ -30,7 +30,7 @@ from tfext import profiles
 
 from ._pki import impostor
 from ._procs import LOOPBACK, Service, Services, free_ports, run, wait_until
-from .test_etcd import b64, complaints, etcd_env, post_json, unb64
+from .test_etcd import b64, complaints, etcd_env, member_command, post_json, unb64
 
 RETRY_BUDGET = 1.0  # seconds one write may spend, retries included, before it counts as failed
 # seconds one attempt may take before the writer tries the next member (as etcd clients fail over): a
@@ -151,28 +151,19 @@ class Cluster:
 
     # processes
     def command(self, member: Member) -> list[str]:
-        return [
-            require("etcd"),
-            f"--name={member.name}",
-            f"--data-dir={member.directory / 'data'}",
-            "--logger=zap",
-            "--log-outputs=stderr",
-            f"--listen-client-urls={member.client_url}",
-            f"--advertise-client-urls={member.client_url}",
-            f"--listen-peer-urls={member.peer_url}",
-            f"--initial-advertise-peer-urls={member.peer_url}",
-            f"--initial-cluster={self.initial_cluster}",
-            "--initial-cluster-state=new",  # ignored once the data dir exists (restarts)
-            f"--initial-cluster-token={self.token}",
-            f"--cert-file={member.file('server.crt')}",
-            f"--key-file={member.file('server.key')}",
-            f"--trusted-ca-file={member.file('trusted-ca.crt')}",
-            "--client-cert-auth",
-            f"--peer-cert-file={member.file('peer.crt')}",
-            f"--peer-key-file={member.file('peer.key')}",
-            f"--peer-trusted-ca-file={member.file('peer-trusted-ca.crt')}",
-            "--peer-client-cert-auth",
-        ]
+        return member_command(
+            member.name,
+            member.directory / "data",
+            listen_client=member.client_url,
+            advertise_client=member.client_url,
+            peer_url=member.peer_url,
+            initial_cluster=self.initial_cluster,
+            token=self.token,
+            server=(member.file("server.crt"), member.file("server.key")),
+            peer=(member.file("peer.crt"), member.file("peer.key")),
+            ca=member.file("trusted-ca.crt"),
+            peer_ca=member.file("peer-trusted-ca.crt"),
+        )
 
     def launch(self, member: Member) -> None:
         member.starts += 1

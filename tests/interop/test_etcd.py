@@ -121,6 +121,46 @@ def start_cluster(
     raise AssertionError("unreachable")
 
 
+def member_command(
+    name: str,
+    data_dir: Path,
+    *,
+    listen_client: str,
+    advertise_client: str,
+    peer_url: str,
+    initial_cluster: str,
+    token: str,
+    server: tuple[Path, Path],
+    peer: tuple[Path, Path],
+    ca: Path,
+    peer_ca: Path | None = None,
+) -> list[str]:
+    """One member of a mutual-TLS cluster: clients and peers must present a certificate of `ca`
+    (`peer_ca` for peers, when it differs)."""
+    return [
+        require("etcd"),
+        f"--name={name}",
+        f"--data-dir={data_dir}",
+        "--logger=zap",
+        "--log-outputs=stderr",
+        f"--listen-client-urls={listen_client}",
+        f"--advertise-client-urls={advertise_client}",
+        f"--listen-peer-urls={peer_url}",
+        f"--initial-advertise-peer-urls={peer_url}",
+        f"--initial-cluster={initial_cluster}",
+        "--initial-cluster-state=new",  # ignored once the data dir exists (restarts)
+        f"--initial-cluster-token={token}",
+        f"--cert-file={server[0]}",
+        f"--key-file={server[1]}",
+        f"--trusted-ca-file={ca}",
+        "--client-cert-auth",
+        f"--peer-cert-file={peer[0]}",
+        f"--peer-key-file={peer[1]}",
+        f"--peer-trusted-ca-file={peer_ca or ca}",
+        "--peer-client-cert-auth",
+    ]
+
+
 def _start_members(services, workdir, tls, size, extra_client_urls, label) -> list[Member]:
     workdir.mkdir(parents=True)
     ports = free_ports(2 * size)
@@ -134,28 +174,18 @@ def _start_members(services, workdir, tls, size, extra_client_urls, label) -> li
         listen = client_urls[i] + (
             f",{extra_client_urls[i]}" if extra_client_urls and i in extra_client_urls else ""
         )
-        cmd = [
-            require("etcd"),
-            f"--name={name}",
-            f"--data-dir={workdir / name}",
-            "--logger=zap",
-            "--log-outputs=stderr",
-            f"--listen-client-urls={listen}",
-            f"--advertise-client-urls={client_urls[i]}",
-            f"--listen-peer-urls={peer_urls[i]}",
-            f"--initial-advertise-peer-urls={peer_urls[i]}",
-            f"--initial-cluster={initial}",
-            "--initial-cluster-state=new",
-            f"--initial-cluster-token={token}",
-            f"--cert-file={tls.server_cert}",
-            f"--key-file={tls.server_key}",
-            f"--trusted-ca-file={tls.ca}",
-            "--client-cert-auth",
-            f"--peer-cert-file={tls.peer_cert}",
-            f"--peer-key-file={tls.peer_key}",
-            f"--peer-trusted-ca-file={tls.ca}",
-            "--peer-client-cert-auth",
-        ]
+        cmd = member_command(
+            name,
+            workdir / name,
+            listen_client=listen,
+            advertise_client=client_urls[i],
+            peer_url=peer_urls[i],
+            initial_cluster=initial,
+            token=token,
+            server=(tls.server_cert, tls.server_key),
+            peer=(tls.peer_cert, tls.peer_key),
+            ca=tls.ca,
+        )
         service = services.start(name, cmd, cwd=workdir, env=etcd_env())
         members.append(Member(name, client_urls[i], service))
     return members

@@ -34,7 +34,7 @@ from harness import Terraform, modules_source, require
 
 from ._pki import ALGORITHMS, TERRAFORM_TIMEOUT
 from ._procs import Service, Services, describe, free_ports, wait_for_port, wait_until
-from .test_etcd import TlsFiles, complaints, etcd_env, etcdctl, expect_logged, unb64
+from .test_etcd import TlsFiles, complaints, etcd_env, etcdctl, expect_logged, member_command, unb64
 from .test_kube import kubectl, write_kubeconfig
 
 pytestmark = pytest.mark.interop
@@ -285,28 +285,18 @@ def _start_members(services: Services, workdir: Path, pki: NodePki) -> list[Memb
     for name, ip in MEMBER_IPS.items():
         tls = pki.etcd_tls(name)
         client_url = f"https://{ip}:{ports[name][0]}"
-        cmd = [
-            require("etcd"),
-            f"--name={name}",
-            f"--data-dir={workdir / name}",
-            "--logger=zap",
-            "--log-outputs=stderr",
-            f"--listen-client-urls={client_url},{foreign[name]}",
-            f"--advertise-client-urls={client_url}",
-            f"--listen-peer-urls={peer_urls[name]}",
-            f"--initial-advertise-peer-urls={peer_urls[name]}",
-            f"--initial-cluster={initial}",
-            "--initial-cluster-state=new",
-            f"--initial-cluster-token={token}",
-            f"--cert-file={tls.server_cert}",
-            f"--key-file={tls.server_key}",
-            f"--trusted-ca-file={tls.ca}",
-            "--client-cert-auth",
-            f"--peer-cert-file={tls.peer_cert}",
-            f"--peer-key-file={tls.peer_key}",
-            f"--peer-trusted-ca-file={tls.ca}",
-            "--peer-client-cert-auth",
-        ]
+        cmd = member_command(
+            name,
+            workdir / name,
+            listen_client=f"{client_url},{foreign[name]}",
+            advertise_client=client_url,
+            peer_url=peer_urls[name],
+            initial_cluster=initial,
+            token=token,
+            server=(tls.server_cert, tls.server_key),
+            peer=(tls.peer_cert, tls.peer_key),
+            ca=tls.ca,
+        )
         service = services.start(name, cmd, cwd=workdir, env=etcd_env())
         members.append(Member(name, ip, client_url, foreign[name], ports[name][1], tls, service))
     return members
