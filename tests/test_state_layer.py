@@ -235,12 +235,26 @@ def same_outputs(now: dict, before: dict) -> bool:
     return True
 
 
-# The last commit before CA rotation (issue 13), whose CA stages were not per generation.
+# The last commit before CA rotation (issue 13), whose CA stages were not per generation; and the last
+# release, with CA rotation and before one identity per node (issue 14).
 RELEASE_0_2 = "bd2f5bb2def85d108d978091132c985f36aaebdb"
+RELEASE_0_3 = "3aca4b4b14b1c55675b0e88070dd9b61cfa2088a"
 
 
-def test_a_state_from_the_last_release_applies_without_re_issuing_anything(tf_config, tmp_path):
-    old = release_0_1_modules(tmp_path / "v0.2", RELEASE_0_2)
+@pytest.mark.parametrize(
+    ("release", "added", "moves"),
+    [
+        # the CA stages move to their generation-0 instance; new are the rotation's bookkeeping (2 records
+        # per module) and the 2 new certificates of issue 14 (3 records each): 4 + 6
+        pytest.param(RELEASE_0_2, 10, 6, id="before-rotation"),
+        # only the 2 new certificates of issue 14
+        pytest.param(RELEASE_0_3, 6, 0, id="last-release"),
+    ],
+)
+def test_a_state_from_the_last_release_applies_without_re_issuing_anything(
+    tf_config, tmp_path, release, added, moves
+):
+    old = release_0_1_modules(tmp_path / release[:7], release)
     work = tmp_path / "work"
     shutil.copytree(old / "examples" / "tectonic", work)
     for tf_file in work.glob("*.tf"):
@@ -256,10 +270,8 @@ def test_a_state_from_the_last_release_applies_without_re_issuing_anything(tf_co
     copy_example("tectonic", work)
     tf.init()
     upgrade = tf.apply()
-    # the CA stages move to their generation-0 instance; new are the rotation's bookkeeping (2 records per
-    # module) and the 2 new certificates of issue 14 (3 records each): 4 + 6
-    assert "Plan: 10 to add, 0 to change, 0 to destroy." in upgrade.output, upgrade.output[-3000:]
-    assert upgrade.output.count("has moved to") >= 6, upgrade.output[-3000:]
+    assert f"Plan: {added} to add, 0 to change, 0 to destroy." in upgrade.output, upgrade.output[-3000:]
+    assert upgrade.output.count("has moved to") >= moves, upgrade.output[-3000:]
     upgraded = serials(tf)
     assert {n: upgraded[n] for n in before} == before  # no existing certificate is re-issued
     assert set(upgraded) - set(before) == NEW_SINCE_RELEASES
