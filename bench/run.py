@@ -1,8 +1,9 @@
 """tfext benchmarks (issue 7): how fast is the PKI, against peers and against the floors.
 
-    python bench/run.py                         every section (about 6-7 minutes on 2 cores)
+    python bench/run.py                         every section but per-node (about 6-7 minutes on 2 cores)
     python bench/run.py --sections program,user-provided --runs 15
     python bench/run.py --quick                 fewer runs, scale 1 and 5 only (about 2 minutes)
+    python bench/run.py --sections per-node --merge   one section, merged into bench/results.json
     python bench/run.py --list                  the sections and the goals
 
 Medians of several runs; every comparison is measured side by side (variants interleaved round by
@@ -39,6 +40,7 @@ from sections import (  # noqa: E402 - after the venv switch
     Context,
     Goal,
     fmt_s,
+    section_per_node,
     section_pki,
     section_program,
     section_scale,
@@ -47,7 +49,9 @@ from sections import (  # noqa: E402 - after the venv switch
 )
 from timing import BenchError, Series, progress  # noqa: E402
 
-SECTIONS = ("pki-rsa", "pki-ecdsa", "program", "user-provided", "terraform", "scale")
+SECTIONS = ("pki-rsa", "pki-ecdsa", "program", "user-provided", "terraform", "scale", "per-node")
+# per-node takes 10-20 minutes (Terraform with up to ~650 resources, twice): asked for by name only.
+DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "per-node")
 
 
 # --- setup --------------------------------------------------------------------------------------------
@@ -181,6 +185,8 @@ def print_tables(measured: dict[str, dict[str, Series]], ctx: Context) -> None:
             f"  key generation alone: 10 RSA-2048 keys x {fmt_s(sc['rsa2048_keygen_s'])} = "
             f"{fmt_s(sc['keygen_cpu_s_per_cluster'])} CPU ({keygen_wall} wall on 2 cores)"
         )
+    if "per_node" in ctx.results:
+        print_per_node(ctx.results["per_node"])
     if ctx.results.get("ratios"):
         print("\nratios (wall medians, measured side by side):")
         for name, value in ctx.results["ratios"].items():
@@ -188,7 +194,7 @@ def print_tables(measured: dict[str, dict[str, Series]], ctx: Context) -> None:
     print()
     rows = [("goal", "measured", "limit", "result", "detail")]
     for g in ctx.goals:
-        unit = " MB" if g.unit == "MB" else "x"
+        unit = {"MB": " MB", " runs": " runs"}.get(g.unit, "x")
         rows.append(
             (
                 g.name,
@@ -201,6 +207,57 @@ def print_tables(measured: dict[str, dict[str, Series]], ctx: Context) -> None:
     print_table(rows)
     for text in ctx.notes:
         print(f"note: {text}")
+
+
+def print_per_node(per_node: dict) -> None:
+    members = per_node["etcd_members"]
+    print(f"\nper-node (N nodes with a kubelet client + serving certificate each, {members} etcd members):")
+    rows = [
+        (
+            "keys",
+            "nodes",
+            "certs",
+            "first apply",
+            "add 1 node",
+            "its program",
+            "remove 1",
+            "no-change plan",
+            "programs in it",
+            "state",
+            "resources",
+        )
+    ]
+    for alg, found in per_node["by_algorithm"].items():
+        for n, size in found["sizes"].items():
+            rows.append(
+                (
+                    alg,
+                    str(n),
+                    str(size["certificates"]),
+                    fmt_s(size["first_apply_s"]),
+                    fmt_s(size["add_node_s"]),
+                    fmt_s(size["add_node_program_s"]),
+                    fmt_s(size["remove_node_s"]),
+                    fmt_s(size["quiet_plan_s"]),
+                    str(size["quiet_plan_programs"]),
+                    f"{size['state_bytes'] / 1024:.0f} KiB",
+                    str(size["resources"]),
+                )
+            )
+    print_table(rows)
+    for alg, found in per_node["by_algorithm"].items():
+        slopes = ", ".join(
+            f"{what} {fmt_s(found[key])}"
+            for what, key in (
+                ("first apply", "first_apply_s_per_node"),
+                ("adding one", "add_node_s_per_node"),
+                ("no-change plan", "quiet_plan_s_per_node"),
+            )
+        )
+        print(
+            f"  {alg}: one key generation {found['key_generation_s'] * 1000:.2f} ms; "
+            f"each node more (slope over the sizes) costs: {slopes}"
+        )
 
 
 def print_table(rows: list[tuple[str, ...]]) -> None:
@@ -217,7 +274,8 @@ GOALS_TEXT = """goals (PASS/FAIL in the last table), on wall-clock medians:
   one user-provided program run (the slowest of 4)      <= 1.3x   the import floor   (program)
   the four user-provided programs in parallel           <= 2x     the import floor   (user-provided)
   no-change terraform plan of the example               <= 1.25x  the harness floor  (terraform)
-  peak memory of any program run                        <  80 MB                     (any section)"""
+  peak memory of any program run                        <  80 MB                     (any section)
+  no-change plan with one identity per node, 3-100 nodes   0 programs run               (per-node)"""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -228,8 +286,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--sections",
-        default=",".join(SECTIONS),
-        help=f"comma-separated, from: {', '.join(SECTIONS)} (default: all)",
+        default=",".join(DEFAULT_SECTIONS),
+        help=f"comma-separated, from: {', '.join(SECTIONS)} (default: all but per-node)",
     )
     parser.add_argument(
         "--runs",
@@ -244,7 +302,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--scale", default="1,5,20", help="cluster counts of the scale section (default 1,5,20)"
     )
     parser.add_argument("--scale-runs", type=int, default=3, help="runs per scale size (default 3)")
-    parser.add_argument("--quick", action="store_true", help="3 runs, scale 1,5 with 2 runs: a smoke test")
+    parser.add_argument(
+        "--per-node", default="3,30,100", help="node counts of the per-node section (default 3,30,100)"
+    )
+    parser.add_argument("--per-node-runs", type=int, default=3, help="runs per per-node size (default 3)")
+    parser.add_argument(
+        "--per-node-keys",
+        default="ECDSA-P256,RSA-2048",
+        help="key algorithms of the per-node section (default ECDSA-P256,RSA-2048)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="3 runs, scale 1,5 and per-node 3,30 with 2 runs: a smoke test"
+    )
     parser.add_argument("--json", type=Path, default=HERE / "results.json", help="where to write the results")
     parser.add_argument(
         "--as-is",
@@ -258,6 +327,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="the tfext command to measure (default: the venv's); a launcher of a patched copy measures a "
         "candidate change (its directory goes first on Terraform's PATH)",
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge the sections run into the existing --json file (keeping the other sections' results) "
+        "instead of replacing it",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument("--list", action="store_true", help="list the sections and goals, then exit")
     args = parser.parse_args(argv)
@@ -267,7 +342,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     if args.quick:
         args.runs, args.tf_runs, args.scale, args.scale_runs = 3, 3, "1,5", 2
+        args.per_node, args.per_node_runs = "3,30", 2
     args.scale = [int(n) for n in args.scale.split(",")]
+    args.per_node = [int(n) for n in args.per_node.split(",")]
+    args.per_node_keys = [k.strip() for k in args.per_node_keys.split(",") if k.strip()]
     return args
 
 
@@ -278,6 +356,7 @@ SECTION_RUNNERS: dict[str, Callable[[Context], dict[str, Series]]] = {
     "user-provided": section_user_provided,
     "terraform": section_terraform,
     "scale": section_scale,
+    "per-node": section_per_node,
 }
 
 
@@ -319,7 +398,18 @@ def main(argv: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="tfext-bench-"))
     tfext = args.tfext.absolute()
     env = child_env(work, args.as_is, tfext.parent)
-    ctx = Context(work, env, args.runs, args.tf_runs, args.scale_runs, args.scale, tfext=tfext)
+    ctx = Context(
+        work,
+        env,
+        args.runs,
+        args.tf_runs,
+        args.scale_runs,
+        args.scale,
+        tfext=tfext,
+        per_node_sizes=args.per_node,
+        per_node_runs=args.per_node_runs,
+        per_node_algorithms=args.per_node_keys,
+    )
     info = machine()
     progress(f"tfext bench: {', '.join(args.sections)}; {info['cpus']} CPUs; scratch {work}\n")
     started, sources = time.perf_counter(), source_fingerprint()
@@ -346,6 +436,9 @@ def main(argv: list[str]) -> int:
             "tf_runs": args.tf_runs,
             "scale": args.scale,
             "scale_runs": args.scale_runs,
+            "per_node": args.per_node,
+            "per_node_runs": args.per_node_runs,
+            "per_node_keys": args.per_node_keys,
             "bytecode_cache": not args.as_is,
             "tfext": str(tfext),
             "tfext_sources": sources,
@@ -359,9 +452,33 @@ def main(argv: list[str]) -> int:
         **ctx.results,
         "notes": ctx.notes,
     }
+    took = report["total_seconds"]
+    if args.merge and args.json.exists():
+        report = merged(json.loads(args.json.read_text()), report, args.sections)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
-    progress(f"wrote {args.json} ({report['total_seconds']} s)\n")
+    progress(f"wrote {args.json} ({took} s{', merged' if args.merge else ''})\n")
     return 0
+
+
+def merged(old: dict, new: dict, sections: list[str]) -> dict:
+    """`old` with the results of the sections `new` ran: their measurements, results and goals replace
+    the old ones; the run itself (machine, settings, notes) is kept under `merged_runs`."""
+    out = dict(old)
+    out["measurements"] = {**old.get("measurements", {}), **new["measurements"]}
+    run_keys = ("machine", "settings", "total_seconds", "goals", "measurements", "notes")
+    for key, value in new.items():
+        if key in run_keys:
+            continue
+        if isinstance(value, dict) and isinstance(old.get(key), dict):
+            out[key] = {**old[key], **value}
+        else:
+            out[key] = value
+    names = {g["goal"] for g in new["goals"]}
+    out["goals"] = [g for g in old.get("goals", []) if g["goal"] not in names] + new["goals"]
+    run = {k: new[k] for k in ("machine", "settings", "total_seconds", "notes")}
+    others = [r for r in old.get("merged_runs", []) if set(r["settings"]["sections"]) != set(sections)]
+    out["merged_runs"] = [*others, run]
+    return out
 
 
 if __name__ == "__main__":

@@ -59,6 +59,9 @@ class Context:
     scale_runs: int
     scale_sizes: list[int]
     tfext: Path = VENV_BIN / "tfext"
+    per_node_sizes: list[int] = field(default_factory=lambda: [3, 30, 100])
+    per_node_runs: int = 3
+    per_node_algorithms: list[str] = field(default_factory=lambda: ["ECDSA-P256", "RSA-2048"])
     python: Path = VENV_BIN / "python"
     goals: list[Goal] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -385,6 +388,156 @@ def section_scale(ctx: Context) -> dict[str, Series]:
         "keygen_wall_s_per_cluster_on_2_cores": round(10 * keygen / 2, 4),
     }
     return series
+
+
+def section_per_node(ctx: Context) -> dict[str, Series]:
+    """One identity per node (issue 14): kube/self-signed with N nodes, each with a kubelet client and a
+    kubelet serving certificate, and etcd/signed with 3 members (server + peer each), at each N of
+    ctx.per_node_sizes: the first apply, an apply adding one node (and one removing it), the no-change plan
+    and the programs it runs, state size and resources; against one key generation in this process."""
+    series: dict[str, Series] = {}
+    results = ctx.results.setdefault(
+        "per_node",
+        {"sizes": ctx.per_node_sizes, "etcd_members": tfroots.PER_NODE_MEMBERS, "by_algorithm": {}},
+    )
+    for algorithm in ctx.per_node_algorithms:
+        progress(f"{algorithm} ")
+        found, measured = per_node_for(ctx, algorithm)
+        results["by_algorithm"][algorithm] = found
+        series |= measured
+    quiet_runs = {
+        f"{alg}, {n} nodes": size["quiet_plan_programs"]
+        for alg, found in results["by_algorithm"].items()
+        for n, size in found["sizes"].items()
+    }
+    ctx.goals.append(
+        Goal(
+            "no-change plan with one identity per node runs no program",
+            max(quiet_runs.values()),
+            0,
+            "programs run by the no-change plans, most of any size: "
+            + ", ".join(f"{k} {v}" for k, v in quiet_runs.items()),
+            unit=" runs",
+        )
+    )
+    return series
+
+
+def per_node_for(ctx: Context, algorithm: str) -> tuple[dict, dict[str, Series]]:
+    sizes = ctx.per_node_sizes
+    log = ctx.work / f"per-node-runs-{algorithm}"
+    counter = tfroots.counting_tfext(ctx.work / f"per-node-bin-{algorithm}", ctx.tfext)
+    roots = {}
+    for n in sizes:
+        root = tfroots.per_node_root(
+            ctx.scratch(f"per-node-{algorithm}-{n}"), ctx.terraform_dir(), algorithm, n
+        )
+        roots[n] = ctx.terraform(root, path_first=counter)
+        roots[n].env["TFEXT_RUN_LOG"] = str(log)
+        roots[n].init()
+
+    # label => per measured run: (programs run, their summed wall seconds), from the wrapper's log
+    programs: dict[str, list[tuple[int, float]]] = {}
+
+    def counted(label: str, step: Callable[[], Sample], keep: bool = True) -> Sample:
+        before = tfroots.program_runs(log)
+        sample = step()
+        runs = tfroots.program_runs(log)[len(before) :]
+        if keep:
+            programs.setdefault(label, []).append((len(runs), sum(seconds for _, seconds in runs)))
+        return sample
+
+    label = {n: f"{algorithm}, {n} nodes" for n in sizes}
+    first = {
+        f"first apply: {label[n]}": lambda n=n: counted(f"first {n}", lambda: roots[n].apply().sample)
+        for n in sizes
+    }
+    by_first = dict(zip(first, sizes, strict=True))
+    series = side_by_side(
+        first, ctx.per_node_runs, warmup=0, before_each=lambda k: roots[by_first[k]].forget_state()
+    )
+
+    # One node more, then one less again, each an apply; sizes interleaved round by round, after a round
+    # that warms up (and drops the first apply's data source results from state).
+    add = {n: Series(f"add one node: {label[n]}") for n in sizes}
+    remove = {n: Series(f"remove that node: {label[n]}") for n in sizes}
+    for round_no in range(1 + ctx.per_node_runs):
+        shift, keep = round_no % len(sizes), round_no >= 1
+        for n in sizes[shift:] + sizes[:shift]:
+            tf = roots[n]
+            tfroots.set_nodes(tf.workdir, n + 1)
+            added = counted(f"add {n}", lambda tf=tf: tf.apply().sample, keep)
+            tfroots.set_nodes(tf.workdir, n)
+            removed = counted(f"remove {n}", lambda tf=tf: tf.apply().sample, keep)
+            if keep:
+                add[n].samples.append(added)
+                remove[n].samples.append(removed)
+        progress(".")
+    progress("\n")
+    for n in sizes:
+        series[add[n].label], series[remove[n].label] = add[n], remove[n]
+
+    time.sleep(1.1)  # plantimestamp() has 1 s resolution: a plan in the apply's second would issue again
+    quiet = {
+        f"no-change plan: {label[n]}": lambda n=n: counted(f"quiet {n}", lambda: roots[n].plan().sample)
+        for n in sizes
+    }
+    series |= side_by_side(quiet, ctx.per_node_runs)
+
+    keygen = keygen_seconds(algorithm)
+    found: dict = {"key_generation_s": round(keygen, 6), "sizes": {}}
+    for n in sizes:
+        tf = roots[n]
+        state = tf.run("state", "pull").check("terraform state pull").stdout
+        resources = tf.run("state", "list").check("terraform state list").stdout.decode().split()
+        first_s, add_s = series[f"first apply: {label[n]}"], add[n]
+        quiet_s = series[f"no-change plan: {label[n]}"]
+
+        def most(kind: str, n: int = n) -> int:
+            return max(count for count, _ in programs[f"{kind} {n}"])
+
+        def program_s(kind: str, n: int = n) -> float:
+            return round(statistics.median(seconds for _, seconds in programs[f"{kind} {n}"]), 3)
+
+        found["sizes"][n] = {
+            "certificates": tfroots.per_node_certificates(n),
+            "first_apply_s": round(first_s.wall, 3),
+            "first_apply_cpu_s": round(first_s.cpu, 3),
+            "first_apply_programs": most("first"),
+            "first_apply_program_s": program_s("first"),
+            "add_node_s": round(add_s.wall, 3),
+            "add_node_cpu_s": round(add_s.cpu, 3),
+            "add_node_programs": most("add"),
+            "add_node_program_s": program_s("add"),
+            "add_node_in_key_generations": round(add_s.wall / keygen),
+            "remove_node_s": round(remove[n].wall, 3),
+            "remove_node_programs": most("remove"),
+            "quiet_plan_s": round(quiet_s.wall, 3),
+            "quiet_plan_cpu_s": round(quiet_s.cpu, 3),
+            "quiet_plan_programs": most("quiet"),
+            "state_bytes": len(state),
+            "resources": len(resources),
+            "terraform_data": sum(".terraform_data." in r for r in resources),
+        }
+    walls = [series[f"first apply: {label[n]}"].wall for n in sizes]
+    found["first_apply_s_per_node"] = round(slope(sizes, walls), 4)
+    found["add_node_s_per_node"] = round(slope(sizes, [add[n].wall for n in sizes]), 4)
+    quiet_walls = [series[f"no-change plan: {label[n]}"].wall for n in sizes]
+    found["quiet_plan_s_per_node"] = round(slope(sizes, quiet_walls), 4)
+    return found, series
+
+
+def keygen_seconds(algorithm: str) -> float:
+    """Median time of one key generation of `algorithm` by tfext.keys.generate, in this process."""
+    from tfext import keys
+
+    samples = 15 if algorithm.startswith("RSA") else 201
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        keys.generate(algorithm)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def rsa_keygen_seconds(samples: int = 15) -> float:

@@ -4,7 +4,9 @@
   terraform/ taken when the bench starts its first Terraform section;
 - the harness floor: as many trivial `external` data sources as the example has (6), each running the
   venv's Python on `-c` that reads stdin and prints {};
-- scale roots: N copies of the tectonic wiring, `for_each` over the example used as a child module.
+- scale roots: N copies of the tectonic wiring, `for_each` over the example used as a child module;
+- per-node roots: kube/self-signed with `nodes` and `kubelet_serving` (N nodes, a client and a serving
+  certificate each) and etcd/signed with 3 `members`, N set in terraform.tfvars.json.
 
 Terraform runs with an offline `hashicorp/external` (the bench installs `tfext install-provider` into its
 scratch directory, or uses the mirror named by TFEXT_PROVIDER_MIRROR, as `make provider` does).
@@ -72,6 +74,86 @@ def scale_root(dest: Path, cluster_module: Path, clusters: int) -> Path:
         "}\n"
     )
     return dest
+
+
+PER_NODE_MEMBERS = 3  # etcd members at every size: a cluster runs 3 (or 5) members however many nodes
+
+
+def per_node_root(dest: Path, terraform_dir: Path, key_algorithm: str, nodes: int) -> Path:
+    """One identity per node: `nodes` Kubernetes nodes (node-000, ...), each with a kubelet client and a
+    kubelet serving certificate, and 3 etcd members with a server and a peer certificate each."""
+    dest.mkdir(parents=True, exist_ok=True)
+    modules = os.path.relpath(terraform_dir / "modules" / "tls", dest.resolve())
+    (dest / "main.tf").write_text(
+        f"""variable "nodes" {{
+  type = number
+}}
+
+locals {{
+  nodes   = [for i in range(var.nodes) : format("node-%03d", i)]
+  serving = {{ for i, n in local.nodes : n => {{ ip_addresses = [cidrhost("10.1.0.0/16", i + 1)] }} }}
+  members = {{
+    for i in range({PER_NODE_MEMBERS}) : "etcd-${{i}}" => {{ ip_addresses = ["10.0.0.${{10 + i}}"] }}
+  }}
+}}
+
+module "kube" {{
+  source             = "{modules}/kube/self-signed"
+  kube_apiserver_url = "https://api.example.com:443"
+  service_cidr       = "10.3.0.0/16"
+  key_algorithm      = "{key_algorithm}"
+  nodes              = local.nodes
+  kubelet_serving    = local.serving
+}}
+
+module "etcd" {{
+  source        = "{modules}/etcd/signed"
+  self_signed   = true
+  service_cidr  = "10.3.0.0/16"
+  key_algorithm = "{key_algorithm}"
+  members       = local.members
+}}
+"""
+    )
+    set_nodes(dest, nodes)
+    return dest
+
+
+def set_nodes(root: Path, nodes: int) -> None:
+    """How many nodes the per-node root has (read by the next plan or apply)."""
+    (root / "terraform.tfvars.json").write_text(f'{{"nodes": {nodes}}}\n')
+
+
+def per_node_certificates(nodes: int) -> int:
+    """Certificates of a per-node root: kube CA + 4 fixed leaves + 2 per node; etcd CA + 3 + 2 per member."""
+    return 5 + 2 * nodes + 4 + 2 * PER_NODE_MEMBERS
+
+
+COUNTING_TFEXT = """#!/bin/sh
+# tfext, counted: one line "<program> <wall ns>" per run in $TFEXT_RUN_LOG (around the real tfext)
+start=$(date +%%s%%N)
+"%s" "$@"
+code=$?
+echo "$1 $(( $(date +%%s%%N) - start ))" >> "$TFEXT_RUN_LOG"
+exit $code
+"""
+
+
+def counting_tfext(bin_dir: Path, tfext: Path) -> Path:
+    """A `tfext` that runs the real one and logs each run (program name, wall time) to $TFEXT_RUN_LOG;
+    returns the directory to put first on PATH. Costs one `sh` and two `date` starts (~3 ms) a run."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    wrapper = bin_dir / "tfext"
+    wrapper.write_text(COUNTING_TFEXT % tfext)
+    wrapper.chmod(0o755)
+    return bin_dir
+
+
+def program_runs(log: Path) -> list[tuple[str, float]]:
+    """The runs `counting_tfext` logged so far: (program, wall seconds)."""
+    if not log.exists():
+        return []
+    return [(name, int(ns) / 1e9) for name, ns in (line.split() for line in log.read_text().splitlines())]
 
 
 STUB = """import json, sys
