@@ -409,8 +409,8 @@ BAD_LISTS = [
     (
         "a serving certificate for a node not in nodes",
         lambda v: {"kubelet_serving": {**v["kubelet_serving"], "node-9": {"ip_addresses": ["10.0.1.9"]}}},
-        "TFEXT-E084 query.kubelet_serving: serving certificates for nodes not in nodes: 'node-9'",
-        1,  # the program refuses it at plan, in the one run the new slot asks for
+        "TFEXT-E084 kubelet_serving: serving certificates for nodes not in nodes: node-9.",
+        0,  # the module refuses it at plan (an output's precondition), before any program runs
     ),
 ]
 

@@ -17,14 +17,6 @@ OBJECT_OUTPUTS = {
     "identity": "identity_certs",
     "ingress": "ingress_certs",
 }
-# The kube module's clients of their own (docs/per-node.md), which the example's flat outputs predate:
-# given flat outputs here too, so that every shape holds the same certificates.
-CLIENT_OUTPUTS = (
-    "apiserver_kubelet_client_cert_pem",
-    "apiserver_kubelet_client_key_pem",
-    "admin_cert_pem",
-    "admin_key_pem",
-)
 ROLES = {
     "etcd/ca",
     "etcd/server",
@@ -51,12 +43,6 @@ def shapes(tf_config, tmp_path_factory) -> dict[str, str]:
         "".join(
             f'output "{name}" {{\n  value     = module.{module}\n  sensitive = true\n}}\n'
             for name, module in OBJECT_OUTPUTS.items()
-        )
-    )
-    (work / "clients.tf").write_text(
-        "".join(
-            f'output "kube_certs_{name}" {{\n  value     = module.kube_certs.{name}\n  sensitive = true\n}}\n'
-            for name in CLIENT_OUTPUTS
         )
     )
     tf = Terraform(work, tf_config)

@@ -54,6 +54,8 @@ def test_the_example_draws_two_cas_and_the_consumer_of_every_file(expiring_outpu
         ("c_etcd_client_ca", "c_etcd_client"),
         ("c_ca", "c_apiserver"),
         ("c_ca", "c_kubelet"),
+        ("c_ca", "c_apiserver_kubelet_client"),
+        ("c_ca", "c_admin"),
         ("c_ca", "c_identity_server"),
         ("c_ca", "c_identity_client"),
         ("c_ca", "c_ingress"),

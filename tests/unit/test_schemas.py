@@ -103,7 +103,7 @@ def test_slot_keys_in_a_schema_name_slots_of_the_programs_module(program):
 
 # Leaves beyond Tectonic's that a user-provided set may leave out (a Tectonic set has none of them); given,
 # each needs its key too.
-OPTIONAL_LEAVES = {"kube": {"apiserver_kubelet_client", "admin"}}
+OPTIONAL_LEAVES = {"kube": ("apiserver_kubelet_client", "admin")}  # a tuple: every xdist worker, one order
 
 
 @pytest.mark.parametrize("program", [p for p in PROGRAMS if p.endswith("user-provided")])

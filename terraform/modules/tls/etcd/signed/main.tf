@@ -24,7 +24,8 @@ locals {
     ip_addresses = jsonencode(var.etcd_cert_ip_addresses)
     service_cidr = var.service_cidr
   }
-  # Members with an identity of their own: the query carries every member, each slot hashes only its own.
+  # Members with an identity of their own: the CA stage's query carries every member (a new CA's run
+  # issues their certificates too); each member's stage, its own.
   member_list  = { members = jsonencode(var.members) }
   member_slots = flatten([for m, _ in var.members : ["server:${m}", "peer:${m}"]])
   given_ca = {
@@ -73,20 +74,35 @@ module "certs" {
   count  = local.mode == "external" ? 0 : 1
 
   program = local.program
-  query = merge(local.issuing, local.names, local.member_list, {
+  query = merge(local.issuing, local.names, {
     ca_cert_pem = local.signing_ca.cert_pem
     ca_key_pem  = local.signing_ca.key_pem
   })
-  # A member's certificates hash that member's entry only: adding or removing a member issues or drops
-  # exactly its own two.
-  certs = merge(
-    {
-      server = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
-      peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
-      client = sha256(jsonencode([local.issuing, local.ca_hash]))
-    },
-    { for slot in local.member_slots : slot => sha256(jsonencode([local.issuing, local.ca_hash, slot, var.members[split(":", slot)[1]]])) },
-  )
+  certs = {
+    server = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
+    peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
+    client = sha256(jsonencode([local.issuing, local.ca_hash]))
+  }
+  upstream             = module.ca[local.signing].co_issued
+  renewal_window_hours = var.renewal_window_hours
+}
+
+# One stage per member, as kube/self-signed has one per node: its query names that member alone, and
+# its two certificates hash that member's entry only, so adding or removing a member issues or drops
+# exactly its own two. A new CA's run still issues them all (co_issued).
+module "member" {
+  source   = "../../internal/issue"
+  for_each = local.mode == "external" ? {} : var.members
+
+  program = local.program
+  query = merge(local.issuing, {
+    members     = jsonencode({ (each.key) = each.value })
+    ca_cert_pem = local.signing_ca.cert_pem
+    ca_key_pem  = local.signing_ca.key_pem
+  })
+  certs = {
+    for role in ["server", "peer"] : "${role}:${each.key}" => sha256(jsonencode([local.issuing, local.ca_hash, "${role}:${each.key}", each.value]))
+  }
   upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
@@ -112,6 +128,7 @@ locals {
     local.mode == "external" ? {} : { ca = local.signing_ca },
     try(module.certs[0].certs, {}),
     try(module.external[0].certs, {}),
+    [for m in module.member : m.certs]...
   )
 }
 
@@ -128,7 +145,7 @@ module "rotation" {
   leaves = { for name, c in local.certs : name => c.info if name != "ca" }
   order = local.mode == "external" ? null : {
     issued_cas    = [for g, m in module.ca : g if length(m.issued_now) > 0]
-    issued_leaves = module.certs[0].issued_now
+    issued_leaves = concat(module.certs[0].issued_now, flatten([for m in module.member : m.issued_now]))
     given_ca      = local.mode == "sign"
   }
 }

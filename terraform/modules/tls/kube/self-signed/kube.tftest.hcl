@@ -32,8 +32,8 @@ run "issues_the_kube_pki" {
     error_message = "kubelet_key_pem is not a PEM private key"
   }
   assert {
-    condition     = join(",", sort(keys(output.certificates))) == "apiserver,ca,kubelet"
-    error_message = "certificates must name exactly apiserver, ca, kubelet"
+    condition     = join(",", sort(keys(output.certificates))) == "admin,apiserver,apiserver_kubelet_client,ca,kubelet"
+    error_message = "certificates must name exactly admin, apiserver, apiserver_kubelet_client, ca, kubelet (no nodes given: no per-node certificates)"
   }
   assert {
     condition     = output.ca_key_alg == "RSA" && contains(output.certificates.apiserver.sans, "IP:10.3.0.1")

@@ -75,3 +75,9 @@ locals {
   ca_rotation   = module.rotation.state
   certificates  = module.rotation.certificates
 }
+
+locals {
+  # kubelet_serving names nodes of `nodes` (output node_kubelet_serving_cert_pem refuses others, E084); a
+  # name that is no node name is not echoed.
+  serving_unlisted = [for n, _ in var.kubelet_serving : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) ? n : "(not a node name)" if !contains(var.nodes, n)]
+}

@@ -78,12 +78,18 @@ output "node_kubelet_client_key_pem" {
 
 output "node_kubelet_serving_cert_pem" {
   description = "tfext: node name => that node's kubelet serving certificate (kubelet --tls-cert-file), for each of `kubelet_serving`."
-  value       = { for n, _ in var.kubelet_serving : n => local.certs["serving:${n}"].cert_pem }
+  value       = { for n, _ in var.kubelet_serving : n => local.certs["serving:${n}"].cert_pem if contains(var.nodes, n) }
+
+  # Checked here, on every plan: Terraform cannot compare two variables in a validation.
+  precondition {
+    condition     = length(local.serving_unlisted) == 0
+    error_message = "TFEXT-E084 kubelet_serving: serving certificates for nodes not in nodes: ${join(", ", local.serving_unlisted)}. Add them to nodes, or drop their kubelet_serving entries."
+  }
 }
 
 output "node_kubelet_serving_key_pem" {
   description = "tfext: node name => that node's kubelet serving key (kubelet --tls-private-key-file)."
-  value       = { for n, _ in var.kubelet_serving : n => local.certs["serving:${n}"].key_pem }
+  value       = { for n, _ in var.kubelet_serving : n => local.certs["serving:${n}"].key_pem if contains(var.nodes, n) }
   sensitive   = true
 }
 
