@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 import time
 from pathlib import Path
@@ -21,14 +22,25 @@ def pytest_runtest_makereport(item, call):
     otherwise print them when it fails; this withholds what tfext's messages withhold (errors.redact)."""
     outcome = yield
     report = outcome.get_result()
-    from tfext.errors import redact
-
     if report.longrepr is not None and not isinstance(report.longrepr, tuple):
         text = str(report.longrepr)
-        clean = redact(text)
+        clean = _withheld(text)
         if clean != text:
             report.longrepr = clean + "\n[tfext: key-shaped text in this report was withheld]"
-    report.sections = [(title, redact(content)) for title, content in report.sections]
+    report.sections = [(title, _withheld(content)) for title, content in report.sections]
+
+
+# A private key from its BEGIN line to its END line (or the end of a truncated report), whatever lies
+# between: pytest's diff quotes a PEM line by line, so errors.redact alone would leave its short lines.
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S
+)
+
+
+def _withheld(text: str) -> str:
+    from tfext.errors import redact
+
+    return redact(_KEY_BLOCK.sub("[key withheld]", text))
 
 
 @pytest.fixture(scope="session")

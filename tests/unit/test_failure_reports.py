@@ -15,6 +15,7 @@ from tfext import keys
 
 def test_a_failure_holding_a_key():
     key = keys.to_pem(keys.generate("ECDSA-P256"), "traditional")
+    open("key.pem", "w").write(key)  # for the test that runs this one to look for
     print("captured:", key)
     assert {"key_pem": key} == {"key_pem": "other"}
 """
@@ -34,4 +35,6 @@ def test_a_failure_report_never_shows_the_key_it_holds(tmp_path):
     text = run.stdout + run.stderr
     assert run.returncode == 1 and "1 failed" in text, text[-2000:]
     assert "PRIVATE KEY" not in text
+    body = (tmp_path / "key.pem").read_text().splitlines()[1:-1]
+    assert body and not [line for line in body if line[:12] in text], "a line of the key was shown"
     assert "withheld" in text  # the diff and the captured output were there, and were redacted
