@@ -98,17 +98,25 @@ def start_cluster(
 ) -> list[Member]:
     """Start `size` members on loopback and wait until every one reports healthy; retried with new ports
     if another program took one of ours in between."""
-    for attempt in range(3):
-        members = _start_members(
+    return started_healthy(
+        lambda attempt: _start_members(
             services, workdir / f"{label}-try{attempt}", tls, size, extra_client_urls, label
-        )
+        ),
+        lambda m: etcdctl(m, "endpoint", "health", tls=tls, dial="2s", timeout=15).returncode == 0,
+        what=f"{size} healthy etcd members",
+    )
+
+
+def started_healthy(start, healthy, *, what: str) -> list:
+    """The members `start(attempt)` gives, once `healthy(members)`; started again on new ports (up to
+    3 tries) when another program took one of theirs between choosing it and binding it."""
+    for attempt in range(3):
+        members = start(attempt)
         try:
             wait_until(
-                lambda m=members: (
-                    etcdctl(m, "endpoint", "health", tls=tls, dial="2s", timeout=15).returncode == 0
-                ),
+                lambda m=members: healthy(m),
                 timeout=HEALTHY_TIMEOUT,
-                what=f"{size} healthy etcd members",
+                what=what,
                 services=[m.service for m in members],
             )
             return members

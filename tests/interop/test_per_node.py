@@ -34,7 +34,16 @@ from harness import Terraform, modules_source, require
 
 from ._pki import ALGORITHMS, TERRAFORM_TIMEOUT
 from ._procs import Service, Services, describe, free_ports, wait_for_port, wait_until
-from .test_etcd import TlsFiles, complaints, etcd_env, etcdctl, expect_logged, member_command, unb64
+from .test_etcd import (
+    TlsFiles,
+    complaints,
+    etcd_env,
+    etcdctl,
+    expect_logged,
+    member_command,
+    started_healthy,
+    unb64,
+)
 from .test_kube import kubectl, write_kubeconfig
 
 pytestmark = pytest.mark.interop
@@ -47,7 +56,6 @@ MEMBERS = tuple(MEMBER_IPS)
 FOREIGN_IPS = {"etcd-1": "127.0.0.2", "etcd-2": "127.0.0.3", "etcd-3": "127.0.0.2"}
 NODE_IPS = {"node-1": "127.0.0.1", "node-2": "127.0.0.2", "node-3": "127.0.0.3"}
 NODES = tuple(NODE_IPS)
-HEALTHY_TIMEOUT = 45
 IO_TIMEOUT = 10  # seconds for any one connection of ours
 
 ROOT_MODULE = """\
@@ -252,26 +260,11 @@ def urls(members: list[Member]) -> list[str]:
 def start_members(services: Services, workdir: Path, pki: NodePki) -> list[Member]:
     """Start etcd-1..3, each on its own address with its own pairs, and wait until all are healthy;
     retried with new ports if another program took one of ours in between."""
-    for attempt in range(3):
-        members = _start_members(services, workdir / f"try{attempt}", pki)
-        try:
-            wait_until(
-                lambda m=members: (
-                    etcdctl(urls(m), "endpoint", "health", tls=m[0].tls, dial="2s", timeout=15).returncode
-                    == 0
-                ),
-                timeout=HEALTHY_TIMEOUT,
-                what="3 healthy etcd members",
-                services=[m.service for m in members],
-            )
-            return members
-        except AssertionError:
-            if attempt < 2 and any("address already in use" in m.service.log_text() for m in members):
-                for m in members:
-                    m.service.stop()
-                continue
-            raise
-    raise AssertionError("unreachable")
+    return started_healthy(
+        lambda attempt: _start_members(services, workdir / f"try{attempt}", pki),
+        lambda m: etcdctl(urls(m), "endpoint", "health", tls=m[0].tls, dial="2s", timeout=15).returncode == 0,
+        what="3 healthy etcd members",
+    )
 
 
 def _start_members(services: Services, workdir: Path, pki: NodePki) -> list[Member]:
