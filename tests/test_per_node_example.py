@@ -178,43 +178,40 @@ def test_the_user_provided_flavors_read_them_back_with_the_same_outputs(generate
     assert provided.plan().returncode == 0
 
 
-def _plan_error(tf: Terraform, tls: Path) -> str:
-    result = tf.plan(f"-var=tls={tls}")
+def _refused_with(generated: Applied, provided: Terraform, tmp_path: Path, swaps: dict[str, str]) -> str:
+    """The plan's error (words joined by one space) over a copy of the written files in which each
+    file of `swaps` (a path under the asset directory) holds what its source there held."""
+    bad = tmp_path / "tls"
+    shutil.copytree(generated.tls, bad)
+    for target, source in swaps.items():
+        shutil.copy(bad / source, bad / target)
+    result = provided.plan(f"-var=tls={bad}")
     assert result.returncode == 1, result.output[-3000:]
     assert "PRIVATE KEY" not in result.output
     return " ".join(result.output.split())
 
 
+def _pair(target: str, source: str) -> dict[str, str]:
+    """A certificate and its key, `<target>.crt` and `.key` from `<source>.crt` and `.key`."""
+    return {f"{target}.{suffix}": f"{source}.{suffix}" for suffix in ("crt", "key")}
+
+
 def test_a_node_holding_another_nodes_files_is_refused_at_plan(generated, provided, tmp_path):
-    tls = generated.tls
-    bad = tmp_path / "tls"
-    shutil.copytree(tls, bad)
-    nodes = bad / "kube" / "nodes"
-    for name in ("kubelet-client.crt", "kubelet-client.key"):
-        shutil.copy(nodes / "worker-1" / name, nodes / "worker-0" / name)
-    text = _plan_error(provided, bad)
+    swaps = _pair("kube/nodes/worker-0/kubelet-client", "kube/nodes/worker-1/kubelet-client")
+    text = _refused_with(generated, provided, tmp_path, swaps)
     assert "TFEXT-E080 kubelet:worker-0" in text and "system:node:worker-1" in text
 
 
 def test_a_kubelet_in_system_masters_is_refused_at_plan(generated, provided, tmp_path):
-    tls = generated.tls
-    bad = tmp_path / "tls"
-    shutil.copytree(tls, bad)
-    node = bad / "kube" / "nodes" / "worker-2"
-    for suffix in ("crt", "key"):  # Tectonic's shared kubelet pair, CN=kubelet in system:masters
-        shutil.copy(bad / f"kubelet.{suffix}", node / f"kubelet-client.{suffix}")
-    text = _plan_error(provided, bad)
+    # Tectonic's shared kubelet pair, CN=kubelet in system:masters
+    swaps = _pair("kube/nodes/worker-2/kubelet-client", "kubelet")
+    text = _refused_with(generated, provided, tmp_path, swaps)
     assert "TFEXT-E082 kubelet:worker-2" in text
     assert "TFEXT-E080 kubelet:worker-2" in text  # CN=kubelet names no node either
 
 
 def test_an_etcd_member_holding_another_members_files_is_refused_at_plan(generated, provided, tmp_path):
-    tls = generated.tls
-    bad = tmp_path / "tls"
-    shutil.copytree(tls, bad)
-    members = bad / "etcd" / "members"
-    for name in ("peer.crt", "peer.key"):
-        shutil.copy(members / "etcd-2" / name, members / "etcd-1" / name)
-    text = _plan_error(provided, bad)
+    swaps = _pair("etcd/members/etcd-1/peer", "etcd/members/etcd-2/peer")
+    text = _refused_with(generated, provided, tmp_path, swaps)
     assert "TFEXT-E080 peer:etcd-1" in text and "'etcd-2'" in text
     assert "TFEXT-E083 peer:etcd-1" in text and "IP:10.0.0.11" in text
