@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from tfext.errors import Code, TfextError
 from tfext.profiles import NODE_USER_PREFIX, Inputs, Node, Profile
-from tfext.programs.inputs import certificate_inputs, options, path
+from tfext.programs.inputs import certificate_inputs, listing, options, path
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
             raise TfextError.of(
                 Code.NODE_LIST_INVALID,
                 "query",
-                f"{_listing(bare)} listed, but no certificate of theirs is given, and this run issues "
-                "none: a user-provided flavor reads them from member_certs_dir or node_certs_dir, and an "
-                "external etcd has no CA key to sign them with (docs/per-node.md)",
+                f"{listing(bare, quoted=False)} listed, but no certificate of theirs is given, and this run "
+                "issues none: a user-provided flavor reads them from member_certs_dir or node_certs_dir, "
+                "and an external etcd has no CA key to sign them with (docs/per-node.md)",
             )
     for slot in given:
         needed = [f"{slot.name}_cert_path"] + ([] if slot is module.ca else [f"{slot.name}_key_path"])
@@ -126,10 +126,6 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
 SLOT_KEY_SUFFIXES = ("_issued_at", "_cert_path", "_key_path")
 
 
-def _listing(items: list[str], most: int = 5) -> str:
-    return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
-
-
 def check_slot_keys(module: Module, slots: tuple[Slot, ...], query: dict[str, str]) -> None:
     """A per-node key (`kubelet:worker-9_issued_at`) must name a member or node the query lists: the
     schema can only check its shape, and a key for no one would otherwise be ignored without a word."""
@@ -145,7 +141,8 @@ def check_slot_keys(module: Module, slots: tuple[Slot, ...], query: dict[str, st
         raise TfextError.of(
             Code.NODE_LIST_INVALID,
             "query",
-            f"{_listing(stray)}: no such member or node in this query's members, nodes or kubelet_serving",
+            f"{listing(stray, quoted=False)}: no such member or node in this query's members, nodes or "
+            "kubelet_serving",
         )
 
 
@@ -164,7 +161,8 @@ def check_common_names(issuing: list[Slot], inputs: Inputs) -> None:
         raise TfextError.of(
             Code.NODE_LIST_INVALID,
             "query",
-            f"{_listing(long)}: a certificate's CN holds at most {MAX_COMMON_NAME} characters (RFC 5280), "
+            f"{listing(long, quoted=False)}: a certificate's CN holds at most {MAX_COMMON_NAME} characters "
+            "(RFC 5280), "
             f"and a kubelet's is system:node:<node>: node names of at most "
             f"{MAX_COMMON_NAME - len(NODE_USER_PREFIX)} characters, member names of at most "
             f"{MAX_COMMON_NAME}",

@@ -55,13 +55,15 @@ def dns_names(query: dict[str, str], key: str) -> tuple[str, ...]:
     names = json_list(query, key)
     bad = [n for n in names if len(n) > 253 or not DNS_NAME.match(n)]
     if bad:
-        raise TfextError.of(Code.INVALID_ADDRESS, f"query.{key}", f"not DNS names: {_listing(bad)}")
+        raise TfextError.of(Code.INVALID_ADDRESS, f"query.{key}", f"not DNS names: {listing(bad)}")
     return names
 
 
-def _listing(items: list[str]) -> str:
+def listing(items: list[str], *, quoted: bool = True) -> str:
+    """The first MAX_LISTED of `items` for a message, and how many more. Quoted (escaped, cut short)
+    unless every item is already known safe to show as it is (a validated node name, a schema-checked key)."""
     more = f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
-    return ", ".join(echo(i) for i in items[:MAX_LISTED]) + more
+    return ", ".join(echo(i) if quoted else i for i in items[:MAX_LISTED]) + more
 
 
 def ip_addresses(query: dict[str, str], key: str) -> tuple[str, ...]:
@@ -73,7 +75,7 @@ def ip_addresses(query: dict[str, str], key: str) -> tuple[str, ...]:
             bad.append(item)
     if bad:
         raise TfextError.of(
-            Code.INVALID_ADDRESS, f"query.{key}", f"not IP addresses (no CIDR suffix): {_listing(bad)}"
+            Code.INVALID_ADDRESS, f"query.{key}", f"not IP addresses (no CIDR suffix): {listing(bad)}"
         )
     return tuple(out)
 
@@ -150,12 +152,12 @@ def _check_names(names: list[str], key: str) -> None:
             Code.NODE_LIST_INVALID,
             f"query.{key}",
             f"not node names (lowercase letters, digits, '-' and '.', as Kubernetes names nodes): "
-            f"{_listing(bad)}",
+            f"{listing(bad)}",
         )
     twice = sorted(n for n, count in Counter(names).items() if count > 1)
     if twice:
         raise TfextError.of(
-            Code.NODE_LIST_INVALID, f"query.{key}", f"listed more than once: {_listing(twice)}"
+            Code.NODE_LIST_INVALID, f"query.{key}", f"listed more than once: {listing(twice)}"
         )
 
 
@@ -275,7 +277,7 @@ def certificate_inputs(query: dict[str, str], service_hosts: int = 1) -> Inputs:
             Problem(
                 Code.NODE_LIST_INVALID,
                 "query.kubelet_serving",
-                f"serving certificates for nodes not in nodes: {_listing(unlisted)}",
+                f"serving certificates for nodes not in nodes: {listing(unlisted)}",
             )
         )
     if problems:
