@@ -57,6 +57,8 @@ module "ca" {
   certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.key == "0" ? [] : [tonumber(each.key)]))) }
   co_issued            = each.key == local.signing ? concat(["server", "peer", "client"], local.member_slots) : []
   renewal_window_hours = var.renewal_window_hours
+  # A rotation phase out of order fails here too, so that an apply targeting the CA stages checks it.
+  guard = module.rotation.order_error
 }
 
 moved {
@@ -135,6 +137,7 @@ locals {
 module "rotation" {
   source = "../../internal/rotation"
 
+  ordered  = local.mode != "external"
   kind     = "etcd"
   rotation = var.ca_rotation
   signing  = { cert_pem = local.certs.ca.cert_pem, info = local.certs.ca.info }

@@ -2,18 +2,21 @@
 # replaces its `issued` marker, and kept in state where Terraform never prints its key. Every later plan
 # reuses what was kept, and no program runs at all.
 #
-#   issued[slot]   marker: plantimestamp() of the plan that created it; replaced when the spec changes
+#   issued[slot]   marker: { at = plantimestamp() } of the plan that created it; replaced when the spec
+#                  changes (or by -replace)
 #   data.issue     the program, counted in only when some marker (or a stage upstream) is new
-#   captured[slot] the certificate's public half, and the plan that captured it
-#   data.heal      the program again, only when a capture was made without its certificate (an apply
-#                  that failed or was stopped between a marker and its issue: the next apply heals it)
-#   sealed[slot]   the certificate, and its key as a sensitive element of triggers_replace, the one
-#                  place Terraform keeps its mark in every plan, diff and `terraform show`
+#   kept[slot]     the certificate, its facts and its key (a sensitive element of triggers_replace, the one
+#                  place Terraform keeps its mark in every plan, diff, show and state), all in the one
+#                  record that the program's answer lands in: no apply can stop between the answer and a
+#                  record that holds the key
+#   data.heal      the program again, only when a `kept` is created while its marker is old (an apply
+#                  stopped between the two): the next plan issues that certificate anew
+#   healed[slot]   where a healing run's certificate is kept; exists only for such a slot
 
 resource "terraform_data" "issued" {
   for_each = var.certs
 
-  input            = plantimestamp()
+  input            = { at = plantimestamp() }
   triggers_replace = each.value
 
   lifecycle {
@@ -25,18 +28,28 @@ resource "terraform_data" "issued" {
       condition     = length(local.pem_misplaced) == 0
       error_message = "TFEXT-E028 ${join(", ", local.pem_misplaced)}: PEM text given where a name, address or setting is expected (not shown). Pass certificates and keys only to the *_pem and *_path inputs."
     }
+    # A rule the caller checks before anything of this stage changes (a CA rotation's order): here, so
+    # that an apply with -target on this stage checks it too.
+    precondition {
+      condition     = local.guarded
+      error_message = var.guard
+    }
   }
 }
 
 locals {
-  kind = split("-", var.program[length(var.program) - 1])[0]
+  kind    = split("-", var.program[length(var.program) - 1])[0]
+  guarded = var.guard == ""
 
   plain_query   = { for k, v in var.query : k => v if !endswith(k, "_pem") }
   pem_misplaced = sort([for k, v in local.plain_query : k if strcontains(v, "-----BEGIN")])
 
-  # A marker's input equals this plan's timestamp only in the plan that creates or replaces it, and that
-  # is known at plan time: on a plan with nothing to issue the program does not even run.
-  new_slots = [for name, _ in var.certs : name if terraform_data.issued[name].input == plantimestamp()]
+  # A marker made before tfext 0.4 holds a bare timestamp, and its certificate stays in that release's
+  # records (captured, sealed) until it is issued again.
+  legacy = toset([for name, m in terraform_data.issued : name if !can(m.input.at)])
+  # A marker equals this plan's timestamp only in the plan that creates or replaces it, and that is known
+  # at plan time: on a plan with nothing to issue the program does not even run.
+  new_slots = [for name, m in terraform_data.issued : name if try(m.input.at, m.input) == plantimestamp()]
   # Slots a stage upstream already issued in this plan, in its own run (a new CA and its first leaves).
   upstream = var.upstream.issuing
   issuing  = !local.upstream && length(local.new_slots) > 0
@@ -44,12 +57,20 @@ locals {
   issue_query = merge(
     var.query,
     { plan_time = plantimestamp() },
-    { for name, _ in var.certs : "${name}_issued_at" => terraform_data.issued[name].input },
+    { for name, m in terraform_data.issued : "${name}_issued_at" => try(m.input.at, m.input) },
     { for name in var.co_issued : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
   )
   issue_result = try(data.external.issue[0].result, {})
   fresh        = local.upstream ? var.upstream.public : local.issue_result
-  fresh_keys   = local.upstream ? var.upstream.keys : local.run_keys.issue
+  fresh_keys   = local.upstream ? var.upstream.keys : local.issue_keys
+  # A key the program read from a file (a given CA to sign with) comes back as the file's path, never as
+  # text, and is read here.
+  issue_keys = sensitive({
+    for name, _ in var.certs : name => (
+      lookup(local.issue_result, "${name}_key_path", "") != "" ? file(local.issue_result["${name}_key_path"]) :
+      lookup(local.issue_result, "${name}_key_pem", "")
+    )
+  })
 }
 
 data "external" "issue" {
@@ -59,34 +80,43 @@ data "external" "issue" {
   query   = local.issue_query
 }
 
-resource "terraform_data" "captured" {
-  for_each = var.certs
+resource "terraform_data" "kept" {
+  for_each = { for name, hash in var.certs : name => hash if !contains(local.legacy, name) }
 
-  input = {
+  # tomap, not an object: with an object, ignoring one element swallowed a marker change too. Every
+  # element but the marker is ignored after creation, so a quiet plan's empty answer changes nothing,
+  # and a new marker id (unknown at plan) replaces the record with the new certificate.
+  triggers_replace = tomap({
+    marker   = terraform_data.issued[each.key].id
+    role     = "${local.kind}/${each.key}"
     at       = plantimestamp()
     cert_pem = lookup(local.fresh, "${each.key}_cert_pem", "")
     info     = lookup(local.fresh, "${each.key}_info", "")
     key_alg  = lookup(local.fresh, "${each.key}_key_alg", "")
-  }
-
-  # Replaced whenever its marker is (a new marker id is unknown at plan). triggers_replace rather than
-  # replace_triggered_by: the latter misses some captures when one apply has several -replace options
-  # (hashicorp/terraform#37831).
-  triggers_replace = terraform_data.issued[each.key].id
+    key_pem  = sensitive(local.fresh_keys[each.key])
+  })
 
   lifecycle {
-    ignore_changes = [input]
+    ignore_changes = [
+      triggers_replace["role"], triggers_replace["at"], triggers_replace["cert_pem"], triggers_replace["info"],
+      triggers_replace["key_alg"], triggers_replace["key_pem"],
+    ]
   }
 }
 
 locals {
-  # A capture made in this plan while its marker is old: the apply that made the marker failed or was
-  # stopped before the program answered. Known at plan time, so the healing run is counted in exactly
-  # then, and the capture holds no certificate to lose.
+  # A `kept` made in this plan while its marker is old: the apply that made the marker failed or was
+  # stopped before the program's answer was kept. Known at plan time, so the healing run is counted in
+  # exactly then.
   heal_slots = [
-    for name, _ in var.certs : name
-    if try(terraform_data.captured[name].input.at, "") == plantimestamp() && !contains(local.new_slots, name) && !local.upstream
+    for name, k in terraform_data.kept : name
+    if k.triggers_replace["at"] == plantimestamp() && !contains(local.new_slots, name) && !local.upstream
   ]
+  # Every `kept` without a certificate has a `healed` beside it: one being healed now, or one healed before.
+  healing = toset([
+    for name, k in terraform_data.kept : name
+    if k.triggers_replace["at"] == plantimestamp() ? contains(local.heal_slots, name) : k.triggers_replace["cert_pem"] == ""
+  ])
 }
 
 data "external" "heal" {
@@ -101,64 +131,89 @@ data "external" "heal" {
 }
 
 locals {
-  healed = try(data.external.heal[0].result, {})
-  # Each run's keys by slot. A key the program read from a file (a CA to sign with) comes back as the
-  # file's path, never as text, and is read here.
-  run_keys = sensitive({
-    for run, result in { issue = local.issue_result, heal = local.healed } : run => {
-      for name, _ in var.certs : name => (
-        lookup(result, "${name}_key_path", "") != "" ? file(result["${name}_key_path"]) :
-        lookup(result, "${name}_key_pem", "")
-      )
-    }
+  healed_result = try(data.external.heal[0].result, {})
+  heal_keys = sensitive({
+    for name, _ in var.certs : name => (
+      lookup(local.healed_result, "${name}_key_path", "") != "" ? file(local.healed_result["${name}_key_path"]) :
+      lookup(local.healed_result, "${name}_key_pem", "")
+    )
   })
 }
 
-resource "terraform_data" "sealed" {
-  for_each = var.certs
+resource "terraform_data" "healed" {
+  for_each = local.healing
 
-  input = {
-    role     = "${local.kind}/${each.key}"
-    cert_pem = contains(local.heal_slots, each.key) ? lookup(local.healed, "${each.key}_cert_pem", "") : terraform_data.captured[each.key].input.cert_pem
-    info     = contains(local.heal_slots, each.key) ? lookup(local.healed, "${each.key}_info", "") : terraform_data.captured[each.key].input.info
-    key_alg  = contains(local.heal_slots, each.key) ? lookup(local.healed, "${each.key}_key_alg", "") : terraform_data.captured[each.key].input.key_alg
-  }
-
-  # The key lives here, marked sensitive: a replace, update or destroy diff and `terraform show` print
-  # "(sensitive value)", where they print a terraform_data's input and output in clear. tomap, not an
-  # object: with an object, ignoring the key element swallowed a marker change too.
   triggers_replace = tomap({
-    marker = terraform_data.captured[each.key].id
-    key = sensitive(
-      contains(local.heal_slots, each.key) ? local.run_keys.heal[each.key] :
-      try(terraform_data.captured[each.key].input.at, "") == plantimestamp() ? local.fresh_keys[each.key] :
-      # A state written by tfext 0.1 kept the key in the capture; it is sealed here on the first apply.
-      try(terraform_data.captured[each.key].input.key_pem, "")
-    )
+    marker   = terraform_data.kept[each.key].id
+    role     = "${local.kind}/${each.key}"
+    at       = plantimestamp()
+    cert_pem = lookup(local.healed_result, "${each.key}_cert_pem", "")
+    info     = lookup(local.healed_result, "${each.key}_info", "")
+    key_alg  = lookup(local.healed_result, "${each.key}_key_alg", "")
+    key_pem  = sensitive(local.heal_keys[each.key])
   })
 
   lifecycle {
-    ignore_changes = [input, triggers_replace["key"]]
+    ignore_changes = [
+      triggers_replace["role"], triggers_replace["at"], triggers_replace["cert_pem"], triggers_replace["info"],
+      triggers_replace["key_alg"], triggers_replace["key_pem"],
+    ]
+  }
+}
 
-    postcondition {
-      condition     = self.input.cert_pem != ""
-      error_message = "TFEXT-E050 ${local.kind}/${each.key}: no certificate was issued, because the apply that should have issued it stopped twice. Run `terraform state pull | tfext heal` and then the one command it prints."
-    }
+# --- certificates issued before tfext 0.4, in the records of that layout ---------------------------------
+# They stay as they are (nothing here can change them) until their marker is replaced; tfext 0.1 kept
+# the key in the capture itself, and its seal is made here from that copy, as 0.2 did.
+
+resource "terraform_data" "captured" {
+  for_each = local.legacy
+
+  input            = null
+  triggers_replace = terraform_data.issued[each.key].id
+
+  lifecycle {
+    ignore_changes = all
+  }
+}
+
+resource "terraform_data" "sealed" {
+  for_each = local.legacy
+
+  input = {
+    role     = "${local.kind}/${each.key}"
+    cert_pem = try(terraform_data.captured[each.key].input.cert_pem, "")
+    info     = try(terraform_data.captured[each.key].input.info, "")
+    key_alg  = try(terraform_data.captured[each.key].input.key_alg, "")
+  }
+  triggers_replace = tomap({
+    marker = terraform_data.captured[each.key].id
+    key    = sensitive(try(terraform_data.captured[each.key].input.key_pem, ""))
+  })
+
+  lifecycle {
+    ignore_changes = all
   }
 }
 
 locals {
+  records = merge(
+    { for name, s in terraform_data.sealed : name => merge(s.input, { key_pem = s.triggers_replace["key"] }) },
+    { for name, k in terraform_data.kept : name => contains(local.healing, name) ? terraform_data.healed[name].triggers_replace : k.triggers_replace },
+  )
   certs = {
-    for name, c in terraform_data.sealed : name => {
-      cert_pem = c.input.cert_pem
-      key_pem  = c.triggers_replace["key"]
-      key_alg  = c.input.key_alg
-      info     = jsondecode(c.input.info)
+    for name, r in local.records : name => {
+      cert_pem = r.cert_pem
+      key_pem  = r.key_pem
+      key_alg  = r.key_alg
+      info     = try(jsondecode(r.info), {})
     }
   }
+  # Certificates without their certificate or key: an apply stopped while healing, or a key lost before
+  # this release kept it with its certificate. Known at plan time unless the program runs during apply.
+  incomplete = sort([for name, r in local.records : "${local.kind}/${name}" if r.cert_pem == "" || nonsensitive(sensitive(r.key_pem) == "")])
   expiring = {
     for name, c in local.certs : name => "${local.kind}/${name} (${c.info.not_after})"
-    if timecmp(c.info.not_after, timeadd(plantimestamp(), "${var.renewal_window_hours}h")) < 0
+    if can(c.info.not_after) && timecmp(try(c.info.not_after, "9999-01-01T00:00:00Z"), timeadd(plantimestamp(), "${var.renewal_window_hours}h")) < 0
   }
 }
 

@@ -1,6 +1,11 @@
 output "certs" {
   description = "Slot name => { cert_pem, key_pem (sensitive), key_alg, info }."
   value       = local.certs
+
+  precondition {
+    condition     = length(local.incomplete) == 0
+    error_message = "TFEXT-E050 ${join(", ", local.incomplete)}: no certificate or no key is kept for it (an apply that issued it was stopped twice, or a key was lost before tfext 0.4 kept it beside its certificate). Run `terraform state pull | tfext heal` and then the one command it prints: it issues that certificate anew."
+  }
 }
 
 output "co_issued" {

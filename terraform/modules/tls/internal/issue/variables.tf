@@ -39,3 +39,9 @@ variable "certs_are_cas" {
   type        = bool
   default     = false
 }
+
+variable "guard" {
+  description = "A message that fails the plan before anything of this stage changes (a CA rotation's order broken), or \"\"."
+  type        = string
+  default     = ""
+}

@@ -6,7 +6,8 @@
 #
 # Terraform keeps no memory of a variable's last value, so the order of the phases is read from facts
 # known at plan time: which CAs and leaves this plan issues (a marker created in this plan), whether the
-# rotation setting changed in this plan, and whether this module is new.
+# rotation setting changed in this plan, whether this module is new, and which of three marks moved:
+# the last generation trusted, re-issued and finished. A phase moves its own mark and no other.
 
 locals {
   generation = var.rotation.generation
@@ -35,7 +36,7 @@ locals {
 # --- the order of the phases (generating flavors only) ---------------------------------------------
 
 resource "terraform_data" "lineage" {
-  count = var.order == null ? 0 : 1
+  count = var.ordered ? 1 : 0
 
   # The plan that first applied this module: a first apply issues everything and has nothing to order.
   input = plantimestamp()
@@ -46,7 +47,7 @@ resource "terraform_data" "lineage" {
 }
 
 resource "terraform_data" "setting" {
-  count = var.order == null ? 0 : 1
+  count = var.ordered ? 1 : 0
 
   # Replaced whenever ca_rotation changes, so `at` says whether it changed in this plan.
   input            = { generation = local.generation, phase = local.phase, at = plantimestamp() }
@@ -57,10 +58,46 @@ resource "terraform_data" "setting" {
   }
 }
 
+# Where the rotation stands, as three generations: the last one trusted, the last one whose CA re-issued
+# every leaf, and the last one finished (the only CA trusted). `trust N` moves the first (from N-1 to N),
+# `reissue N` the second, `finish N` the third; no phase moves two. These records are replaced when their
+# mark moves, so a plan knows which moved; they do not depend on any CA stage, so a CA stage applied
+# alone (-target) still checks them (`order_error`, each stage's guard).
 locals {
-  ordered    = var.order != null
-  fresh      = local.ordered && try(terraform_data.lineage[0].input == plantimestamp(), true)
-  changed    = local.ordered && try(terraform_data.setting[0].input.at == plantimestamp(), true)
+  marks = {
+    trusted  = local.generation
+    reissued = contains(["reissue", "finish"], local.phase) ? local.generation : local.generation - 1
+    finished = local.phase == "finish" ? local.generation : local.generation - 1
+  }
+  own_mark = { trust = "trusted", reissue = "reissued", finish = "finished" }[local.phase]
+  follows = {
+    trust   = "phase = \"finish\" of generation ${local.generation - 1}"
+    reissue = "phase = \"trust\" of generation ${local.generation}"
+    finish  = "phase = \"reissue\" of generation ${local.generation}"
+  }[local.phase]
+}
+
+resource "terraform_data" "mark" {
+  for_each = var.ordered ? local.marks : {}
+
+  input            = { at = plantimestamp() }
+  triggers_replace = tostring(each.value)
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+locals {
+  ordered = var.ordered
+  fresh   = local.ordered && try(terraform_data.lineage[0].input == plantimestamp(), true)
+  changed = local.ordered && try(terraform_data.setting[0].input.at == plantimestamp(), true)
+  moved   = [for name, m in terraform_data.mark : name if m.input.at == plantimestamp() && name != local.own_mark]
+  order_error = local.changed && !local.fresh && length(local.moved) > 0 ? join(" ", [
+    "TFEXT-E055 ${var.kind}/ca: ${local.setting} follows ${local.follows} only, and the rotation in state is not there: this plan would also change which generation was last ${join(" and last ", [for m in local.moved : replace(m, "reissued", "re-issued")])}.",
+    "Phases go trust, reissue, finish, one apply each, and never back: run the phase that follows the one in state (docs/ca-rotation.md).",
+    "If this plan only forgot the rotation variable, pass the ca_rotation the state is at.",
+  ]) : ""
   issued_cas = local.ordered ? var.order.issued_cas : []
   issued     = local.ordered ? concat([for g in var.order.issued_cas : "${var.kind}/ca (generation ${g})"], [for n in var.order.issued_leaves : "${var.kind}/${n}"]) : []
   setting    = "ca_rotation = { generation = ${local.generation}, phase = \"${local.phase}\" }"
@@ -68,8 +105,9 @@ locals {
   # Each rule: the condition that breaks it (known at plan time), and what to do instead.
   broken = !local.ordered ? [] : compact([
     var.order.given_ca && local.phase != "finish" ? "TFEXT-E058 ${var.kind}/ca: ${local.setting}, but this CA was given (ca_cert_pem): a generating flavor rotates only a CA it generated. Rotate a CA you own with the user-provided flavor and a two-CA file (docs/ca-rotation.md)." : "",
-    contains(["trust", "reissue"], local.phase) && contains(local.issued_cas, tostring(local.generation - 1)) ? "TFEXT-E055 ${var.kind}/ca: ${local.setting}, but the CA to rotate from (generation ${local.generation - 1}) is not in state as it is, so this plan would issue it. A rotation starts at phase \"trust\" with the generation after the one in state, and keeps every other input as it is." : "",
-    local.phase == "reissue" && contains(local.issued_cas, tostring(local.generation)) ? "TFEXT-E055 ${var.kind}/ca: ${local.setting} skips phase \"trust\": the incoming CA would be created in this apply and sign leaves that consumers do not trust yet. Apply phase = \"trust\" first, and restart the consumers as docs/ca-rotation.md says." : "",
+    local.fresh && local.phase != "finish" ? "TFEXT-E055 ${var.kind}/ca: ${local.setting}, but this workspace has no ${var.kind} CA yet (this is its first apply), so there is nothing to rotate. Start with phase = \"finish\" (the default ca_rotation) and rotate once the CA is deployed." : "",
+    !local.fresh && contains(["trust", "reissue"], local.phase) && contains(local.issued_cas, tostring(local.generation - 1)) ? "TFEXT-E055 ${var.kind}/ca: ${local.setting}, but the CA to rotate from (generation ${local.generation - 1}) is not in state as it is, so this plan would issue it. A rotation starts at phase \"trust\" with the generation after the one in state, and keeps every other input as it is." : "",
+    !local.fresh && local.phase == "reissue" && contains(local.issued_cas, tostring(local.generation)) ? "TFEXT-E055 ${var.kind}/ca: ${local.setting} skips phase \"trust\": the incoming CA would be created in this apply and sign leaves that consumers do not trust yet. Apply phase = \"trust\" first, and restart the consumers as docs/ca-rotation.md says." : "",
     local.phase == "finish" && local.changed && !local.fresh && length(local.issued) > 0 ? "TFEXT-E055 ${var.kind}/ca: ${local.setting} would issue ${join(", ", local.issued)} in the same apply that stops trusting the outgoing CA, so consumers would refuse the certificates they hold. Apply the phases in order: \"trust\", then \"reissue\", then \"finish\"; change no other input in the same apply." : "",
   ])
 }

@@ -22,3 +22,8 @@ output "state" {
     error_message = join("\n", local.broken)
   }
 }
+
+output "order_error" {
+  description = "\"\" when the rotation setting follows the one in state; else the message that fails the plan. Known before any CA stage: pass it to each stage's guard."
+  value       = local.order_error
+}

@@ -36,3 +36,9 @@ variable "order" {
   })
   default = null
 }
+
+variable "ordered" {
+  description = "Whether this module's applies order the phases (a generating flavor). Plain, so that the order's records depend on no CA stage."
+  type        = bool
+  default     = false
+}

@@ -53,6 +53,8 @@ module "ca" {
   # A new CA that signs issues its first leaves in the same run.
   co_issued            = each.key == local.signing ? local.leaf_names : []
   renewal_window_hours = var.renewal_window_hours
+  # A rotation phase out of order fails here too, so that an apply targeting the CA stages checks it.
+  guard = module.rotation.order_error
 }
 
 moved {
@@ -116,6 +118,7 @@ module "node" {
 module "rotation" {
   source = "../../internal/rotation"
 
+  ordered  = true
   kind     = "kube"
   rotation = var.ca_rotation
   signing  = { cert_pem = local.signing_ca.cert_pem, info = local.signing_ca.info }
