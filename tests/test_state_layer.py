@@ -185,9 +185,9 @@ def test_a_state_from_tfext_0_1_upgrades_in_place_keeping_every_certificate(tf_c
     copy_example("tectonic", work)
     tf.init()
     upgrade = tf.apply()
-    # 10 seals, the CA rotation's bookkeeping of kube and etcd (2 each), and the 2 new certificates of
-    # issue 14 (3 records each): 10 + 4 + 6
-    assert "Plan: 20 to add, 0 to change, 0 to destroy." in upgrade.output, upgrade.output[-3000:]
+    # 10 seals, the CA rotation's bookkeeping of kube and etcd (2 records and 3 marks each), and the 2
+    # new certificates of issue 14 (a marker and the record that keeps it each): 10 + 10 + 4
+    assert "Plan: 24 to add, 0 to change, 0 to destroy." in upgrade.output, upgrade.output[-3000:]
     scan.assert_clean("upgrade apply", upgrade.output)
     upgraded = serials(tf)
     assert {n: upgraded[n] for n in before} == before  # no existing certificate is re-issued
@@ -239,20 +239,24 @@ def same_outputs(now: dict, before: dict) -> bool:
 # release, with CA rotation and before one identity per node (issue 14).
 RELEASE_0_2 = "bd2f5bb2def85d108d978091132c985f36aaebdb"
 RELEASE_0_3 = "3aca4b4b14b1c55675b0e88070dd9b61cfa2088a"
+# The last commit whose stages kept a certificate's key in a record apart from its capture (issue 19).
+RELEASE_0_4 = "5cd1bf37650069b993aa89176513f65660b6c4fd"
 
 
 @pytest.mark.parametrize(
-    ("release", "added", "moves"),
+    ("release", "added", "moves", "new"),
     [
         # the CA stages move to their generation-0 instance; new are the rotation's bookkeeping (2 records
-        # per module) and the 2 new certificates of issue 14 (3 records each): 4 + 6
-        pytest.param(RELEASE_0_2, 10, 6, id="before-rotation"),
-        # only the 2 new certificates of issue 14
-        pytest.param(RELEASE_0_3, 6, 0, id="last-release"),
+        # and 3 marks per module) and the 2 new certificates of issue 14 (2 records each): 10 + 4
+        pytest.param(RELEASE_0_2, 14, 6, NEW_SINCE_RELEASES, id="before-rotation"),
+        # the rotation's marks and the 2 new certificates of issue 14: 6 + 4
+        pytest.param(RELEASE_0_3, 10, 0, NEW_SINCE_RELEASES, id="0.3"),
+        # the last release: only the rotation's marks (3 per CA-owning module)
+        pytest.param(RELEASE_0_4, 6, 0, set(), id="last-release"),
     ],
 )
 def test_a_state_from_the_last_release_applies_without_re_issuing_anything(
-    tf_config, tmp_path, release, added, moves
+    tf_config, tmp_path, release, added, moves, new
 ):
     old = release_0_1_modules(tmp_path / release[:7], release)
     work = tmp_path / "work"
@@ -274,7 +278,7 @@ def test_a_state_from_the_last_release_applies_without_re_issuing_anything(
     assert upgrade.output.count("has moved to") >= moves, upgrade.output[-3000:]
     upgraded = serials(tf)
     assert {n: upgraded[n] for n in before} == before  # no existing certificate is re-issued
-    assert set(upgraded) - set(before) == NEW_SINCE_RELEASES
+    assert set(upgraded) - set(before) == new
     assert same_outputs(tf.outputs(), before_out)
     assert tf.plan().returncode == 0
 
@@ -332,15 +336,20 @@ def deferred_wiring(work: Path) -> None:
 
 
 def sealed_serials(tf: Terraform) -> dict[str, str]:
-    """Serials of every sealed certificate in state (outputs can't be evaluated in a half-applied state)."""
+    """Serials of every certificate kept in state with its key (outputs can't be evaluated in a
+    half-applied state): `kept` (or `healed` beside an empty one), and the `sealed` of earlier releases."""
     out = {}
     pulled = tf.run("state", "pull").stdout
     for resource in json.loads(pulled)["resources"] if pulled.strip() else []:
-        if resource["type"] == "terraform_data" and resource["name"] == "sealed":
-            for inst in resource["instances"]:
-                info = inst["attributes"]["input"]["value"]["info"]
-                if info:
-                    out[f"{resource['module']}/{inst['index_key']}"] = json.loads(info)["serial"]
+        if resource["type"] != "terraform_data" or resource["name"] not in ("kept", "healed", "sealed"):
+            continue
+        for inst in resource["instances"]:
+            attributes = inst["attributes"]
+            record = attributes["triggers_replace"] if resource["name"] != "sealed" else attributes["input"]
+            record = record.get("value", record)
+            key = attributes["triggers_replace"].get("value", attributes["triggers_replace"])
+            if record.get("info") and (key.get("key_pem") or key.get("key")):
+                out[f"{resource['module']}/{inst['index_key']}"] = json.loads(record["info"])["serial"]
     return out
 
 
@@ -395,18 +404,18 @@ def test_ctrl_c_during_an_apply_heals_with_a_plain_apply(tf_config, tmp_path):
     assert_chains(tf)
 
 
-def test_a_seal_lost_twice_is_named_by_tfext_heal_and_its_command_converges(tf_config, tmp_path):
+def test_a_certificate_lost_twice_is_named_by_tfext_heal_and_its_command_converges(tf_config, tmp_path):
     tf = Terraform(copy_example("tectonic", tmp_path / "w"), tf_config)
     tf.init()
     tf.apply()
     before = serials(tf)
-    # What two stopped applies leave: a capture made without its certificate, and no seal.
-    seal = 'module.ingress_certs.module.certs.terraform_data.sealed["ingress"]'
+    # What two stopped applies leave: a record made without its certificate while its marker was old (the
+    # first stop), and no `healed` beside it (the healing apply stopped too).
     state = json.loads(tf.run("state", "pull").stdout)
     for resource in state["resources"]:
-        if resource["name"] == "captured" and resource["module"] == "module.ingress_certs.module.certs":
-            resource["instances"][0]["attributes"]["input"]["value"]["cert_pem"] = ""
-            resource["instances"][0]["attributes"]["output"]["value"]["cert_pem"] = ""
+        if resource["name"] == "kept" and resource["module"] == "module.ingress_certs.module.certs":
+            record = resource["instances"][0]["attributes"]["triggers_replace"]["value"]
+            record.update(cert_pem="", info="", key_alg="", key_pem="")
     state["serial"] += 1
     push = subprocess.run(
         [require("terraform"), "state", "push", "-"],
@@ -417,11 +426,8 @@ def test_a_seal_lost_twice_is_named_by_tfext_heal_and_its_command_converges(tf_c
         text=True,
     )
     assert push.returncode == 0, push.stderr
-    tf.run("state", "rm", seal)
     stuck = tf.plan()
     assert stuck.returncode == 1 and "TFEXT-E050 ingress/ingress" in " ".join(stuck.output.split())
-    # the capture stays, holding no certificate: only its marker's replacement issues again
-    assert 'terraform_data.captured["ingress"]' in " ".join(tf.state_resources())
     command = subprocess.run(
         [TFEXT, "heal"], input=tf.run("state", "pull").stdout, capture_output=True, text=True, check=True
     ).stdout.strip()

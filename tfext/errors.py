@@ -96,6 +96,7 @@ class Code(Enum):
     # The human commands' inputs.
     NO_ROLES = (70, "no certificate of a tfext module in the input")
     AMBIGUOUS_ROLES = (71, "several modules hold the same role")
+    TORN_STATE = (72, "the local state file was emptied by a killed apply")
 
     # One identity per member and node (issue 14): what the Node authorizer and etcd check of who a
     # certificate says it is.

@@ -22,6 +22,7 @@ import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from tfext.errors import Code, TfextError
 from tfext.profiles import NODE_USER_PREFIX, Inputs, Node, Profile
@@ -114,6 +115,10 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
             Code.MISSING_KEY, "query.plan_time", "required with *_issued_at (plantimestamp())"
         )
     check_common_names(issuing, inputs)
+    if module.ca in issuing and not (query.get("ca_cert_pem") or path(query, "ca_cert_path")):
+        from tfext.programs.torn_state import refuse_torn_local_state
+
+        refuse_torn_local_state(Path.cwd(), f"{module.name}/ca")
 
     from tfext.programs import material  # the only place that pulls in cryptography
 

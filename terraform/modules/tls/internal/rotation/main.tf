@@ -60,7 +60,7 @@ resource "terraform_data" "setting" {
 
 # Where the rotation stands, as three generations: the last one trusted, the last one whose CA re-issued
 # every leaf, and the last one finished (the only CA trusted). `trust N` moves the first (from N-1 to N),
-# `reissue N` the second, `finish N` the third; no phase moves two. These records are replaced when their
+# `reissue N` the second, `finish N` the third, and the two steps back move one back; no step moves two. These records are replaced when their
 # mark moves, so a plan knows which moved; they do not depend on any CA stage, so a CA stage applied
 # alone (-target) still checks them (`order_error`, each stage's guard).
 locals {
@@ -69,11 +69,17 @@ locals {
     reissued = contains(["reissue", "finish"], local.phase) ? local.generation : local.generation - 1
     finished = local.phase == "finish" ? local.generation : local.generation - 1
   }
-  own_mark = { trust = "trusted", reissue = "reissued", finish = "finished" }[local.phase]
+  # The marks a phase may move: its own, going forward, and the one a step back undoes (back from
+  # reissue to trust, or out of trust to the finished generation before).
+  may_move = {
+    trust   = ["trusted", "reissued"]
+    reissue = ["reissued"]
+    finish  = ["finished", "trusted"]
+  }[local.phase]
   follows = {
-    trust   = "phase = \"finish\" of generation ${local.generation - 1}"
+    trust   = "phase = \"finish\" of generation ${local.generation - 1} (or step back from \"reissue\" of generation ${local.generation})"
     reissue = "phase = \"trust\" of generation ${local.generation}"
-    finish  = "phase = \"reissue\" of generation ${local.generation}"
+    finish  = "phase = \"reissue\" of generation ${local.generation} (or back out of \"trust\" of generation ${local.generation + 1})"
   }[local.phase]
 }
 
@@ -92,9 +98,9 @@ locals {
   ordered = var.ordered
   fresh   = local.ordered && try(terraform_data.lineage[0].input == plantimestamp(), true)
   changed = local.ordered && try(terraform_data.setting[0].input.at == plantimestamp(), true)
-  moved   = [for name, m in terraform_data.mark : name if m.input.at == plantimestamp() && name != local.own_mark]
-  order_error = local.changed && !local.fresh && length(local.moved) > 0 ? join(" ", [
-    "TFEXT-E055 ${var.kind}/ca: ${local.setting} follows ${local.follows} only, and the rotation in state is not there: this plan would also change which generation was last ${join(" and last ", [for m in local.moved : replace(m, "reissued", "re-issued")])}.",
+  moved   = [for name, m in terraform_data.mark : name if m.input.at == plantimestamp()]
+  order_error = local.changed && !local.fresh && (length(local.moved) > 1 || length(setsubtract(local.moved, local.may_move)) > 0) ? join(" ", [
+    "TFEXT-E055 ${var.kind}/ca: ${local.setting} may only follow ${local.follows}, and the rotation in state is elsewhere: this plan would change which generation was last ${join(" and last ", [for m in local.moved : replace(m, "reissued", "re-issued")])}.",
     "Phases go trust, reissue, finish, one apply each, and never back: run the phase that follows the one in state (docs/ca-rotation.md).",
     "If this plan only forgot the rotation variable, pass the ca_rotation the state is at.",
   ]) : ""
