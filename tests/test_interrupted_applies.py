@@ -14,6 +14,7 @@ the backup converges with every serial kept.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import textwrap
@@ -88,9 +89,10 @@ SCENARIOS = {
         },
     ),
 }
-# When, within the apply phase of the uninterrupted reference run, each interrupted run is stopped.
-FRACTIONS = (0.0, 0.3, 0.7)
-APPLY_PHASE = ("Creating...", "Destroying...")
+# When each interrupted run is stopped: after this share of the resource operations that the
+# uninterrupted reference run completed (at least one), counted from Terraform's own output.
+FRACTIONS = (0.0, 0.3, 0.6)
+DONE = re.compile(r": (?:Creation|Destruction) complete after")
 
 
 def var_args(settings: dict) -> list[str]:
@@ -133,9 +135,9 @@ class Workspace:
     def apply(self, settings: dict, check: bool = True):
         return self.record(self.tf.apply("-lock-timeout=30s", *var_args(settings), check=check))
 
-    def interrupted_apply(self, settings: dict, sig: int, delay: float) -> tuple[str, float]:
-        """Run `terraform apply`, signal Terraform itself `delay` seconds into its apply phase; returns its
-        output and how long the apply phase ran before the signal (or in all, when it finished first)."""
+    def interrupted_apply(self, settings: dict, sig: int, after: int) -> tuple[str, int]:
+        """Run `terraform apply` and signal Terraform itself once it has completed `after` resource
+        operations (never, with a huge `after`); returns its output and how many it had completed."""
         cmd = [
             require("terraform"),
             "apply",
@@ -144,25 +146,21 @@ class Workspace:
             "-no-color",
             *var_args(settings),
         ]
-        log = self.tf.workdir / f"apply-{sig}-{delay}.log"
+        log = self.tf.workdir / f"apply-{sig}-{after}.log"
         with log.open("w") as sink:
             proc = subprocess.Popen(
                 cmd, cwd=self.tf.workdir, env=self.tf.env, stdout=sink, stderr=subprocess.STDOUT
             )
-            started = None
             deadline = time.monotonic() + 240
             while proc.poll() is None and time.monotonic() < deadline:
-                if started is None and any(m in log.read_text() for m in APPLY_PHASE):
-                    started = time.monotonic()
-                if started is not None and time.monotonic() - started >= delay:
+                if len(DONE.findall(log.read_text())) >= after:
                     proc.send_signal(sig)
                     break
-                time.sleep(0.005)
+                time.sleep(0.002)
             proc.wait(timeout=240)
-        ran = time.monotonic() - started if started is not None else 0.0
         text = log.read_text()
         self.outputs_seen.append(text)
-        return text, ran
+        return text, len(DONE.findall(text))
 
     def kept_serials(self) -> dict[str, str]:
         """Address => serial of every certificate kept in state together with its key, read from the raw
@@ -227,7 +225,7 @@ def unmatched_pairs(outputs: dict) -> tuple[int, list[str]]:
 @pytest.fixture(scope="module")
 def bases(postgres, tf_config, tmp_path_factory):
     """Per scenario: the base state, the certificates it keeps, the serials that an uninterrupted apply
-    keeps, and the length of its apply phase."""
+    keeps, and how many resource operations it completed."""
     tmp = tmp_path_factory.mktemp("interrupted")
     out = {}
     for name, (base, target) in SCENARIOS.items():
@@ -239,10 +237,10 @@ def bases(postgres, tf_config, tmp_path_factory):
         state, base_kept, serials = ws.tf.run("state", "pull").stdout, ws.kept_serials(), ws.serials_by_slot()
         reference = Workspace(tmp, f"{slug}_ref", postgres, tf_config)
         reference.push(state)
-        _, phase = reference.interrupted_apply(target, signal.SIGINT, delay=1e9)
+        _, operations = reference.interrupted_apply(target, signal.SIGINT, after=10**9)
         assert reference.tf.plan(*var_args(target)).returncode == 0
         kept_by_reference = {s: n for s, n in reference.serials_by_slot().items() if serials.get(s) == n}
-        out[name] = (state, base_kept, kept_by_reference, max(phase, 0.2), tmp)
+        out[name] = (state, base_kept, kept_by_reference, operations, tmp)
     return out
 
 
@@ -252,14 +250,14 @@ def bases(postgres, tf_config, tmp_path_factory):
 def test_an_interrupted_apply_loses_no_key_and_plain_applies_finish_it(
     bases, postgres, tf_config, scenario, sig, fraction
 ):
-    state, base_kept, kept_by_reference, phase, tmp = bases[scenario]
+    state, base_kept, kept_by_reference, operations, tmp = bases[scenario]
     _, target = SCENARIOS[scenario]
     ws = Workspace(
         tmp, f"{scenario.replace('-', '_')}_{sig.name.lower()}_{int(fraction * 100)}", postgres, tf_config
     )
     ws.push(state)
 
-    ws.interrupted_apply(target, sig, delay=fraction * phase)
+    ws.interrupted_apply(target, sig, after=max(1, int(fraction * operations)))
     kept = ws.kept_serials()
     for _attempt in (1, 2):
         if ws.apply(target, check=False).returncode == 0:

@@ -44,7 +44,7 @@ locals {
   plain_query   = { for k, v in var.query : k => v if !endswith(k, "_pem") }
   pem_misplaced = sort([for k, v in local.plain_query : k if strcontains(v, "-----BEGIN")])
 
-  # A marker made before tfext 0.4 holds a bare timestamp, and its certificate stays in that release's
+  # A marker made by tfext 0.4 or earlier holds a bare timestamp, and its certificate stays in that release's
   # records (captured, sealed) until it is issued again.
   legacy = toset([for name, m in terraform_data.issued : name if !can(m.input.at)])
   # A marker equals this plan's timestamp only in the plan that creates or replaces it, and that is known
@@ -161,7 +161,7 @@ resource "terraform_data" "healed" {
   }
 }
 
-# --- certificates issued before tfext 0.4, in the records of that layout ---------------------------------
+# --- certificates issued by tfext 0.4 or earlier, in the records of that layout ---------------------------------
 # They stay as they are (nothing here can change them) until their marker is replaced; tfext 0.1 kept
 # the key in the capture itself, and its seal is made here from that copy, as 0.2 did.
 

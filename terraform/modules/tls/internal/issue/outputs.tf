@@ -4,7 +4,7 @@ output "certs" {
 
   precondition {
     condition     = length(local.incomplete) == 0
-    error_message = "TFEXT-E050 ${join(", ", local.incomplete)}: no certificate or no key is kept for it (an apply that issued it was stopped twice, or a key was lost before tfext 0.4 kept it beside its certificate). Run `terraform state pull | tfext heal` and then the one command it prints: it issues that certificate anew."
+    error_message = "TFEXT-E050 ${join(", ", local.incomplete)}: no certificate or no key is kept for it (an apply that issued it was stopped twice, or a key lost under tfext 0.4 or earlier, which kept it apart from its certificate). Run `terraform state pull | tfext heal` and then the one command it prints: it issues that certificate anew."
   }
 }
 
