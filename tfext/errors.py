@@ -92,6 +92,8 @@ class Code(Enum):
     BAD_JSON_SHAPE = (64, "JSON is not in the expected shape")
     UNSAFE_DIRECTORY = (65, "directory is a symbolic link or writable by others")
     WRITE_FAILED = (66, "files could not be written; the old ones were kept")
+    CA_REPLACED = (67, "the target directory holds another CA")
+    KEY_MISSING = (68, "certificate without its private key")
 
     # The human commands' inputs.
     NO_ROLES = (70, "no certificate of a tfext module in the input")

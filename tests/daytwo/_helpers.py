@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -218,6 +219,101 @@ def seal_resource(module: str, kind: str, slots: dict[str, Pair]) -> dict:
     )
 
 
+def _held(kind: str, slot: str, pair, at: str = "2030-01-01T00:00:00Z") -> dict:
+    """What `terraform_data.kept[slot]` (and `healed[slot]`) hold in `triggers_replace`: the certificate,
+    its facts, its role and its key, all strings. `pair` is anything with `cert_pem` and `key_pem`."""
+    return {
+        "marker": f"id-marker-{slot}",
+        "role": f"{kind}/{slot}",
+        "at": at,
+        "cert_pem": pair.cert_pem,
+        "info": "{}",
+        "key_alg": "ECDSA",
+        "key_pem": pair.key_pem,
+    }
+
+
+def _kept_shaped(module: str, name: str, kind: str, slots: dict) -> dict:
+    return {
+        "module": module,
+        "mode": "managed",
+        "type": "terraform_data",
+        "name": name,
+        "provider": 'provider["terraform.io/builtin/terraform"]',
+        "instances": [
+            {
+                "index_key": slot,
+                "schema_version": 0,
+                "attributes": {
+                    "id": f"id-{name}-{slot}",
+                    "input": None,
+                    "output": None,
+                    "triggers_replace": {"value": _held(kind, slot, pair), "type": ["map", "string"]},
+                },
+                "sensitive_attributes": [
+                    [
+                        {"type": "get_attr", "value": "triggers_replace"},
+                        {"type": "index", "value": {"value": "key_pem", "type": "string"}},
+                    ]
+                ],
+            }
+            for slot, pair in slots.items()
+        ],
+    }
+
+
+def kept_resource(module: str, kind: str, slots: dict) -> dict:
+    """`terraform_data.kept[slot]` of terraform/modules/tls/internal/issue (tfext 0.4 on): the certificate
+    with its key (a sensitive element), facts and role, all in `triggers_replace`. A slot whose pair has
+    an empty `cert_pem` is one that was healed: its certificate is in `healed_resource`."""
+    return _kept_shaped(module, "kept", kind, slots)
+
+
+def healed_resource(module: str, kind: str, slots: dict) -> dict:
+    """`terraform_data.healed[slot]`: where a healing run keeps a certificate, shaped like `kept`."""
+    return _kept_shaped(module, "healed", kind, slots)
+
+
+def marker_resource(module: str, slots, legacy: bool = False) -> dict:
+    """`terraform_data.issued[slot]`, the markers: `{at = ...}` since tfext 0.4, a bare timestamp before
+    (`legacy`), whose certificates stay in `captured`/`sealed`."""
+    at = "2030-01-01T00:00:00Z"
+    stamp = at if legacy else {"at": at}
+    kind = "string" if legacy else ["object", {"at": "string"}]
+    return {
+        "module": module,
+        "mode": "managed",
+        "type": "terraform_data",
+        "name": "issued",
+        "provider": 'provider["terraform.io/builtin/terraform"]',
+        "instances": [
+            {
+                "index_key": slot,
+                "schema_version": 0,
+                "attributes": {
+                    "id": f"id-marker-{slot}",
+                    "input": {"value": stamp, "type": kind},
+                    "output": {"value": stamp, "type": kind},
+                    "triggers_replace": {"value": "hash", "type": "string"},
+                },
+                "sensitive_attributes": [],
+            }
+            for slot in slots
+        ],
+    }
+
+
+def kept_stage(module: str, kind: str, slots: dict, healed: tuple[str, ...] = ()) -> list[dict]:
+    """One issuing stage of tfext 0.4 as a state holds it: its markers, its `kept` records, and for each
+    slot of `healed` an empty `kept` beside the `healed` record holding the pair."""
+    empty = SimpleNamespace(cert_pem="", key_pem="")
+    kept = {slot: (empty if slot in healed else pair) for slot, pair in slots.items()}
+    out = [marker_resource(module, slots), kept_resource(module, kind, kept)]
+    if healed:
+        out.append(healed_resource(module, kind, {slot: slots[slot] for slot in healed}))
+    return out
+
+
 def verify_resource(module: str, program: str, slots: dict[str, Pair], key_dir: Path | None = None) -> dict:
     """`data.external.verify` of a user-provided flavor: the user's certificates passed through in `result`,
     and, with `key_dir`, the absolute paths of key files written there (never key text)."""
@@ -333,7 +429,8 @@ def module_object(kind: str, pairs: dict[str, Pair]) -> dict:
 def per_node_shapes(pairs: dict[str, Pair]) -> dict[str, str]:
     """shape => the JSON users pipe of one made-up cluster: `terraform output -json` with module objects,
     with flat outputs (`kube_certs_node_kubelet_client_cert_pem`), and `terraform state pull` of a root
-    module without outputs (the seals alone)."""
+    module without outputs: the seals of tfext 0.2-0.3 alone (`state`), or the markers, `kept` and
+    `healed` records of tfext 0.4 (`kept`: one stage per member and node, one certificate healed)."""
     objects = {kind: module_object(kind, pairs) for kind in ("kube", "etcd")}
 
     def wrapped(value):
@@ -343,17 +440,26 @@ def per_node_shapes(pairs: dict[str, Pair]) -> dict[str, str]:
             "sensitive": True,
         }
 
-    seals = []
+    seals, kept = [], []
     for kind in ("kube", "etcd"):
         slots = {r.split("/", 1)[1]: p for r, p in pairs.items() if r.startswith(f"{kind}/")}
-        seals.append(seal_resource(f'module.{kind}_certs.module.ca["0"]', kind, {"ca": slots.pop("ca")}))
+        ca = {"ca": slots.pop("ca")}
+        seals.append(seal_resource(f'module.{kind}_certs.module.ca["0"]', kind, ca))
         seals.append(seal_resource(f"module.{kind}_certs.module.certs", kind, slots))
+        kept += kept_stage(f'module.{kind}_certs.module.ca["0"]', kind, ca)
+        fixed = {slot: p for slot, p in slots.items() if ":" not in slot}
+        kept += kept_stage(f"module.{kind}_certs.module.certs", kind, fixed, healed=tuple(sorted(fixed))[:1])
+        for node in sorted({slot.split(":", 1)[1] for slot in slots if ":" in slot}):
+            own = {slot: p for slot, p in slots.items() if slot.endswith(f":{node}")}
+            stage = "member" if kind == "etcd" else "node"
+            kept += kept_stage(f'module.{kind}_certs.module.{stage}["{node}"]', kind, own)
     return Secret(
         objects=json.dumps({k: wrapped(v) for k, v in objects.items()}),
         flat=json.dumps(
             {f"{k}_certs_{o}": wrapped(v) for k, values in objects.items() for o, v in values.items()}
         ),
         state=json.dumps(state(*seals)),
+        kept=json.dumps(state(*kept)),
     )
 
 

@@ -12,6 +12,8 @@ import subprocess
 import pytest
 from harness import KUBE_CA_TREE, TECTONIC_CERTS, Terraform, assert_chains, copy_example
 
+from tfext.tools import state as states
+
 from ._helpers import certificates_by_name, doc_block
 
 pytestmark = pytest.mark.terraform
@@ -82,9 +84,9 @@ def test_replacing_every_marker_reissues_everything(tectonic):
 
 
 def test_an_apply_interrupted_before_the_capture_is_finished_by_a_plain_apply(tectonic):
-    # What a stopped apply leaves: the marker was created, its capture (and seal) never was.
-    capture = 'module.kube_certs.module.certs.terraform_data.captured["apiserver"]'
-    tectonic.run("state", "rm", capture)
+    # What a stopped apply leaves: the marker was created, the record keeping its certificate never was.
+    record = 'module.kube_certs.module.certs.terraform_data.kept["apiserver"]'
+    tectonic.run("state", "rm", record)
     pending = tectonic.plan()
     assert pending.returncode == 2, pending.output[-3000:]  # not stuck: the next apply heals it
     before = identities_without(tectonic, "kube_certs.apiserver")
@@ -97,16 +99,12 @@ def test_an_apply_interrupted_before_the_capture_is_finished_by_a_plain_apply(te
 
 
 def identities_without(tf: Terraform, missing: str) -> dict[str, tuple[str, str]]:
-    """Identities from state while one capture is missing (outputs cannot be evaluated): via the
-    captured resources' `info`, which is what the `certificates` output is made of."""
-    state = json.loads(tf.run("state", "pull").stdout)
+    """Identities from state while one record is missing (outputs cannot be evaluated): via the records'
+    `info` (read by tfext's one state reader), which is what the `certificates` output is made of."""
     out = {}
-    for resource in state["resources"]:
-        if resource["type"] != "terraform_data" or resource["name"] != "captured":
-            continue
-        module = resource["module"].split(".")[1].split("[")[0]
-        for instance in resource["instances"]:
-            info = json.loads(instance["attributes"]["input"]["value"]["info"])
-            out[f"{module}.{instance['index_key']}"] = (info["serial"], info["sha256_fingerprint"])
+    for record in states.records(json.loads(tf.run("state", "pull").stdout)):
+        if record.cert_pem:
+            info = json.loads(record.info)
+            out[f"{record.owner}.{record.slot}"] = (info["serial"], info["sha256_fingerprint"])
     assert set(out) == ALL - {missing}
     return out

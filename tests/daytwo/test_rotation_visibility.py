@@ -162,7 +162,8 @@ def test_a_leaf_left_on_the_outgoing_ca_is_named_so_and_the_phase_is_inferred(ph
     to the outgoing CA, and inspect says it must be issued again."""
     trust, reissue = phases["trust"], phases["reissue"]
     outputs = json.loads(reissue.outputs_json)
-    outputs["kube_certs_kubelet_cert_pem"] = json.loads(trust.outputs_json)["kube_certs_kubelet_cert_pem"]
+    for name in ("kube_certs_kubelet_cert_pem", "kube_certs_kubelet_key_pem"):  # the pair, as trust had it
+        outputs[name] = json.loads(trust.outputs_json)[name]
     del outputs["kube_certs_ca_rotation"]
     text = json.dumps(outputs)
     report = inspect_json(text)
@@ -288,3 +289,27 @@ def test_summary_lists_both_cas_of_reissue(phases):
     names = [line.split()[0] for line in proc.stdout.splitlines()[1:]]
     assert {"kube/ca", "kube/ca_outgoing", "etcd/ca", "etcd/ca_outgoing"} <= set(names)
     assert_no_key_text(reissue, proc.stdout, proc.stderr)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_write_assets_of_each_phase_into_one_directory_replaces_no_ca_but_a_skip_does(
+    phases, source, tmp_path
+):
+    """The runbook writes every phase into the deployed directory: each phase's bundle (or finish's CA)
+    holds a CA the directory holds, so no write is a CA replacement (TFEXT-E067). Writing finish straight
+    over generation 0's files is one: consumers never trusted the new CA."""
+    tls = tmp_path / "tls"
+    for name in ("initial", *PHASES):
+        proc = tfext("write-assets", str(tls), stdin=source_text(phases[name], source))
+        assert proc.returncode == 0, f"{name}: {proc.stderr}"
+        assert_no_key_text(phases[name], proc.stdout, proc.stderr)
+    skipped = tmp_path / "skipped"
+    assert tfext("write-assets", str(skipped), stdin=source_text(phases["initial"], source)).returncode == 0
+    before = (skipped / "ca.crt").read_bytes()
+    proc = tfext("write-assets", str(skipped), stdin=source_text(phases["finish"], source))
+    assert proc.returncode == 2 and (skipped / "ca.crt").read_bytes() == before
+    refused = {line.split(": ")[1].split()[1] for line in proc.stderr.splitlines()}
+    assert refused == {
+        str(skipped / f) for f in ("ca.crt", "etcd-client-ca.crt", "identity-ca.crt", "ingress-ca.crt")
+    }
+    assert_no_key_text(phases["finish"], proc.stdout, proc.stderr)

@@ -16,22 +16,26 @@ from tfext.programs.inputs import certificate_inputs
 from tfext.tools import assets
 from tfext.tools.assets import ENTRY, FILES, NODE_LAYOUT, entry_name, in_order, layout_file, write_assets
 
-from ._helpers import MEMBERS, NODES, Secret, key_body_lines, make_cert, module_object
+from ._helpers import MEMBERS, NODES, Secret, files_written, key_body_lines, make_cert, module_object
 
 
 @pytest.fixture(scope="module")
 def outputs() -> dict[str, str]:
-    """A value for every file of the layout (certificates and keys of made-up pairs), each member's and
-    node's too, by layout name (`kube_certs_node_kubelet_client_cert_pem["w1"]`)."""
+    """A value for every file of the layout (certificates and keys of made-up pairs, each key beside its
+    own certificate), each member's and node's too, by layout name
+    (`kube_certs_node_kubelet_client_cert_pem["w1"]`)."""
     ca = make_cert("ca", ca=True)
     names = [*FILES] + [
         entry_name(output, node)
         for output in NODE_LAYOUT
         for node in (MEMBERS if output.startswith("etcd") else NODES)
     ]
-    out = {}
+    out, pairs = {}, {}
     for name in names:
-        pair = ca if "ca_" in name else make_cert(name, ca)
+        stem = layout_file(name).rsplit(".", 1)[0]  # `apiserver.crt` and `apiserver.key` are one pair
+        if "ca_" not in name and stem not in pairs:
+            pairs[stem] = make_cert(stem, ca)
+        pair = ca if "ca_" in name else pairs[stem]
         out[name] = pair.key_pem if layout_file(name).endswith(".key") else pair.cert_pem
     return Secret(out)
 
@@ -326,3 +330,116 @@ def test_the_directory_written_is_what_the_user_provided_flavors_read(cli, tmp_p
         assert json.loads(checked["warnings"]) == []
         for slot in files:
             assert checked[f"{slot}_cert_pem"] == issued[kind][f"{slot}_cert_pem"], slot
+
+
+# --- pairs that do not belong together, and a CA that would replace the deployed one (issue 19) --------
+
+
+def _kube_outputs(ca, leaf, key_of_leaf=None) -> str:
+    """`terraform output -json` of a kube module's flat outputs: the CA and its key, the apiserver pair
+    (its key replaced by `key_of_leaf` when given)."""
+    values = {
+        "kube_certs_ca_cert_pem": ca.cert_pem,
+        "kube_certs_ca_key_pem": ca.key_pem,
+        "kube_certs_apiserver_cert_pem": leaf.cert_pem,
+        "kube_certs_apiserver_key_pem": leaf.key_pem if key_of_leaf is None else key_of_leaf,
+    }
+    return json.dumps({k: {"value": v, "type": "string", "sensitive": "key" in k} for k, v in values.items()})
+
+
+@pytest.fixture(scope="module")
+def kube():
+    ca = make_cert("kube-ca", ca=True)
+    return Secret(
+        ca=ca,
+        apiserver=make_cert("kube-apiserver", ca),
+        other=make_cert("kube-apiserver", ca),
+        new_ca=make_cert("kube-ca", ca=True),
+    )
+
+
+def test_a_key_of_another_certificate_is_refused_naming_the_file(cli, tmp_path, kube):
+    document = _kube_outputs(kube["ca"], kube["apiserver"], key_of_leaf=kube["other"].key_pem)
+    run = cli("write-assets", str(tmp_path / "tls"), stdin=document)
+    assert run.code == 2 and not (tmp_path / "tls").exists()
+    assert run.err == (
+        "tfext write-assets: TFEXT-E030 kube/apiserver: apiserver.key: the private key does not belong to "
+        "the certificate (apiserver.crt); `terraform state pull | tfext heal` names it and prints the "
+        "command that issues it again; nothing was written\n"
+    )
+    assert not any(line in run.err for line in key_body_lines(kube["other"].key_pem))
+
+
+@pytest.mark.parametrize("key", ["", None])
+def test_a_certificate_without_its_key_is_refused(cli, tmp_path, kube, key):
+    values = json.loads(_kube_outputs(kube["ca"], kube["apiserver"], key_of_leaf=key or ""))
+    if key is None:  # no key output at all: apiserver.crt would land beside an older apiserver.key
+        del values["kube_certs_apiserver_key_pem"]
+    run = cli("write-assets", str(tmp_path / "tls"), stdin=json.dumps(values))
+    assert run.code == 2 and not (tmp_path / "tls").exists()
+    assert "TFEXT-E068 kube/apiserver: apiserver.crt would be written without apiserver.key" in run.err
+    assert ("tfext heal" in run.err) is (key == "")  # an empty key output is a key lost
+
+
+def test_a_ca_given_without_its_key_is_written_alone(cli, tmp_path, kube):
+    """kube/user-provided without ca_key_pem_path: `ca_key_pem` is "", and that is no loss."""
+    values = json.loads(_kube_outputs(kube["ca"], kube["apiserver"]))
+    values["kube_certs_ca_key_pem"]["value"] = ""
+    run = cli("write-assets", str(tmp_path / "tls"), stdin=json.dumps(values))
+    assert run.code == 0, run.err
+    assert sorted(files_written(tmp_path / "tls")) == ["apiserver.crt", "apiserver.key", "ca.crt"]
+
+
+def _fingerprint(pair) -> str:
+    digest = pair.fingerprint
+    return " ".join(digest[i : i + 16] for i in range(0, 64, 16))
+
+
+def test_a_different_ca_in_the_target_is_not_replaced_without_replace_ca(cli, tmp_path, kube):
+    target = tmp_path / "tls"
+    first = cli("write-assets", str(target), stdin=_kube_outputs(kube["ca"], kube["apiserver"]))
+    assert first.code == 0, first.err
+    deployed = files_written(target)
+    # a new CA, as an apply on an emptied state issues one (same subject, another key)
+    leaf = make_cert("kube-apiserver", kube["new_ca"])
+    run = cli("write-assets", str(target), stdin=_kube_outputs(kube["new_ca"], leaf))
+    assert run.code == 2 and files_written(target) == deployed, "nothing was written"
+    lines = run.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"tfext write-assets: TFEXT-E067 {target / 'ca.crt'}: ")
+    assert f"holds the CA kube-ca (SHA-256 {_fingerprint(kube['ca'])})" in run.err
+    assert f"the input's is another CA, kube-ca (SHA-256 {_fingerprint(kube['new_ca'])})" in run.err
+    assert "restore the state from its backup" in run.err and "--replace-ca" in run.err
+    replaced = cli("write-assets", "--replace-ca", str(target), stdin=_kube_outputs(kube["new_ca"], leaf))
+    assert replaced.code == 0, replaced.err
+    assert (target / "ca.crt").read_text() == kube["new_ca"].cert_pem
+
+
+def test_a_rotation_bundle_holding_the_deployed_ca_is_no_replacement(cli, tmp_path, kube):
+    """trust writes [deployed, incoming], reissue [incoming, deployed], finish the incoming CA alone: each
+    holds a CA the directory holds, so none is refused; skipping from the first CA to finish is."""
+    target = tmp_path / "tls"
+    old, new = kube["ca"], kube["new_ca"]
+    steps = [
+        (old, kube["apiserver"]),
+        (SimpleNamespace(cert_pem=old.cert_pem + new.cert_pem, key_pem=old.key_pem), kube["apiserver"]),
+        (
+            SimpleNamespace(cert_pem=new.cert_pem + old.cert_pem, key_pem=new.key_pem),
+            leaf := make_cert("a", new),
+        ),
+        (new, leaf),
+    ]
+    for ca, apiserver in steps:
+        run = cli("write-assets", str(target), stdin=_kube_outputs(ca, apiserver))
+        assert run.code == 0, run.err
+    skipped = tmp_path / "skipped"
+    assert cli("write-assets", str(skipped), stdin=_kube_outputs(*steps[0])).code == 0
+    run = cli("write-assets", str(skipped), stdin=_kube_outputs(*steps[3]))
+    assert run.code == 2 and "TFEXT-E067" in run.err
+
+
+def test_a_ca_file_that_holds_no_certificate_is_replaced(cli, tmp_path, kube):
+    target = tmp_path / "tls"
+    target.mkdir()
+    (target / "ca.crt").write_text("not a certificate\n")
+    run = cli("write-assets", str(target), stdin=_kube_outputs(kube["ca"], kube["apiserver"]))
+    assert run.code == 0, run.err

@@ -152,7 +152,8 @@ def role_files(kind: str, slot: str) -> tuple[str, str | None]:
 
 def outputs_by_role(document: object) -> tuple[dict[str, str], list[str]]:
     """Layout name => PEM text for every certificate and key found by role in `document` (a state, or
-    `terraform output -json`), and the problems that stop the run (each names a role, never a value)."""
+    `terraform output -json`), and the problems that stop the run (each names a role, never a value):
+    among them every certificate whose key is missing or is not its own (`pair_problems`)."""
     from tfext.tools import roles
     from tfext.tools.sources import Reading
 
@@ -175,7 +176,114 @@ def outputs_by_role(document: object) -> tuple[dict[str, str], list[str]]:
             f"({', '.join(instances)}); one asset directory is one cluster's: pipe one module's outputs "
             "(`terraform output -json <name>`) per directory"
         )
-    return outputs, problems
+    return outputs, problems + (pair_problems(items, outputs) if not problems else [])
+
+
+def pair_problems(items: list, outputs: dict[str, str]) -> list[str]:
+    """Each certificate the layout writes with a key file, whose key is missing (E068) or is not the
+    private key of the first certificate of its file (E030, or the code of a key that cannot be read):
+    written, the pair would fail where it is used, or leave an older key beside a new certificate. A CA
+    read from outputs may come alone (a module given its CA without the key), a leaf never."""
+    from tfext.tools.pairs import HEAL, judge
+
+    problems = []
+    for item in items:
+        cert_name, key_name = role_names(item.kind, item.slot)
+        if key_name is None or not outputs.get(cert_name):
+            continue
+        cert_file, key_file = layout_file(cert_name), layout_file(key_name)
+        key = outputs.get(key_name)
+        if not key and (item.key_path or (item.slot == "ca" and not item.heal)):
+            continue  # an unreadable key file is reported already; a given CA may come without its key
+        verdict = judge(outputs[cert_name], key)
+        if verdict.whole:
+            continue
+        if item.key_path:
+            remedy = "give the key file that belongs to the certificate (the user-provided module checks it)"
+        elif verdict.code is Code.KEY_MISSING and not (item.heal or item.key_expected):
+            remedy = "pipe the outputs that hold its key too (`terraform output -json` holds every output)"
+        else:
+            remedy = HEAL
+        if verdict.code is Code.KEY_MISSING:
+            detail = f"{cert_file} would be written without {key_file}: the input holds no key for it"
+        else:
+            detail = f"{key_file}: {verdict.detail} ({cert_file})"
+        problems.append(f"{verdict.code.tag} {item.name}: {detail}; {remedy}")
+    return problems
+
+
+# The CA files of the layout: a CA of the target that another one would replace (E067).
+CA_FILES = {
+    kind: f"{kind}_certs_{cert}"
+    for kind, cert in (
+        ("kube", "ca_cert_pem"),
+        ("etcd", "etcd_ca_crt_pem"),
+        ("identity", "ca_cert_pem"),
+        ("ingress", "ca_cert_pem"),
+    )
+}
+
+
+def fingerprint_text(cert) -> str:
+    """A certificate's SHA-256 fingerprint in four groups of 16 hex digits (a message shows it whole;
+    one run of 64 digits would be withheld as key-shaped)."""
+    from cryptography.hazmat.primitives import hashes
+
+    digest = cert.fingerprint(hashes.SHA256()).hex()
+    return " ".join(digest[i : i + 16] for i in range(0, len(digest), 16))
+
+
+def _cas(text: str) -> list:
+    from tfext.tools.sources import load_certificate, pem_blocks
+
+    out = []
+    for block in pem_blocks(text.encode("ascii", "replace")):
+        if block.is_certificate:
+            with contextlib.suppress(TfextError):
+                out.append(load_certificate(block.data))
+    return out
+
+
+def _named(certs: list) -> str:
+    from tfext.tools.sources import common_name
+
+    return "; ".join(f"{safe_text(common_name(c.subject))} (SHA-256 {fingerprint_text(c)})" for c in certs)
+
+
+def replaced_cas(outputs: dict[str, str], directory: Path) -> list[str]:
+    """E067 for each CA file of DIR that holds a CA none of whose keys is in the CA file about to be
+    written: a new CA, which would replace a deployed one (and everything it signed) unnoticed. A CA
+    rotation's bundle holds the deployed CA beside the new one, and `finish` writes a CA the deployed
+    bundle holds, so neither is a replacement. A file that holds no certificate is no deployed CA."""
+    from tfext.tools.sources import MAX_FILE_BYTES, spki_sha256
+    from tfext.verify import read_regular_file
+
+    problems = []
+    for name in CA_FILES.values():
+        text = outputs.get(name)
+        filename = FILES[name]
+        path = Path(directory) / filename
+        if not text or not os.path.lexists(path):
+            continue
+        try:
+            deployed = _cas(read_regular_file(path, MAX_FILE_BYTES, echo_path(path)).decode("ascii"))
+        except (TfextError, UnicodeDecodeError):
+            continue
+        incoming = _cas(text)
+        if not deployed or not incoming:
+            continue
+        keys = {spki_sha256(c.public_key()) for c in incoming}
+        if any(spki_sha256(c.public_key()) in keys for c in deployed):
+            continue
+        problems.append(
+            f"{Code.CA_REPLACED.tag} {echo_path(path)}: holds the CA {_named(deployed)}, and the input's is "
+            f"another CA, {_named(incoming)}: writing it would replace the deployed CA, and every "
+            "certificate it signed would stop being trusted. If an apply was stopped or killed and the "
+            "state was emptied or torn, restore the state from its backup (terraform.tfstate.backup, or "
+            "the backend's previous version) and apply again; if this is a new CA on purpose, run again "
+            "with --replace-ca"
+        )
+    return problems
 
 
 def is_secret(filename: str) -> bool:
@@ -428,6 +536,11 @@ def main(argv: list[str]) -> int:
         "keys 0600, certificates 0644, each file written atomically.",
     )
     parser.add_argument("dir", type=Path, help="asset directory, e.g. generated/tls")
+    parser.add_argument(
+        "--replace-ca",
+        action="store_true",
+        help="write a CA that is not the one DIR holds (a new CA on purpose); without it, that is refused",
+    )
     args = parser.parse_args(argv)
     prog = parser.prog
     refuse_content_as_path(args.dir, "DIR")
@@ -448,6 +561,8 @@ def main(argv: list[str]) -> int:
         say(prog, nothing_found("stdin").render())
         return 2
     problems = check_outputs(outputs) or problems
+    if not problems and not args.replace_ca:
+        problems = replaced_cas(outputs, args.dir)
     if problems:
         for problem in problems:
             say(prog, f"{problem}; nothing was written")

@@ -34,6 +34,7 @@ from tfext.profiles import DEFAULT_RENEWAL_WINDOW_HOURS
 from tfext.tools import clock, roles
 from tfext.tools.bundles import Rotation
 from tfext.tools.cli import Parser, guarded, read_stdin, say
+from tfext.tools.pairs import HEAL, NO_KEY, judge
 from tfext.tools.sources import (
     MAX_CERTIFICATES,
     MAX_CHAIN_DEPTH,
@@ -69,6 +70,8 @@ class PrivateKeyFile:
     encrypted: bool = False
     spki: str | None = None  # SHA-256 of the public key, to find its certificate
     matches: list[str] = field(default_factory=list)  # fingerprints of the certificates it belongs to
+    problem: str = ""  # `TFEXT-E030 ...`: it is given as the key of a certificate it does not belong to
+    role: str = ""  # read by role from JSON: the certificate it is given for (`kube/apiserver`)
 
 
 @dataclass
@@ -146,7 +149,40 @@ def read_inputs(paths: list[str], stdin: bytes | None = None, window: dt.timedel
         for key in inputs.keys:
             if key.spki == spki:
                 key.matches.append(item.fingerprint)
+    _pair_key_files(inputs)
     return inputs
+
+
+KEY_SUFFIXES = (".key", "-key.pem", ".pem")  # apiserver.key, cfssl's apiserver-key.pem
+CERT_SUFFIXES = (".crt", ".pem", ".cer")
+FILES_REMEDY = (
+    "write the pair again from the state (`terraform output -json | tfext write-assets DIR` refuses a "
+    "pair that does not match); if the state holds it so too, " + HEAL
+)
+
+
+def _pair_key_files(inputs: Inputs) -> None:
+    """A key file's certificate is the one in the same file, or in the file of the same name with a
+    certificate suffix (`apiserver.key` and `apiserver.crt`, cfssl's `apiserver-key.pem` and
+    `apiserver.pem`): a key that does not belong to it is a problem (E030), whatever else it matches."""
+    by_name: dict[str, Found] = {}
+    for item in inputs.certificates:
+        for name in _files(item):
+            by_name.setdefault(name.removesuffix("[0]"), item)
+    for key in inputs.keys:
+        if key.spki is None or key.role:
+            continue  # unreadable, or read by role from JSON (judged there)
+        stems = [key.file.removesuffix(s) for s in KEY_SUFFIXES if key.file.endswith(s)]
+        names = [key.file] + [stem + suffix for stem in stems for suffix in CERT_SUFFIXES]
+        cert = next((by_name[n] for n in names if n in by_name), None)
+        if cert is None or spki_sha256(cert.cert.public_key()) == key.spki:
+            continue
+        key.problem = Problem(
+            Code.KEY_MISMATCH,
+            echo_path(key.file),
+            f"the private key does not belong to the certificate in {echo_path(cert.name)}; {FILES_REMEDY}",
+        ).render()
+        inputs.problems.append(key.problem)
 
 
 def _take(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
@@ -186,19 +222,38 @@ def _take_json(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None
         if not any({f.fingerprint for f in r.cas} == fingerprints for r in inputs.rotations):
             inputs.rotations.append(rotation)  # the same CAs in two inputs: the first one read says
     for item in items:
-        text = roles.key_text(item, reading) if not item.given else None
-        if text is None:
+        if item.given:
             continue
+        text = roles.key_text(item, reading)
+        if text is None:
+            if (item.key_expected or item.heal) and not item.key_path:
+                problem = Problem(Code.KEY_MISSING, item.name, f"{NO_KEY.detail}; {HEAL}")
+                inputs.problems.append(problem.render())
+            continue
+        verdict = judge(item.cert_pem, text)
         blocks = [b for b in pem_blocks_or_none(text) if b.is_private_key]
-        if blocks:
-            _add_key(inputs, f"{item.name} key", blocks[0].data)
+        if blocks and _add_key(inputs, f"{item.name} key", blocks[0].data):
+            inputs.keys[-1].role = item.name
+        if not verdict.of_key:
+            continue
+        remedy = (
+            "give the key file that belongs to the certificate (the user-provided module checks it)"
+            if item.key_path
+            else HEAL
+        )
+        problem = Problem(verdict.code, f"{item.name} key", f"{verdict.detail} ({item.name}); {remedy}")
+        if blocks and inputs.keys and inputs.keys[-1].role == item.name:
+            inputs.keys[-1].problem = problem.render()
+        inputs.problems.append(problem.render())
 
 
-def _add_key(inputs: Inputs, name: str, data: bytes) -> None:
-    """Describe one more private key, up to MAX_KEYS; the first one past it is reported (E063)."""
+def _add_key(inputs: Inputs, name: str, data: bytes) -> bool:
+    """Describe one more private key, up to MAX_KEYS (whether it was); the first one past it is reported
+    (E063)."""
     if len(inputs.keys) < MAX_KEYS:
         inputs.keys.append(describe_private_key(name, data))
-    elif not inputs.keys_left_out:
+        return True
+    if not inputs.keys_left_out:
         inputs.keys_left_out = True
         inputs.problems.append(
             Problem(
@@ -207,6 +262,7 @@ def _add_key(inputs: Inputs, name: str, data: bytes) -> None:
                 f"more than {MAX_KEYS} private keys; the rest are not matched to their certificates",
             ).render()
         )
+    return False
 
 
 def pem_blocks_or_none(text: str) -> list:
@@ -462,6 +518,8 @@ def render(inputs: Inputs, now: dt.datetime) -> str:
                 what += f"; belongs to {owners}"
             elif not key.encrypted:
                 what += "; matches none of the certificates given"
+            if key.problem:
+                what += f"; {key.problem.split(';', 1)[0]}"
             lines.append(f"  {safe_text(key.file)}: {what}")
     if inputs.other:
         lines += ["", "Other PEM blocks (not inspected):"]
@@ -517,6 +575,7 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
                 "algorithm": k.algorithm,
                 "encrypted": k.encrypted,
                 "matches": k.matches,
+                **({"problem": k.problem} if k.problem else {}),
             }
             for k in inputs.keys
         ],

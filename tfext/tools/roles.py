@@ -6,10 +6,11 @@ The human commands read one of three shapes, all of the same applied root module
   (`kube_certs_apiserver_cert_pem`); the prefix is anything, the module is told by its outputs;
 - module-object outputs, `output "kube" { value = module.kube_certs }`, at any depth (a `for_each` of
   modules too): an object holding a module's outputs;
-- `terraform state pull`, outputs or none: the resources our modules keep. Generating flavors seal each
-  certificate in `terraform_data.sealed[slot]`, whose `input.role` names it and whose
-  `triggers_replace.key` holds its key (tfext 0.1 kept `captured[slot]` only); user-provided flavors keep
-  `<slot>_cert_pem` and `<slot>_key_path` in `data.external.verify`, whose program names the module.
+- `terraform state pull`, outputs or none: the resources our modules keep, read by `tfext.tools.state`.
+  Generating flavors keep each certificate with its key and role in `terraform_data.kept[slot]` (or
+  `healed[slot]`), and before tfext 0.4 in `sealed[slot]` (`captured[slot]` in tfext 0.1); user-provided
+  flavors keep `<slot>_cert_pem` and `<slot>_key_path` in `data.external.verify`, whose program names
+  the module.
 
 `CONTRACT` is the per-module output contract (terraform/modules/tls/<module>/<flavor>/outputs.tf): one table
 for every shape. identity and ingress are given their CA (the kube CA): where a state does not hold it,
@@ -19,13 +20,15 @@ its certificate (inspect); it is never printed, and the objects holding it never
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import hashes
 
 from tfext.errors import Code, Problem, echo, echo_path
 from tfext.programs.inputs import is_node_name
+from tfext.tools import state
 from tfext.tools.bundles import Candidate, Rotation, resolve
+from tfext.tools.pairs import first_certificate
 from tfext.tools.sources import (
     MAX_FILE_BYTES,
     RANK_CAPTURE,
@@ -92,7 +95,7 @@ EXPECTED = (
     "expected `terraform output -json` or `terraform state pull` of a root module calling the tfext modules: "
     'module outputs (`output "kube" { value = module.kube_certs }`), flat outputs named '
     "<prefix>_<module output> (kube_certs_apiserver_cert_pem, etcd_certs_etcd_server_crt_pem, ...), "
-    "or the state's terraform_data.sealed and data.external.verify, outputs or none. Roles: "
+    "or the state's terraform_data.kept (or .sealed) and data.external.verify, outputs or none. Roles: "
     + ", ".join(ROLES)
 )
 
@@ -113,6 +116,10 @@ class Located:
     rotation: dict | None = None  # a CA's `ca_rotation` output (or, from a state, its generation)
     ordered: bool = True  # a CA bundle lists the signing CA first (outputs do; a state's seals do not)
     pairs: list[tuple[str, str | None]] = field(default_factory=list, repr=False)  # (cert, key) per CA seal
+    # The input says there is a key for this certificate (a state's record of an issuing stage, an output
+    # or key file named for it), so a missing one is a loss, not a certificate given alone.
+    key_expected: bool = False
+    heal: bool = False  # held by an issuing stage's record: `tfext heal` re-issues it
 
     @property
     def role(self) -> str:
@@ -185,6 +192,7 @@ def _from_values(
     for role, (cert_output, key_output) in PER_NODE.get(kind, {}).items():
         certs, keys = values.get(cert_output), values.get(key_output)
         certs = certs if isinstance(certs, dict) else {}
+        absent = "" if isinstance(keys, dict) else None  # a key map without this entry has lost its key
         keys = keys if isinstance(keys, dict) else {}
         for node in sorted({*certs, *keys}):
             if not is_node_name(node):
@@ -197,7 +205,8 @@ def _from_values(
             entry = f'["{node}"]'
             cert_where, key_where = f"{where}{cert_output}{entry}", f"{where}{key_output}{entry}"
             slot = f"{role}:{node}"
-            found = _located(kind, slot, instance, certs.get(node), keys.get(node), cert_where, key_where)
+            key = keys.get(node, absent)
+            found = _located(kind, slot, instance, certs.get(node), key, cert_where, key_where)
             if found is not None:
                 out.append(found)
     return out
@@ -218,7 +227,10 @@ def _located(
             )
         return None
     key_pem = key if isinstance(key, str) and key else None
-    return Located(kind, slot, instance, cert, cert_where, key_pem=key_pem)
+    # A CA's key output is empty where the module was given its CA without the key (kube/user-provided
+    # without ca_key_pem_path): only a leaf's empty key output is a key lost.
+    expected = isinstance(key, str) and slot != "ca"
+    return Located(kind, slot, instance, cert, cert_where, key_pem=key_pem, key_expected=expected)
 
 
 def _signing_output(name: str) -> bool:
@@ -288,115 +300,28 @@ def from_outputs(outputs: dict[str, object]) -> list[Located]:
 # --- the state ------------------------------------------------------------------------------------------
 
 
-def _value(attributes: dict, name: str) -> object:
-    value = attributes.get(name)
-    return value.get("value") if isinstance(value, dict) and "value" in value else value
-
-
-def _owner(module: str) -> str:
-    """The module call a flavor's stage belongs to: `module.kube_certs.module.certs` -> `kube_certs`,
-    `module.etcd_certs.module.ca[0]` -> `etcd_certs`, `module.a.module.kube.module.given` -> `a.kube`."""
-    calls = re.findall(r"module\.([^.\[]+(?:\[[^\]]*\])?)", module or "")
-    owner = calls[:-1] if len(calls) > 1 else calls
-    return ".".join(owner)
-
-
-def kind_of_slots(slots: set[str]) -> str | None:
-    """The module that has these slots (a tfext 0.1 state names no role)."""
-    if "peer" in slots:
-        return "etcd"
-    if slots & {"apiserver", "kubelet"}:
-        return "kube"
-    if "ingress" in slots:
-        return "ingress"
-    if slots & {"server", "client"}:
-        return "identity"
-    return None
-
-
-def _instances(state: dict) -> Iterator[tuple[dict, dict]]:
-    resources = state.get("resources")
-    for resource in resources if isinstance(resources, list) else []:
-        if not isinstance(resource, dict):
+def from_state(document: dict) -> list[Located]:
+    """Our modules' certificates in a state's resources (its outputs are not needed), read by
+    `tfext.tools.state`: each issuing stage's records (whatever their layout), and each user-provided
+    flavor's `data.external.verify`."""
+    held: dict[tuple[str, str], Located] = {}
+    seals: dict[tuple[str, str], list[tuple[str, Located]]] = {}  # every CA record: one per CA generation
+    for record in state.records(document):
+        if "CERTIFICATE" not in record.cert_pem or not is_slot(record.kind, record.slot):
             continue
-        instances = resource.get("instances")
-        for instance in instances if isinstance(instances, list) else []:
-            if isinstance(instance, dict) and isinstance(instance.get("attributes"), dict):
-                yield resource, instance
-
-
-def _address(resource: dict, instance: dict) -> str:
-    prefix = f"{resource['module']}." if isinstance(resource.get("module"), str) else ""
-    mode = "data." if resource.get("mode") == "data" else ""
-    key = instance.get("index_key")
-    index = "" if key is None else (f'["{key}"]' if isinstance(key, str) else f"[{key}]")
-    return f"{prefix}{mode}{resource.get('type')}.{resource.get('name')}{index}"
-
-
-def from_state(state: dict) -> list[Located]:
-    """Our modules' certificates in a state's resources (its outputs are not needed)."""
-    sealed: dict[tuple[str, str], Located] = {}
-    seals: dict[tuple[str, str], list[tuple[str, Located]]] = {}  # every CA seal: one per CA generation
-    settings: dict[str, dict] = {}  # owner => its rotation's record (generation, phase)
-    captured: dict[tuple[str, str], Located] = {}
-    verified: list[Located] = []
-    for resource, instance in _instances(state):
-        attributes = instance["attributes"]
-        module = resource.get("module") if isinstance(resource.get("module"), str) else ""
-        owner, slot = _owner(module), instance.get("index_key")
-        address = _address(resource, instance)
-        if resource.get("mode") == "managed" and resource.get("type") == "terraform_data":
-            given = _value(attributes, "input")
-            if resource.get("name") == "setting" and module.endswith(".module.rotation"):
-                if isinstance(given, dict):
-                    settings[owner] = given
-                continue
-            if not isinstance(slot, str) or not isinstance(given, dict):
-                continue
-            cert = given.get("cert_pem")
-            if not isinstance(cert, str) or "CERTIFICATE" not in cert:
-                continue
-            if resource.get("name") == "sealed":
-                role = given.get("role")
-                kind = role.split("/", 1)[0] if isinstance(role, str) and "/" in role else ""
-                trigger = _value(attributes, "triggers_replace")
-                key = trigger.get("key") if isinstance(trigger, dict) else None
-                key = key if isinstance(key, str) and key else None
-                sealed[(owner, slot)] = Located(kind, slot, owner, cert, address, key_pem=key)
-                seals.setdefault((owner, slot), []).append((module, sealed[(owner, slot)]))
-            elif resource.get("name") == "captured":
-                key = given.get("key_pem")  # tfext 0.1 kept the key here
-                key = key if isinstance(key, str) and key else None
-                captured[(owner, slot)] = Located("", slot, owner, cert, address, key_pem=key)
-        elif resource.get("mode") == "data" and resource.get("type") == "external":
-            if resource.get("name") != "verify":
-                continue  # `issue` and `heal` results repeat what the seals hold
-            program = attributes.get("program")
-            last = program[-1] if isinstance(program, list) and program else ""
-            kind = str(last).split("-", 1)[0]
-            result = attributes.get("result")
-            if kind not in CONTRACT or not isinstance(result, dict):
-                continue
-            per_node = sorted(
-                k.removesuffix("_cert_pem")
-                for k in result
-                if k.endswith("_cert_pem") and per_node_slot(kind, k.removesuffix("_cert_pem"))
-            )
-            for slot_name in [*CONTRACT[kind], *per_node]:
-                cert = result.get(f"{slot_name}_cert_pem")
-                if not isinstance(cert, str) or "CERTIFICATE" not in cert:
-                    continue
-                path = result.get(f"{slot_name}_key_path")
-                verified.append(
-                    Located(
-                        kind,
-                        slot_name,
-                        owner,
-                        cert,
-                        f"{address}.result.{slot_name}_cert_pem",
-                        key_path=path if isinstance(path, str) and path else None,
-                    )
-                )
+        place = (record.owner, record.slot)
+        item = Located(
+            record.kind,
+            record.slot,
+            record.owner,
+            record.cert_pem,
+            record.where,
+            key_pem=record.key_pem or None,
+            key_expected=True,  # an issuing stage keeps every certificate with its key
+            heal=True,
+        )
+        held[place] = item
+        seals.setdefault(place, []).append((record.module, item))
     for (owner, slot), stages in seals.items():
         if slot == "ca" and len(stages) > 1:  # a CA rotation: one CA stage per generation
             stages.sort(key=lambda s: s[0])
@@ -405,31 +330,52 @@ def from_state(state: dict) -> list[Located]:
             both.where = ", ".join(s[1].where for s in stages)
             both.ordered = False  # which one signs is told by the leaves (tfext.tools.bundles)
             both.pairs = [(s[1].cert_pem, s[1].key_pem) for s in stages]
-            sealed[(owner, slot)] = both
-    for (owner, slot), item in sealed.items():
+            both.key_expected = both.heal = True
+            held[(owner, slot)] = both
+    settings = state.rotation_settings(document)
+    for (owner, slot), item in held.items():
         generation = settings.get(owner, {}).get("generation")
         if slot == "ca" and generation is not None:
             item.rotation = {"generation": generation}  # the phase is read off the certificates
-    for place, item in captured.items():
-        sealed.setdefault(place, item)  # a 0.1 state, or a capture not sealed yet
-    slots_of: dict[str, set[str]] = {}
-    for owner, slot in sealed:
-        slots_of.setdefault(owner, set()).add(slot)
+    return list(held.values()) + _verified(document)
+
+
+def _verified(document: dict) -> list[Located]:
+    """The certificates a user-provided flavor passed through, and the key files it names."""
     out = []
-    for (owner, _), item in sealed.items():
-        item.kind = item.kind if item.kind in CONTRACT else kind_of_slots(slots_of[owner]) or ""
-        if is_slot(item.kind, item.slot):
-            out.append(item)
-    return out + verified
+    for verify in state.verified(document):
+        kind, result = verify.kind, verify.result
+        if kind not in CONTRACT:
+            continue
+        per_node = sorted(
+            k.removesuffix("_cert_pem")
+            for k in result
+            if k.endswith("_cert_pem") and per_node_slot(kind, k.removesuffix("_cert_pem"))
+        )
+        for slot_name in [*CONTRACT[kind], *per_node]:
+            cert = result.get(f"{slot_name}_cert_pem")
+            if not isinstance(cert, str) or "CERTIFICATE" not in cert:
+                continue
+            path = result.get(f"{slot_name}_key_path")
+            out.append(
+                Located(
+                    kind,
+                    slot_name,
+                    verify.owner,
+                    cert,
+                    f"{verify.where}.result.{slot_name}_cert_pem",
+                    key_path=path if isinstance(path, str) and path else None,
+                    key_expected=slot_name != "ca",  # a given CA may come without its key
+                )
+            )
+    return out
 
 
 # --- any input ------------------------------------------------------------------------------------------
 
 
-def is_state(document: object) -> bool:
-    return (
-        isinstance(document, dict) and isinstance(document.get("resources"), list) and "version" in document
-    )
+is_state = state.is_state
+kind_of_slots = state.kind_of_slots  # also what `certificates` output's modules are (tfext summary)
 
 
 def locate(document: object) -> list[Located]:
@@ -452,6 +398,8 @@ def locate(document: object) -> list[Located]:
             if item.ordered and not kept.ordered:
                 kept.cert_pem, kept.ordered = item.cert_pem, True
             kept.key_pem = kept.key_pem or item.key_pem
+            kept.key_expected = kept.key_expected or item.key_expected
+            kept.heal = kept.heal or item.heal
             kept.pairs = kept.pairs or item.pairs
     items = list(unique.values())
     per_role: dict[str, int] = {}
@@ -530,14 +478,26 @@ def resolve_rotations(items: list[Located], reading: Reading, start: int = 0) ->
             part = rotation.part(found.fingerprint)
             found.name = item.name if part == "signing" else f"{role}_{part}{at}"
         # a state's seals, one certificate each, in the order parsed: the bundle as the outputs give it
-        seals = dict(zip((f.fingerprint for f in item.found), item.pairs, strict=False))
+        seals = _by_fingerprint(item.pairs)
         item.found.sort(key=lambda f: rotation.part(f.fingerprint) != "signing")
-        if not item.ordered and len(item.found) > 1:
-            if len(item.pairs) == len(item.found) == len(seals):
+        if seals and all(f.fingerprint in seals for f in item.found):
+            if not item.ordered and len(item.found) > 1:
                 item.cert_pem = "".join(seals[f.fingerprint][0] for f in item.found)
-                item.key_pem = seals[item.found[0].fingerprint][1]
+            # the signing CA's key, also where an output gave the bundle in order but not the key (etcd)
+            item.key_pem = item.key_pem or seals[item.found[0].fingerprint][1]
+        if not item.ordered and len(item.found) > 1:
             item.ordered = True
     return rotations
+
+
+def _by_fingerprint(pairs: list[tuple[str, str | None]]) -> dict[str, tuple[str, str | None]]:
+    """A state's CA records, (certificate, key) by the certificate's SHA-256 fingerprint."""
+    out = {}
+    for cert_pem, key_pem in pairs:
+        cert = first_certificate(cert_pem)
+        if cert is not None:
+            out[cert.fingerprint(hashes.SHA256()).hex()] = (cert_pem, key_pem)
+    return out
 
 
 def _rank(item: Located) -> int:

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from tfext import certinfo, keys
 from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
+from tfext.tools import state
 from tfext.verify import MAX_PEM_FILE_BYTES, parse_fully, read_regular_file
 
 MAX_FILE_BYTES = MAX_PEM_FILE_BYTES  # certificates are small; a bigger file is not one of ours
@@ -348,64 +349,50 @@ def _json_certificates(value: object) -> Iterator[tuple[tuple[str, ...], str]]:
             yield path, text
 
 
-def _module_names(module: str) -> list[str]:
-    """`module.etcd_certs.module.certs[0]` -> `["etcd_certs", "certs[0]"]`."""
-    return re.findall(r"module\.([^.\[]+(?:\[[^\]]*\])?)", module or "")
-
-
-def _resource_address(resource: dict, instance: dict) -> str:
-    prefix = f"{resource['module']}." if resource.get("module") else ""
-    mode = "data." if resource.get("mode") == "data" else ""
-    key = instance.get("index_key")
-    index = "" if key is None else (f'["{key}"]' if isinstance(key, str) else f"[{key}]")
-    return f"{prefix}{mode}{resource.get('type')}.{resource.get('name')}{index}"
-
-
-def _slot_name(modules: list[str], slot: str) -> str:
+def _slot_name(module: str, slot: str) -> str:
     """Our modules keep certificates in `<flavor module>.module.<ca|certs|verify...>`: name them
     `<flavor module>.<slot>` (e.g. `kube_certs.apiserver`), as the `certificates` output does."""
+    modules = state.module_calls(module)
     owner = modules[:-1] if len(modules) > 1 else modules
     return ".".join([*(re.sub(r"\[.*\]$", "", m) for m in owner), slot])
 
 
 def _name_in_state(resource: dict, instance: dict, path: tuple[str, ...]) -> tuple[int, str] | None:
     """(rank, name) of a certificate at `path` in an instance's attributes; None to skip it."""
-    module = resource.get("module")
-    modules = _module_names(module if isinstance(module, str) else "")
-    address = _resource_address(resource, instance)
-    attributes = instance.get("attributes")
-    attributes = attributes if isinstance(attributes, dict) else {}
-    if resource.get("type") == "terraform_data" and path[-1] == "cert_pem" and modules:
+    module = state.module_of(resource)
+    address = state.address(resource, instance)
+    if resource.get("type") == "terraform_data" and path[-1] == "cert_pem" and module:
         if path[0] == "output":
             return None  # the same value as `input`
         key = instance.get("index_key")
-        return RANK_CAPTURE, _slot_name(modules, str(key) if key is not None else path[0])
+        return RANK_CAPTURE, _slot_name(module, str(key) if key is not None else path[0])
     if resource.get("mode") == "data" and path[0] == "result" and path[-1].endswith("_cert_pem"):
         slot = path[-1].removesuffix("_cert_pem")
-        if not modules:
+        if not module:
             return RANK_RESULT, f"{address}.{slot}"
-        program = attributes.get("program")
+        program = state.attribute(instance, "program")
         last = program[-1] if isinstance(program, list) and program else ""
         given = slot == "ca" and str(last).startswith(PASSES_CA_ON)
-        return (RANK_PASSED_ON if given else RANK_RESULT), _slot_name(modules, slot)
+        return (RANK_PASSED_ON if given else RANK_RESULT), _slot_name(module, slot)
     return RANK_OTHER, ".".join([address, *path])
 
 
-def _objects(value: object) -> list[dict]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def from_state(state: dict, reading: Reading) -> None:
+def from_state(document: dict, reading: Reading) -> None:
     """Certificates held anywhere in a Terraform state (format version 4), named after the module and
-    certificate they belong to (`kube_certs.apiserver`) where that is known, else by address."""
-    for resource in _objects(state.get("resources")):
-        for instance in _objects(resource.get("instances")):
-            attributes = instance.get("attributes")
-            for path, text in _json_certificates(attributes if isinstance(attributes, dict) else {}):
-                named = _name_in_state(resource, instance, path)
-                if named:
-                    reading.certificates_in(text.encode("utf-8", "replace"), named[1], named[0])
-    outputs = state.get("outputs")
+    certificate they belong to (`kube_certs.apiserver`) where that is known, else by address. The issuing
+    stages' records are read by `tfext.tools.state` (one certificate per slot, whatever the layout)."""
+    for record in state.records(document):
+        if record.module and record.cert_pem:
+            text = record.cert_pem.encode("utf-8", "replace")
+            reading.certificates_in(text, _slot_name(record.module, record.slot), RANK_CAPTURE)
+    for resource, instance in state.instances(document):
+        if state.is_record(resource, instance) and state.module_of(resource):
+            continue  # read above
+        for path, text in _json_certificates(instance["attributes"]):
+            named = _name_in_state(resource, instance, path)
+            if named:
+                reading.certificates_in(text.encode("utf-8", "replace"), named[1], named[0])
+    outputs = document.get("outputs")
     for output, item in (outputs if isinstance(outputs, dict) else {}).items():
         value = item.get("value") if isinstance(item, dict) else None
         for path, text in _json_certificates(value):
@@ -415,7 +402,7 @@ def from_state(state: dict, reading: Reading) -> None:
 
 def from_json(document: object, reading: Reading) -> None:
     """Certificates in a Terraform state, in `terraform output -json`, or anywhere in other JSON."""
-    if isinstance(document, dict) and isinstance(document.get("resources"), list) and "version" in document:
+    if state.is_state(document):
         from_state(document, reading)
         return
     outputs = isinstance(document, dict) and document

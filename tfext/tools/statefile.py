@@ -1,25 +1,29 @@
 """`tfext heal` and `tfext migrate-state`: two repairs computed from `terraform state pull`.
 
     terraform state pull | tfext heal
-        prints the one `terraform apply -replace=...` command that issues again every certificate whose
-        issuing apply was stopped twice (TFEXT-E050), with the real resource addresses.
+        reports, on stderr, every certificate slot whose record holds no certificate, no key, a key that is
+        not a usable private key, or a key that does not belong to its certificate (stopped applies, a
+        state pushed by hand), and prints on stdout the one `terraform apply -replace=...` command, with the
+        real marker addresses, that issues exactly those certificates again.
 
     terraform state pull | tfext migrate-state | terraform state push -
         drops the copies of private keys that tfext 0.1 kept in `terraform_data.captured` (where
         Terraform prints them), once `terraform apply` with the new modules has sealed each of them in
         `terraform_data.sealed` (TFEXT-E052). Nothing else in the state changes but its serial.
 
-Both read the state on stdin (bounded like every tool's input) and never print key material.
+Both read the state on stdin (bounded like every tool's input) through `tfext.tools.state`, and never
+print key material: a pair is judged by `tfext.tools.pairs`, and only its verdict is shown.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 
-from tfext.errors import Code, TfextError
+from tfext.errors import Code, Problem, TfextError
+from tfext.tools import state as states
 from tfext.tools.cli import Parser, guarded, read_stdin, say
+from tfext.tools.pairs import Verdict, judge
 from tfext.tools.sources import load_json
 
 KEY_FIELD = "key_pem"
@@ -28,11 +32,7 @@ KEY_FIELD = "key_pem"
 def read_state() -> dict:
     """The state piped on stdin (bounded, coded errors like every tool's input)."""
     state = load_json(read_stdin(), "stdin")
-    if (
-        not isinstance(state, dict)
-        or state.get("version") != 4
-        or not isinstance(state.get("resources"), list)
-    ):
+    if not isinstance(state, dict) or state.get("version") != 4 or not states.is_state(state):
         raise TfextError.of(
             Code.BAD_JSON_SHAPE,
             "stdin",
@@ -41,70 +41,73 @@ def read_state() -> dict:
     return state
 
 
-def instances(state: dict, name: str) -> Iterator[tuple[str, str, dict]]:
-    """(module address, slot, instance) of every `terraform_data.<name>` of our issuing stages."""
-    for resource in state["resources"]:
-        if not isinstance(resource, dict):
-            continue
-        if resource.get("mode") != "managed" or resource.get("type") != "terraform_data":
-            continue
-        if resource.get("name") != name:
-            continue
-        for instance in resource.get("instances") or []:
-            if isinstance(instance, dict) and isinstance(instance.get("index_key"), str):
-                yield str(resource.get("module", "")), instance["index_key"], instance
-
-
-def _value(instance: dict, attribute: str):
-    value = (instance.get("attributes") or {}).get(attribute)
-    return value.get("value") if isinstance(value, dict) and "value" in value else value
-
-
-def address(module: str, name: str, slot: str) -> str:
-    prefix = f"{module}." if module else ""
-    return f"{prefix}terraform_data.{name}[{json.dumps(slot)}]"
+def diagnose(state: dict) -> list[tuple[states.Record, Verdict]]:
+    """Every slot of the state's issuing stages whose certificate or key is missing, unusable or not a
+    pair, with its verdict; sorted by marker address."""
+    out = []
+    for record in states.records(state):
+        verdict = judge(record.cert_pem, record.key_pem)
+        if not verdict.whole:
+            out.append((record, verdict))
+    return sorted(out, key=lambda found: found[0].marker)
 
 
 def stuck(state: dict) -> list[str]:
-    """Marker addresses of certificates that were never sealed with a certificate."""
-    sealed = {(module, slot): _value(inst, "input") for module, slot, inst in instances(state, "sealed")}
-    out = []
-    for module, slot, _ in instances(state, "issued"):
-        seal = sealed.get((module, slot))
-        if not isinstance(seal, dict) or not seal.get("cert_pem"):
-            out.append(address(module, "issued", slot))
-    return sorted(out)
+    """Marker addresses of the certificates to issue again (see `diagnose`)."""
+    return sorted({record.marker for record, _ in diagnose(state)})
+
+
+def explain(record: states.Record, verdict: Verdict) -> str:
+    """`TFEXT-E030 kube/apiserver (module....kept["apiserver"]): the private key does not belong ...`."""
+    role = record.role or (f"{record.kind}/{record.slot}" if record.kind else record.slot)
+    where = record.where if record.layout != states.NONE else f"{record.marker}, with no record"
+    return Problem(
+        verdict.code or Code.INTERNAL, f"{role} ({where})", f"{verdict.detail}; the command re-issues it"
+    ).render()
 
 
 @guarded("tfext heal")
 def heal_main(argv: list[str]) -> int:
     Parser(prog="tfext heal", description=__doc__.split("\n\n")[1].strip()).parse_args(argv)
-    markers = stuck(read_state())
-    if not markers:
+    found = diagnose(read_state())
+    if not found:
         sys.stdout.write(
             "# every certificate is sealed; nothing to heal (a plain `terraform apply` finishes the rest)\n"
         )
         return 0
+    for record, verdict in found:
+        say("tfext heal", explain(record, verdict))
+    markers = sorted({record.marker for record, _ in found})
     sys.stdout.write("terraform apply " + " ".join(f"-replace='{m}'" for m in markers) + "\n")
     return 0
+
+
+def _captured(state: dict):
+    """(module, slot, instance) of every `terraform_data.captured` of an issuing stage."""
+    for resource, instance in states.instances(state):
+        if states.is_record(resource, instance) and resource.get("name") == states.CAPTURED:
+            yield states.module_of(resource), instance["index_key"], instance
 
 
 def migrate(state: dict) -> int:
     """Drop the legacy key copies from `captured` whose key is sealed; returns how many were dropped."""
     sealed = {}
-    for module, slot, inst in instances(state, "sealed"):
-        triggers = _value(inst, "triggers_replace")
-        sealed[(module, slot)] = isinstance(triggers, dict) and bool(triggers.get("key"))
+    for resource, inst in states.instances(state):
+        if states.is_record(resource, inst) and resource.get("name") == states.SEALED:
+            triggers = states.attribute(inst, "triggers_replace")
+            key = triggers.get("key") if isinstance(triggers, dict) else None
+            sealed[(states.module_of(resource), inst["index_key"])] = bool(key)
     dropped = 0
     unsealed = []
-    for module, slot, inst in instances(state, "captured"):
-        attributes = inst.get("attributes") or {}
+    for module, slot, inst in _captured(state):
+        attributes = inst["attributes"]
         if not any(
-            isinstance(_value(inst, a), dict) and KEY_FIELD in _value(inst, a) for a in ("input", "output")
+            isinstance(states.attribute(inst, a), dict) and KEY_FIELD in states.attribute(inst, a)
+            for a in ("input", "output")
         ):
             continue
         if not sealed.get((module, slot)):
-            unsealed.append(address(module, "captured", slot))
+            unsealed.append(states.record_address(module, states.CAPTURED, slot))
             continue
         for attribute in ("input", "output"):
             holder = attributes.get(attribute)
