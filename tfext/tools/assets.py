@@ -212,18 +212,6 @@ def pair_problems(items: list, outputs: dict[str, str]) -> list[str]:
     return problems
 
 
-# The CA files of the layout: a CA of the target that another one would replace (E067).
-CA_FILES = {
-    kind: f"{kind}_certs_{cert}"
-    for kind, cert in (
-        ("kube", "ca_cert_pem"),
-        ("etcd", "etcd_ca_crt_pem"),
-        ("identity", "ca_cert_pem"),
-        ("ingress", "ca_cert_pem"),
-    )
-}
-
-
 def fingerprint_text(cert) -> str:
     """A certificate's SHA-256 fingerprint in four groups of 16 hex digits (a message shows it whole;
     one run of 64 digits would be withheld as key-shaped)."""
@@ -237,10 +225,11 @@ def _cas(text: str) -> list:
     from tfext.tools.sources import load_certificate, pem_blocks
 
     out = []
-    for block in pem_blocks(text.encode("ascii", "replace")):
-        if block.is_certificate:
-            with contextlib.suppress(TfextError):
-                out.append(load_certificate(block.data))
+    with contextlib.suppress(TfextError):
+        for block in pem_blocks(text.encode("ascii", "replace")):
+            if block.is_certificate:
+                with contextlib.suppress(TfextError):
+                    out.append(load_certificate(block.data))
     return out
 
 
@@ -255,11 +244,12 @@ def replaced_cas(outputs: dict[str, str], directory: Path) -> list[str]:
     written: a new CA, which would replace a deployed one (and everything it signed) unnoticed. A CA
     rotation's bundle holds the deployed CA beside the new one, and `finish` writes a CA the deployed
     bundle holds, so neither is a replacement. A file that holds no certificate is no deployed CA."""
+    from tfext.tools.roles import CONTRACT
     from tfext.tools.sources import MAX_FILE_BYTES, spki_sha256
     from tfext.verify import read_regular_file
 
     problems = []
-    for name in CA_FILES.values():
+    for name in (role_names(kind, "ca")[0] for kind in CONTRACT):  # ca.crt, etcd-client-ca.crt, ...
         text = outputs.get(name)
         filename = FILES[name]
         path = Path(directory) / filename

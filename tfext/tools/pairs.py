@@ -34,7 +34,9 @@ class Verdict:
 HEAL = "`terraform state pull | tfext heal` names it and prints the command that issues it again"
 
 WHOLE = Verdict()
-NO_CERTIFICATE = Verdict(Code.PLACEHOLDER_CAPTURED, "no certificate (an apply stopped before it was kept)")
+NO_CERTIFICATE = Verdict(
+    Code.PLACEHOLDER_CAPTURED, "no certificate (an apply was stopped before it was kept)"
+)
 NO_KEY = Verdict(Code.KEY_MISSING, "a certificate without its private key")
 MISMATCH = Verdict(Code.KEY_MISMATCH, "the private key does not belong to the certificate")
 
