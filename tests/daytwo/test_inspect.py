@@ -203,3 +203,53 @@ def test_a_nodes_certificate_is_named_by_its_role_and_node(cli, many_nodes):
         in text
     )
     assert "etcd-1  etcd/peer:etcd-1" in text
+
+
+# --- a key that is not its certificate's (issue 19) ----------------------------------------------------
+
+
+def test_a_key_file_beside_a_certificate_it_does_not_belong_to_is_reported(cli, files):
+    """`apiserver.key` holding the kubelet's key: matched to the kubelet, and reported against
+    `apiserver.crt`, with what to do; exit 1, and never the key."""
+    (files["dir"] / "apiserver.key").write_text(files["kubelet"].key_pem)
+    run = cli("inspect", str(files["dir"]), now=at(1))
+    assert run.code == 1
+    key, crt = files["dir"] / "apiserver.key", files["dir"] / "apiserver.crt"
+    assert run.err.startswith(
+        f"tfext inspect: TFEXT-E030 {key}: the private key does not belong to the certificate in {crt}; "
+        "write the pair again"
+    ), run.err
+    assert "tfext heal" in run.err
+    assert f"{key}: private key (not shown), ECDSA P-256; belongs to kubelet" in run.out
+    assert "does not belong to the certificate in" in run.out
+    report = json.loads(cli("inspect", "--json", str(files["dir"]), now=at(1)).out)
+    (entry,) = [k for k in report["private_keys"] if k["file"] == str(key)]
+    assert entry["problem"].startswith("TFEXT-E030") and entry["matches"] == [files["kubelet"].fingerprint]
+    assert not any(line in run.out + run.err for line in key_body_lines(files["kubelet"].key_pem))
+
+
+def test_a_key_of_another_certificate_in_the_outputs_is_reported_with_the_remedy(cli, files):
+    outputs = {
+        "kube_certs_ca_cert_pem": files["ca"].cert_pem,
+        "kube_certs_ca_key_pem": files["ca"].key_pem,
+        "kube_certs_apiserver_cert_pem": files["apiserver"].cert_pem,
+        "kube_certs_apiserver_key_pem": files["kubelet"].key_pem,
+        "kube_certs_kubelet_cert_pem": files["kubelet"].cert_pem,
+        "kube_certs_kubelet_key_pem": "",
+    }
+    document = json.dumps({k: {"value": v, "type": "string"} for k, v in outputs.items()})
+    run = cli("inspect", "-", stdin=document, now=at(1))
+    assert run.code == 1
+    assert run.err.splitlines() == [
+        "tfext inspect: TFEXT-E030 kube/apiserver key: the private key does not belong to the certificate "
+        "(kube/apiserver); `terraform state pull | tfext heal` names it and prints the command that issues "
+        "it again",
+        "tfext inspect: TFEXT-E068 kube/kubelet: a certificate without its private key; `terraform state "
+        "pull | tfext heal` names it and prints the command that issues it again",
+    ]
+    assert not any(line in run.out + run.err for line in key_body_lines(files["kubelet"].key_pem))
+
+
+def test_a_key_file_that_is_its_certificates_is_no_problem(cli, files):
+    run = cli("inspect", str(files["dir"]), now=at(1))
+    assert run.code == 0 and run.err == ""
