@@ -44,7 +44,28 @@ def list_programs() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a closed or failing standard stream ends in a coded line (E091, E092, E093), or,
+    when stderr itself is closed or full, in the exit status alone - never in a traceback."""
+    from tfext import protocol
+
     argv = sys.argv[1:] if argv is None else argv
+    name = argv[0] if argv else ""
+    with protocol.checked_std_streams():
+        failed = 2 if name in COMMANDS else 1
+        try:
+            code = _run(argv)
+            sys.stdout.flush()  # what is still buffered fails here, not in the interpreter's exit
+            return code
+        except BrokenPipeError:  # `tfext --list | head -1` is fine
+            protocol.discard_pending(sys.__stdout__)
+            return 0 if name in ("-h", "--help", "help", "--list", *COMMANDS) else 1
+        except protocol.TfextError as exc:  # a closed or full stdout (or stdin) met outside a program
+            prog = f"tfext {name}" if name in COMMANDS else "tfext"
+            protocol.say(sys.stderr, f"{prog}: {exc.render()}")
+            return failed
+
+
+def _run(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         sys.stdout.write(USAGE)
         return 0 if argv else 2

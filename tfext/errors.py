@@ -111,6 +111,11 @@ class Code(Enum):
 
     INTERNAL = (90, "internal error")
 
+    # The standard streams (issue 19): a closed or full stream is a coded line, never a traceback.
+    STDIN_UNREADABLE = (91, "stdin is closed or cannot be read")
+    STDOUT_UNWRITABLE = (92, "stdout is closed or cannot be written")
+    DISK_FULL = (93, "no space left to write the output")
+
     @property
     def number(self) -> int:
         return self.value[0]

@@ -9,6 +9,8 @@ Every program walks the same path:  stdin -> JSON -> schema check -> handler -> 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
@@ -17,7 +19,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import BinaryIO, TextIO
 
-from tfext.errors import Code, Problem, TfextError, echo
+from tfext.errors import Code, Problem, TfextError, echo, safe_line
 
 # The query holds at most a few CA certificates and keys; anything near this is a mistake, and reading
 # it all would let a runaway input exhaust memory.
@@ -30,9 +32,14 @@ Result = dict[str, str]
 Handler = Callable[[Query], Mapping[str, str]]
 
 
-def read_query(stream: BinaryIO) -> object:
+def read_query(stream: BinaryIO | None) -> object:
     """Read and decode stdin, bounded in size. Returns the decoded JSON value."""
-    raw = stream.read(MAX_INPUT_BYTES + 1)
+    if stream is None:
+        raise TfextError(stream_problem(None, "stdin"))
+    try:
+        raw = stream.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:  # a directory given as stdin, an I/O error
+        raise TfextError(stream_problem(exc, "stdin")) from None
     if len(raw) > MAX_INPUT_BYTES:
         raise TfextError.of(
             Code.INPUT_TOO_LARGE, "stdin", f"more than {MAX_INPUT_BYTES} bytes; a query is a few KiB at most"
@@ -220,13 +227,19 @@ def _safe_repr(value: object) -> str:
     return echo(value)
 
 
-def write_result(result: Mapping[str, str], stream: TextIO) -> None:
+def write_result(result: Mapping[str, str], stream: TextIO | None) -> None:
     """Write the one JSON object of strings Terraform expects."""
     bad = [k for k, v in result.items() if not isinstance(v, str)]
     if bad:  # a bug in a program, not user error; never print a half-right object
         raise TfextError.of(Code.INTERNAL, "result", f"non-string values for {', '.join(sorted(bad))}")
-    stream.write(json.dumps(dict(result), separators=(",", ":"), sort_keys=True))
-    stream.flush()
+    if stream is None:
+        raise TfextError(stream_problem(None, "stdout"))
+    try:
+        stream.write(json.dumps(dict(result), separators=(",", ":"), sort_keys=True))
+        stream.flush()
+    except OSError as exc:  # closed, a full disk, the reader gone
+        discard_pending(stream)
+        raise TfextError(stream_problem(exc, "stdout")) from None
 
 
 def run(
@@ -236,11 +249,19 @@ def run(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run one program under the protocol. Returns the exit code; prints nothing but the result."""
-    stdin = stdin or sys.stdin.buffer
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+    """Run one program under the protocol. Returns the exit code; prints nothing but the result.
+
+    A closed or failing standard stream is a coded line too (E091 stdin, E092 stdout, E093 a full disk),
+    and when stderr itself is closed or full, the exit status alone says it.
+    """
+    stderr = stderr if stderr is not None else sys.stderr
     try:
+        stdout = stdout if stdout is not None else sys.stdout
+        if stdout is None or isinstance(stdout, ClosedStream):
+            # `>&-`: no answer could reach Terraform; say so before reading or issuing anything
+            raise TfextError(stream_problem(None, "stdout"))
+        if stdin is None:
+            stdin = getattr(sys.stdin, "buffer", None)  # None when closed (`<&-`): read_query says so
         with warnings.catch_warnings():
             # e.g. cryptography's deprecation notes on odd certificates: the rules report what matters,
             # and nothing but our one message may reach stderr
@@ -250,15 +271,179 @@ def run(
         write_result(result, stdout)
         return 0
     except TfextError as exc:
-        stderr.write(f"tfext {program}: {exc.render()}\n")
+        say(stderr, f"tfext {program}: {exc.render()}\n")
         return 1
     except Exception as exc:  # noqa: BLE001 - the contract is one clear line, never a traceback
         if os.environ.get("TFEXT_DEBUG") == "1":
             import traceback
 
-            traceback.print_exc(file=stderr)
-        stderr.write(
+            say(stderr, traceback.format_exc())
+        say(
+            stderr,
             f"tfext {program}: {Code.INTERNAL.tag} unexpected {type(exc).__name__}; this is a bug in tfext, "
-            "please report it (set TFEXT_DEBUG=1 to see the traceback)\n"
+            "please report it (set TFEXT_DEBUG=1 to see the traceback)\n",
         )
         return 70
+
+
+# --- the standard streams -------------------------------------------------------------------------------
+
+# A stream Python could not even open (the descriptor was closed: `<&-`, `>&-`, `2>&-`) is None in sys.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def stream_problem(exc: OSError | None, stream: str) -> Problem:
+    """What a closed or failing standard stream means, and what to do (never a traceback). `exc` is None
+    when the stream is closed outright."""
+    reason = f" ({exc.strerror})" if exc is not None and exc.strerror else ""
+    if stream == "stdin":
+        state = "closed" if exc is None or exc.errno == errno.EBADF else f"cannot be read{reason}"
+        return Problem(
+            Code.STDIN_UNREADABLE,
+            "stdin",
+            f'{state}, and tfext reads its input there: a program the query Terraform\'s data "external" '
+            "sends, a tool `terraform output -json` or `terraform state pull`. Pipe it in, e.g. "
+            "`echo '{...}' | tfext PROGRAM`",
+        )
+    if exc is not None and exc.errno in _FULL:
+        full = "no space left on the device" if exc.errno == errno.ENOSPC else f"the file is full{reason}"
+        return Problem(
+            Code.DISK_FULL,
+            stream,
+            f"{full}: nothing was written in full. Free space there, or send the output elsewhere",
+        )
+    if exc is None or exc.errno == errno.EBADF:
+        state = "closed"
+    elif isinstance(exc, BrokenPipeError):
+        state = "the reader went away (a broken pipe)"
+    else:
+        state = f"cannot be written{reason}"
+    return Problem(
+        Code.STDOUT_UNWRITABLE,
+        stream,
+        f"{state}, and tfext writes its answer there. Run it with {stream} open, as Terraform's data "
+        '"external" does, or redirect it to a file',
+    )
+
+
+def say(stream: TextIO | None, text: str) -> None:
+    """Write one message to stderr, or nothing when stderr is closed or full: the exit status says it."""
+    if stream is None:
+        return
+    try:
+        stream.write(safe_line(text.rstrip("\n")) + "\n")
+        stream.flush()
+    except (OSError, ValueError):  # ValueError: a stream closed by a handler
+        discard_pending(stream)
+
+
+def discard_pending(stream: object) -> None:
+    """After a failed write to a standard stream, point its descriptor at /dev/null, so that the data left
+    in Python's buffer is dropped there when the interpreter flushes it on exit, instead of failing again
+    with a message of Python's own ("Exception ignored ...", exit status 120)."""
+    try:
+        fd = stream.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test's StringIO): nothing will flush it on exit
+    if fd not in (1, 2):
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(null, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(null)
+
+
+class CheckedStream:
+    """A standard stream whose failures are coded errors: an OSError of a read or write (a full disk, a
+    descriptor that is a directory, an I/O error) becomes a TfextError naming the stream, which every
+    command reports as one line. A broken pipe stays a BrokenPipeError: `tfext summary | head` is fine.
+    For stderr (`quiet`), failures are dropped instead: there is nowhere left to report them."""
+
+    def __init__(self, inner: object, name: str, *, quiet: bool = False):
+        self._inner = inner
+        self._name = name
+        self._quiet = quiet
+
+    def _call(self, method: str, *args):
+        try:
+            return getattr(self._inner, method)(*args)
+        except BrokenPipeError:
+            if self._quiet:
+                discard_pending(self._inner)
+                return None
+            raise
+        except OSError as exc:
+            if self._name != "stdin":
+                discard_pending(self._inner)
+            if self._quiet:
+                return None
+            raise TfextError(stream_problem(exc, self._name)) from None
+
+    def write(self, text):
+        return self._call("write", text)
+
+    def flush(self):
+        return self._call("flush")
+
+    def read(self, *args):
+        return self._call("read", *args)
+
+    def readline(self, *args):
+        return self._call("readline", *args)
+
+    @property
+    def buffer(self):
+        return CheckedStream(self._inner.buffer, self._name, quiet=self._quiet)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+
+class ClosedStream:
+    """Stands for a standard stream that was closed before tfext started (None in sys): every use is the
+    coded error, never an AttributeError on None; stderr's stand-in swallows what is written."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def _closed(self, *_args):
+        if self._name == "stderr":
+            return None
+        raise TfextError(stream_problem(None, self._name))
+
+    write = read = readline = _closed
+
+    def flush(self) -> None:
+        return None
+
+    @property
+    def buffer(self):
+        return self
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "closed")
+
+
+@contextlib.contextmanager
+def checked_std_streams():
+    """Within: sys.stdin, sys.stdout and sys.stderr never raise a bare OSError nor are None (see
+    CheckedStream, ClosedStream). Restored on exit."""
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin = CheckedStream(sys.stdin, "stdin") if sys.stdin is not None else ClosedStream("stdin")
+    sys.stdout = CheckedStream(sys.stdout, "stdout") if sys.stdout is not None else ClosedStream("stdout")
+    sys.stderr = (
+        CheckedStream(sys.stderr, "stderr", quiet=True) if sys.stderr is not None else ClosedStream("stderr")
+    )
+    try:
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
