@@ -129,6 +129,13 @@ def go_refusal(key: CertificateIssuerPrivateKeyTypes | CertificatePublicKeyTypes
     return None
 
 
+# What to do about a key that does not load; the value itself is never shown.
+KEY_FIX = (
+    ": it must hold one whole PEM private key, from its header line to its END line, not a certificate, a "
+    "path or a copy cut short (the value is not shown)"
+)
+
+
 def load_private_key(pem: str, where: str) -> CertificateIssuerPrivateKeyTypes:
     """Parse an unencrypted PKCS#1, SEC1 or PKCS#8 private key; errors name `where`, never the key."""
     from cryptography.hazmat.primitives import serialization
@@ -158,10 +165,10 @@ def load_private_key(pem: str, where: str) -> CertificateIssuerPrivateKeyTypes:
         raise
     except (ValueError, TypeError):
         raise TfextError.of(
-            Code.NOT_PEM, where, "not a readable private key (expected PKCS#1, SEC1 or PKCS#8 PEM)"
+            Code.NOT_PEM, where, f"not a readable private key (expected PKCS#1, SEC1 or PKCS#8 PEM){KEY_FIX}"
         ) from None
     except Exception:  # noqa: BLE001 - cryptography raises assorted errors on malformed input
-        raise TfextError.of(Code.NOT_PEM, where, "malformed private key") from None
+        raise TfextError.of(Code.NOT_PEM, where, f"malformed private key{KEY_FIX}") from None
     # Ed448 too is refused: Go's crypto/x509 (etcd, Kubernetes) cannot use it.
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
         raise TfextError.of(

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tfext import certinfo, keys
 from tfext.errors import Code, TfextError
-from tfext.verify import signed_by
+from tfext.verify import key_id, signed_by
 
 PHASES = ("trust", "reissue", "finish")
 MAX_BUNDLE = 2  # the outgoing and the incoming CA
@@ -100,16 +100,13 @@ def given_bundle(cas: list[x509.Certificate], key, phase: str | None, where: str
             raise TfextError.of(
                 Code.BUNDLE_PHASE,
                 where,
-                f"holds one CA, but phase {phase} needs a bundle of two: the outgoing and the incoming CA",
+                f"holds one CA, but phase {phase} needs a bundle of two: the outgoing and the incoming CA "
+                f"(this one has key id {key_id(cas[0])}). Put both in the file (the incoming CA is the one "
+                'that starts later), or set ca_rotation.phase = "finish" if no rotation is under way',
             )
         return Bundle(cas[0], None)
     if phase == "finish":
-        raise TfextError.of(
-            Code.BUNDLE_PHASE,
-            where,
-            "holds two CAs, but phase finish trusts only the incoming one: drop the outgoing CA from the "
-            "file (or set the phase to reissue)",
-        )
+        raise TfextError.of(Code.BUNDLE_PHASE, where, _two_cas_in_finish(cas, key, where))
     if phase is None and key is None:
         # identity and ingress: a bundle from the kube module, signing CA first; its order is kept
         return Bundle(cas[0], cas[1])
@@ -123,11 +120,14 @@ def given_bundle(cas: list[x509.Certificate], key, phase: str | None, where: str
         wanted = outgoing if phase == "trust" else incoming
         if phase is not None and holder is not wanted:
             which = "outgoing" if wanted is outgoing else "incoming"
+            right = "trust" if holder is outgoing else "reissue"
             raise TfextError.of(
                 Code.BUNDLE_PHASE,
                 where,
-                f"the CA key is the {'incoming' if which == 'outgoing' else 'outgoing'} CA's, but in phase "
-                f"{phase} the {which} CA signs: give the {which} CA's key",
+                f"the CA key is the {'incoming' if which == 'outgoing' else 'outgoing'} CA's (key id "
+                f"{key_id(holder)}), but in phase {phase} the {which} CA signs: give the {which} CA's key "
+                f"(key id {key_id(wanted)}), or, if these files are where the rotation is, set "
+                f'ca_rotation.phase = "{right}"',
             )
         signing = holder
     else:
@@ -135,11 +135,42 @@ def given_bundle(cas: list[x509.Certificate], key, phase: str | None, where: str
     return Bundle(signing, incoming if signing is outgoing else outgoing)
 
 
+def _two_cas_in_finish(cas: list[x509.Certificate], key, where: str) -> str:
+    """Why two CAs do not fit phase finish, and which phase these files are in: the key given says it; with
+    no key, the two phases a two-CA file can be in."""
+    head = "holds two CAs, but phase finish trusts only the incoming one"
+    try:
+        outgoing, incoming = by_age(cas, where)
+    except TfextError:
+        return f"{head}: keep only the CA that signs the leaves"
+    ids = f"outgoing CA key id {key_id(outgoing)}, incoming CA key id {key_id(incoming)}"
+    holder = None
+    if key is not None:
+        holder = next((c for c in (outgoing, incoming) if keys.public_key_matches(key, c.public_key())), None)
+    if holder is outgoing:
+        return (
+            f"{head} ({ids}). The CA key is the outgoing CA's, so a rotation is starting: set "
+            'ca_rotation.phase = "trust" (in "reissue" the incoming CA signs, with its own key)'
+        )
+    if holder is incoming:
+        return (
+            f"{head} ({ids}). The CA key is the incoming CA's: set ca_rotation.phase = "
+            '"reissue" while leaves are issued again by it, and to finish, drop the outgoing CA from the file'
+        )
+    return (
+        f'{head} ({ids}). Set ca_rotation.phase = "trust" while the leaves are still signed by the outgoing '
+        'CA, "reissue" once every leaf is signed by the incoming CA; to finish, drop the outgoing CA from '
+        "the file"
+    )
+
+
 def check_leaf_phase(bundle: Bundle, issuer: x509.Certificate, phase: str | None) -> str:
     """An error detail when a leaf issued by `issuer` (`Bundle.issuer_of`) does not fit the phase, else ""."""
     if phase in ("reissue", "finish") and bundle.other is not None and issuer is bundle.other:
         return (
             f"is signed by the outgoing CA, but in phase {phase} every leaf is signed by the incoming CA: "
-            "issue it again with the incoming CA"
+            f"issue it again with the incoming CA (key id {key_id(bundle.signing)}; the outgoing CA that "
+            f"signed it has key id {key_id(bundle.other)}), or, while any leaf is still the outgoing CA's, "
+            'keep ca_rotation.phase = "trust"'
         )
     return ""

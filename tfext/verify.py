@@ -234,6 +234,7 @@ class Given:
     key: object | None
     cert_text: str
     key_text: str
+    path: str = ""  # the certificate file, for messages that lead to it
 
     @property
     def cert(self) -> x509.Certificate:
@@ -262,11 +263,37 @@ def load_given(name: str, cert_path: str, key_path: str | None, *, chain_allowed
     if problems:
         raise TfextError(sorted(problems, key=lambda p: p.code.number))
     # passed through as given; text around the PEM blocks (openssl -text, Bag Attributes) may be non-ASCII
-    return Given(name, chain, key, _text(cert_data), _text(key_data))
+    return Given(name, chain, key, _text(cert_data), _text(key_data), cert_path)
 
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
+
+
+# --- what messages show of a certificate --------------------------------------------------------------
+
+
+def key_id(cert: x509.Certificate) -> str:
+    """The first 8 bytes of a certificate's subject key identifier (the extension, or the hash of its key
+    as RFC 5280 computes it), written as openssl prints key ids: enough to tell two CAs of one name apart,
+    and to find the certificate (`openssl x509 -noout -ext subjectKeyIdentifier -in FILE`)."""
+    try:
+        digest = subject_key_id(cert).digest
+    except Exception:  # noqa: BLE001 - a key type cryptography cannot hash
+        return "unknown"
+    return ":".join(f"{b:02X}" for b in digest[:8])
+
+
+def issuer_key_id(cert: x509.Certificate) -> str:
+    """The key id of the CA that says it signed `cert` (its authorityKeyIdentifier), as `key_id` writes it."""
+    aki = _ext(cert, x509.AuthorityKeyIdentifier)
+    if aki is None or aki.key_identifier is None:
+        return "none (no authorityKeyIdentifier)"
+    return ":".join(f"{b:02X}" for b in aki.key_identifier[:8])
+
+
+def in_file(path: str) -> str:
+    return f" in {show_path(path)}" if path else ""
 
 
 # --- rules ------------------------------------------------------------------------------------------
@@ -387,12 +414,26 @@ def check_time(
     window: dt.timedelta,
     *,
     ca: bool = False,
+    file: str = "",
 ) -> None:
     """An expired or not yet valid certificate is an error; one to renew is a warning (for a CA, the
-    pointer to a rotation: every certificate it signed ends with it)."""
+    pointer to a rotation: every certificate it signed ends with it). `file` is where `cert` is read from,
+    when `where` does not say it."""
     status = time_status(cert, now, window)
     if status is TimeStatus.EXPIRED:
-        report.error(Code.EXPIRED, where, f"expired at {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+        ids = f"key id {key_id(cert)}" + ("" if ca else f", issuer's key id {issuer_key_id(cert)}")
+        fix = (
+            "every certificate it signed stopped working with it: rotate to a new CA (docs/ca-rotation.md: "
+            "a generating flavor's ca_rotation, or a two-CA file for a user-provided one)"
+            if ca
+            else "issue it again (same names, same CA) and replace the file"
+        )
+        report.error(
+            Code.EXPIRED,
+            where,
+            f"expired at {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC "
+            f"({f'the certificate{in_file(file)}, ' if file else ''}{ids}): {fix}",
+        )
     elif status is TimeStatus.NOT_YET_VALID:
         report.error(
             Code.NOT_YET_VALID, where, f"not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
@@ -441,9 +482,23 @@ def check_ca(
 
 
 def check_issued_by(
-    cert: x509.Certificate, issuer: x509.Certificate, where: str, issuer_name: str, report: Report
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    where: str,
+    issuer_name: str,
+    report: Report,
+    *,
+    file: str = "",
 ) -> None:
-    """Signature, issuer name and authority key id, each reported on its own."""
+    """Signature, issuer name and authority key id, each reported on its own; `file` is where `cert` is
+    read from. The messages name both key ids and the fix: another key of the same name signed it."""
+    ids = (
+        f"the certificate{in_file(file)} names its issuer's key id {issuer_key_id(cert)}; {issuer_name} "
+        f"'{issuer.subject.rfc4514_string()}' has key id {key_id(issuer)}"
+    )
+    named = issuer_key_id(cert)
+    wanted = "the CA that issued it" if named.startswith("none") else f"the CA whose key id is {named}"
+    fix = f"give {wanted} (as the CA input), or issue the certificate again from {issuer_name}"
     if keys.go_refusal(issuer.public_key()):
         return  # the issuer's key is reported on the issuer; no signature is checked with a key Go refuses
     if cert.issuer != issuer.subject:
@@ -460,9 +515,18 @@ def check_issued_by(
         and aki.key_identifier is not None
         and aki.key_identifier != subject_key_id(issuer).digest
     ):
-        report.error(Code.AKI_MISMATCH, where, f"authorityKeyIdentifier does not match {issuer_name}'s key")
+        report.error(
+            Code.AKI_MISMATCH,
+            where,
+            f"authorityKeyIdentifier does not match {issuer_name}'s key ({ids}): a CA of the same name with "
+            f"another key issued it (a CA re-keyed or rotated); {fix}",
+        )
     if not signed_by(cert, issuer):
-        report.error(Code.BAD_SIGNATURE, where, f"signature does not verify with {issuer_name}'s key")
+        report.error(
+            Code.BAD_SIGNATURE,
+            where,
+            f"signature does not verify with {issuer_name}'s key ({ids}): another key signed it; {fix}",
+        )
 
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
@@ -613,8 +677,10 @@ def check_issuers(
     report: Report,
     now: dt.datetime,
     window: dt.timedelta,
+    *,
+    file: str = "",
 ) -> None:
-    """The certificates above a leaf, as Go walks them: intermediates in the leaf's file, then the CA.
+    """The certificates above a leaf, as Go walks them: intermediates in its file (`file`), then the CA.
 
     Each intermediate must be a CA in its validity window, strong enough and well-formed; no CA may allow
     fewer intermediates below it than there are (pathLenConstraint); and a CA that lists extended key usages
@@ -626,7 +692,7 @@ def check_issuers(
     above = [(c, f"intermediate #{i}") for i, c in enumerate(intermediates, 1)]
     for cert, name in above:
         check_can_sign(cert, f"{where} {name}", report)
-        check_time(cert, f"{where} {name}", report, now, window)
+        check_time(cert, f"{where} {name}", report, now, window, file=file)
         check_strength(cert, f"{where} {name}", report)
         check_structure(cert, f"{where} {name}", report)
     if ca is not None:
@@ -672,7 +738,12 @@ def check_leaf(
                 continue  # the CA at the end of a full-chain file: Go never checks a root's own signature
             parent_name = "the CA" if parent is ca else f"intermediate #{i + 1} in the file"
             check_issued_by(
-                child, parent, where if i == 0 else f"{where} intermediate #{i}", parent_name, report
+                child,
+                parent,
+                where if i == 0 else f"{where} intermediate #{i}",
+                parent_name,
+                report,
+                file=given.path,
             )
         if cert.not_valid_after_utc > ca.not_valid_after_utc:
             report.warn(
@@ -681,8 +752,8 @@ def check_leaf(
                 f"valid until {cert.not_valid_after_utc:%Y-%m-%d}, "
                 f"after its CA expires ({ca.not_valid_after_utc:%Y-%m-%d})",
             )
-    check_issuers(profile, given.chain, ca, where, report, now, window)
+    check_issuers(profile, given.chain, ca, where, report, now, window, file=given.path)
     check_role(profile, inputs, given, where, report)
-    check_time(cert, where, report, now, window)
+    check_time(cert, where, report, now, window, file=given.path)
     check_strength(cert, where, report)
     check_structure(cert, where, report)

@@ -21,7 +21,7 @@ from tfext.profiles import Inputs
 from tfext.programs.engine import Module, Slot, json_text
 from tfext.programs.inputs import Options, path
 from tfext.rotation import Bundle, check_leaf_phase, check_size, given_bundle, phase_of
-from tfext.verify import Given, Report, check_ca, check_leaf, load_given, parse_certificates
+from tfext.verify import Given, Report, check_ca, check_leaf, key_id, load_given, parse_certificates
 
 
 @dataclass
@@ -144,7 +144,14 @@ class Work:
         key_pem = self.query.get("ca_key_pem", "")
         if not key_pem:
             raise TfextError.of(
-                Code.MISSING_KEY, "query.ca_key_pem", "signing needs the CA key as well as its certificate"
+                Code.MISSING_KEY,
+                "query.ca_key_pem",
+                f"the CA to sign with ('{bundle.signing.subject.rfc4514_string()}', key id "
+                f"{key_id(bundle.signing)}) came without its private key, given or kept in state, and "
+                "signing needs it: pass the CA's key as ca_key_pem beside its certificate "
+                "(module.kube_certs.ca_key_pem, or kube/user-provided's ca_key_pem_path); if this module "
+                "generated the CA, its key is missing from state, and `terraform state pull | tfext heal` "
+                "names what to issue again",
             )
         key = keys.load_private_key(key_pem, "ca_key_pem")
         pair = KeyPair(bundle.signing, key)
