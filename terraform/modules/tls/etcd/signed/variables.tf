@@ -1,6 +1,7 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
-# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
-# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
+# Validations on strings let PEM text (and anything long enough to be key text) through on purpose:
+# Terraform prints a failing string variable's value, even a sensitive one, so a key pasted into the wrong
+# input would land in the plan output. tfext rejects it without echoing (TFEXT-E028, or the program).
 
 variable "self_signed" {
   description = "true: generate the etcd CA and every certificate. false: use etcd_ca_cert_path - with etcd_ca_key_path to sign the certificates, without it for an external etcd (CA and client pair passed through, server and peer empty)."
@@ -56,7 +57,7 @@ variable "service_cidr" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.service_cidr, "-----BEGIN") || var.service_cidr == "" || can(cidrhost(var.service_cidr, 20))
+    condition     = strcontains(var.service_cidr, "-----BEGIN") || length(var.service_cidr) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.service_cidr)) || var.service_cidr == "" || can(cidrhost(var.service_cidr, 20))
     error_message = "service_cidr must be a CIDR with at least 21 addresses, such as 10.3.0.0/16, or empty."
   }
 }
@@ -68,8 +69,12 @@ variable "etcd_cert_dns_names" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for n in var.etcd_cert_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
+    condition     = alltrue([for n in var.etcd_cert_dns_names : (can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0))) || length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
     error_message = "etcd_cert_dns_names must hold DNS names such as etcd-0.example.com (no scheme, port or spaces)."
+  }
+  validation {
+    condition     = alltrue([for n in var.etcd_cert_dns_names : !(can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0)))])
+    error_message = "TFEXT-E086 etcd_cert_dns_names: ${join(", ", [for n in var.etcd_cert_dns_names : (length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", n))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", n)) ? jsonencode(n) : strcontains(n, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(n)} characters, not shown)" if can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0))])} is an IP address: as a DNS SAN it would match no client dialling the address (Go: doesn't contain any IP SANs). Move it to etcd_cert_ip_addresses."
   }
 }
 
@@ -92,7 +97,7 @@ variable "key_algorithm" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.key_algorithm, "-----BEGIN") || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    condition     = strcontains(var.key_algorithm, "-----BEGIN") || length(var.key_algorithm) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.key_algorithm)) || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
     error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
   }
 }
@@ -104,7 +109,7 @@ variable "key_format" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.key_format, "-----BEGIN") || contains(["traditional", "pkcs8"], var.key_format)
+    condition     = strcontains(var.key_format, "-----BEGIN") || length(var.key_format) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.key_format)) || contains(["traditional", "pkcs8"], var.key_format)
     error_message = "key_format must be traditional or pkcs8."
   }
 }
@@ -131,6 +136,10 @@ variable "tfext_command" {
     condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
     error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
   }
+  validation {
+    condition     = alltrue([for a in var.tfext_command : !strcontains(a, "-----BEGIN")])
+    error_message = "TFEXT-E028 tfext_command: PEM text given where the command that runs tfext belongs (not shown), e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
 }
 
 variable "ca_rotation" {
@@ -142,14 +151,16 @@ variable "ca_rotation" {
   default  = {}
   nullable = false
 
+  # The phase is read through a for expression: Terraform prints the value of every plain reference
+  # in a failing condition, and a key pasted here would be printed back.
   validation {
-    condition     = contains(["trust", "reissue", "finish"], var.ca_rotation.phase) && var.ca_rotation.generation >= 0 && floor(var.ca_rotation.generation) == var.ca_rotation.generation && (var.ca_rotation.phase == "finish" || var.ca_rotation.generation >= 1)
+    condition     = contains(["trust", "reissue", "finish"], { for k, v in var.ca_rotation : k => tostring(v) }["phase"]) && var.ca_rotation.generation >= 0 && floor(var.ca_rotation.generation) == var.ca_rotation.generation && ({ for k, v in var.ca_rotation : k => tostring(v) }["phase"] == "finish" || var.ca_rotation.generation >= 1)
     error_message = "ca_rotation: phase must be trust, reissue or finish, and generation a whole number, at least 1 while rotating (generation 0 is the first CA)."
   }
 }
 
 variable "members" {
-  description = "tfext: etcd members, each given a server and a peer certificate of its own (CN = the member name; SANs = its name, the addresses given, localhost, 127.0.0.1 and ::1), as kubeadm issues them: name => { ip_addresses, dns_names }. Adding or removing a member issues or drops that member's certificates only (docs/per-node.md)."
+  description = "tfext: etcd members, each given a server and a peer certificate of its own (CN = the member name; SANs = its name, the addresses given, localhost, 127.0.0.1 and ::1), as kubeadm issues them: name => { ip_addresses, dns_names }. Adding or removing a member issues or drops that member's certificates only (docs/per-node.md). Names and limits (checked at every plan): at most 1000 members; a name that is an IPv4 address (10.0.0.10) is an IP SAN, never a DNS one; dns_names hold no address (TFEXT-E086) and no wildcard (TFEXT-E088); no name or address on two members (TFEXT-E087)."
   type = map(object({
     ip_addresses = optional(list(string), [])
     dns_names    = optional(list(string), [])
@@ -158,7 +169,35 @@ variable "members" {
   nullable = false
 
   validation {
-    condition     = alltrue([for m, _ in var.members : length(m) <= 64 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m))])
-    error_message = "TFEXT-E084 members: member names are lowercase letters, digits, '-' and '.', as Kubernetes names nodes, at most 64 characters (a member's name is its certificate's CN). Not valid: ${join(", ", [for m, _ in var.members : jsonencode(m) if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", m)) || length(m) > 64])}."
+    condition     = length(var.members) <= 1000
+    error_message = "TFEXT-E084 members: ${length(var.members)} members; at most 1000 per module, the limit the program checks when it issues a CA, so a CA with every member can always be rotated. Split them across modules."
+  }
+  validation {
+    condition     = alltrue([for n in keys(var.members) : length(n) <= 64 && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n))])
+    error_message = "TFEXT-E084 members: member names are lowercase letters, digits, '-' and '.', as Kubernetes names nodes, at most 64 characters (a member's name is its certificate's CN). Not valid: ${join(", ", [for n in keys(var.members) : (length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", n))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", n)) ? jsonencode(n) : strcontains(n, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(n)} characters, not shown)" if !can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) || length(n) > 64])}."
+  }
+  validation {
+    condition     = alltrue([for n in keys(var.members) : !can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(regex("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$", n))])
+    error_message = "TFEXT-E086 members: ${join(", ", [for n in keys(var.members) : jsonencode(n) if can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) && !can(regex("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$", n))])} looks like an IP address but is not one as Go reads it (four numbers 0-255, no leading zeros). A member named by its IPv4 address gets it as an IP SAN: write the address exactly, or name the member by its host name."
+  }
+  validation {
+    condition     = alltrue([for d in flatten([for s in values(var.members) : s.dns_names]) : (can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", d)) || can(cidrhost("${d}/128", 0))) || (length(d) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", d)))])
+    error_message = "TFEXT-E012 members: dns_names must hold DNS names such as member-0.example.com (no scheme, port or spaces). Not valid: ${join(", ", [for d in flatten([for s in values(var.members) : s.dns_names]) : (length(d) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", d))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", d)) ? jsonencode(d) : strcontains(d, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(d)} characters, not shown)" if !(can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", d)) || can(cidrhost("${d}/128", 0))) && !(length(d) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", d)))])}."
+  }
+  validation {
+    condition     = alltrue([for d in flatten([for s in values(var.members) : s.dns_names]) : !(can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", d)) || can(cidrhost("${d}/128", 0)))])
+    error_message = "TFEXT-E086 members: ${join(", ", [for d in flatten([for s in values(var.members) : s.dns_names]) : (length(d) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", d))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", d)) ? jsonencode(d) : strcontains(d, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(d)} characters, not shown)" if can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", d)) || can(cidrhost("${d}/128", 0))])} in dns_names: an IP address there would be a DNS SAN, which no client dialling the address accepts (Go: doesn't contain any IP SANs). Move it to the same member's ip_addresses."
+  }
+  validation {
+    condition     = alltrue([for d in flatten([for s in values(var.members) : s.dns_names]) : !startswith(d, "*")])
+    error_message = "TFEXT-E088 members: ${join(", ", [for d in flatten([for s in values(var.members) : s.dns_names]) : (length(d) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", d))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", d)) ? jsonencode(d) : strcontains(d, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(d)} characters, not shown)" if startswith(d, "*")])} in dns_names: a member's certificate names that member alone, and a wildcard would let its key answer for every name below it. List each name."
+  }
+  validation {
+    condition     = alltrue([for ip in flatten([for s in values(var.members) : s.ip_addresses]) : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0))])
+    error_message = "TFEXT-E012 members: ip_addresses must hold IP addresses such as 10.0.0.10 (no CIDR suffix). Not valid: ${join(", ", [for ip in flatten([for s in values(var.members) : s.ip_addresses]) : (length(ip) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", ip))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", ip)) ? jsonencode(ip) : strcontains(ip, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(ip)} characters, not shown)" if !can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0))])}."
+  }
+  validation {
+    condition     = length(flatten([for n, s in var.members : distinct(concat([n], [for d in s.dns_names : lower(trimsuffix(d, "."))], [for ip in s.ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0)) ? cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0) : ip]))])) == length(distinct(flatten([for n, s in var.members : distinct(concat([n], [for d in s.dns_names : lower(trimsuffix(d, "."))], [for ip in s.ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0)) ? cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0) : ip]))])))
+    error_message = "TFEXT-E087 members: the same name or address in the entries of two members: ${join(", ", [for v in distinct(flatten([for n, s in var.members : distinct(concat([n], [for d in s.dns_names : lower(trimsuffix(d, "."))], [for ip in s.ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0)) ? cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0) : ip]))])) : (length(v) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", v))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", v)) ? jsonencode(v) : strcontains(v, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(v)} characters, not shown)" if length([for x in flatten([for n, s in var.members : distinct(concat([n], [for d in s.dns_names : lower(trimsuffix(d, "."))], [for ip in s.ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0)) ? cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0) : ip]))]) : x if x == v]) > 1])}. A name or address belongs to one member only (the key of a certificate naming another member's address can answer for it): keep each in the entry of the member it belongs to."
   }
 }

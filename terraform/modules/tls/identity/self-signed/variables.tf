@@ -1,13 +1,14 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
-# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
-# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
+# Validations on strings let PEM text (and anything long enough to be key text) through on purpose:
+# Terraform prints a failing string variable's value, even a sensitive one, so a key pasted into the wrong
+# input would land in the plan output. tfext rejects it without echoing (TFEXT-E028, or the program).
 
 variable "ca_cert_pem" {
   description = "PEM of the CA certificate to sign with (the kube CA in Tectonic: module.kube_certs.ca_cert_pem)."
   type        = string
 
   validation {
-    condition     = strcontains(var.ca_cert_pem, "-----BEGIN")
+    condition     = strcontains(var.ca_cert_pem, "-----BEGIN") || length(var.ca_cert_pem) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.ca_cert_pem))
     error_message = "ca_cert_pem must hold the CA certificate as PEM text (-----BEGIN CERTIFICATE-----), e.g. module.kube_certs.ca_cert_pem or file(\"ca.crt\"), not a path."
   }
 }
@@ -20,8 +21,15 @@ variable "ca_key_pem" {
   # Checked here, at plan, rather than by the program at apply, when the CA comes from a flavor that
   # does not have its key (kube/user-provided without ca_key_pem_path gives an empty ca_key_pem).
   validation {
-    condition     = strcontains(var.ca_key_pem, "PRIVATE KEY-----")
-    error_message = "TFEXT-E053 ca_key_pem: no CA private key was given, and this flavor signs with it. From kube/user-provided, set its ca_key_pem_path; or use identity/user-provided with files signed elsewhere."
+    condition     = var.ca_key_pem != ""
+    error_message = "TFEXT-E053 ca_key_pem: no CA private key was given (it is empty), and this flavor signs with it. Pass the kube module's ca_key_pem output; from kube/user-provided, set its ca_key_pem_path first. Or use identity/user-provided with files signed elsewhere."
+  }
+  # Terraform prints the value of a failing rule even here (sensitive as it is, when the caller's value
+  # is not marked): each rule fails only for a value safe to show. Any other text that is no private key
+  # goes to the program, which says so without echoing it (TFEXT-E023 ca_key_pem).
+  validation {
+    condition     = !can(regex("^[^\\s]{1,250}\\.(pem|key|crt|cer)$", var.ca_key_pem))
+    error_message = "TFEXT-E053 ca_key_pem: a file path was given, not the key: ca_key_pem takes the key's PEM text. Pass file(\"<path>\") of the key, or module.kube_certs.ca_key_pem."
   }
 }
 
@@ -32,7 +40,7 @@ variable "ca_key_alg" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.ca_key_alg, "-----BEGIN") || contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
+    condition     = strcontains(var.ca_key_alg, "-----BEGIN") || length(var.ca_key_alg) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.ca_key_alg)) || contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
     error_message = "ca_key_alg must be RSA, ECDSA, ED25519 or empty (it is detected from the key anyway)."
   }
 }
@@ -44,8 +52,12 @@ variable "identity_dns_names" {
   nullable    = false
 
   validation {
-    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
+    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : (can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0))) || length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
     error_message = "identity_dns_names must hold at least one DNS name, such as tectonic-identity-api.tectonic-system.svc (no scheme, port or spaces)."
+  }
+  validation {
+    condition     = alltrue([for n in var.identity_dns_names : !(can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0)))])
+    error_message = "TFEXT-E086 identity_dns_names: ${join(", ", [for n in var.identity_dns_names : (length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", n))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", n)) ? jsonencode(n) : strcontains(n, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(n)} characters, not shown)" if can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0))])} is an IP address: as a DNS SAN it would match no client dialling the address (Go: doesn't contain any IP SANs). Drop it: the identity service is dialled by its DNS name."
   }
 }
 
@@ -68,7 +80,7 @@ variable "key_algorithm" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.key_algorithm, "-----BEGIN") || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    condition     = strcontains(var.key_algorithm, "-----BEGIN") || length(var.key_algorithm) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.key_algorithm)) || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
     error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
   }
 }
@@ -80,7 +92,7 @@ variable "key_format" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.key_format, "-----BEGIN") || contains(["traditional", "pkcs8"], var.key_format)
+    condition     = strcontains(var.key_format, "-----BEGIN") || length(var.key_format) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.key_format)) || contains(["traditional", "pkcs8"], var.key_format)
     error_message = "key_format must be traditional or pkcs8."
   }
 }
@@ -106,5 +118,9 @@ variable "tfext_command" {
   validation {
     condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
     error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+  validation {
+    condition     = alltrue([for a in var.tfext_command : !strcontains(a, "-----BEGIN")])
+    error_message = "TFEXT-E028 tfext_command: PEM text given where the command that runs tfext belongs (not shown), e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
   }
 }

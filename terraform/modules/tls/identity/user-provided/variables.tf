@@ -57,8 +57,12 @@ variable "identity_dns_names" {
   nullable    = false
 
   validation {
-    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
+    condition     = length(var.identity_dns_names) > 0 && alltrue([for n in var.identity_dns_names : (can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0))) || length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", n))])
     error_message = "identity_dns_names must hold at least one DNS name, such as tectonic-identity-api.tectonic-system.svc (no scheme, port or spaces)."
+  }
+  validation {
+    condition     = alltrue([for n in var.identity_dns_names : !(can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0)))])
+    error_message = "TFEXT-E086 identity_dns_names: ${join(", ", [for n in var.identity_dns_names : (length(n) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", n))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", n)) ? jsonencode(n) : strcontains(n, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(n)} characters, not shown)" if can(regex("^[0-9]+(\\.[0-9]+){1,3}\\.?$", n)) || can(cidrhost("${n}/128", 0))])} is an IP address: as a DNS SAN it would match no client dialling the address (Go: doesn't contain any IP SANs). Drop it: the identity service is dialled by its DNS name."
   }
 }
 
@@ -83,6 +87,10 @@ variable "tfext_command" {
   validation {
     condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
     error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+  validation {
+    condition     = alltrue([for a in var.tfext_command : !strcontains(a, "-----BEGIN")])
+    error_message = "TFEXT-E028 tfext_command: PEM text given where the command that runs tfext belongs (not shown), e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
   }
 }
 

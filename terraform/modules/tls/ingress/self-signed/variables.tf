@@ -1,13 +1,14 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
-# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
-# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
+# Validations on strings let PEM text (and anything long enough to be key text) through on purpose:
+# Terraform prints a failing string variable's value, even a sensitive one, so a key pasted into the wrong
+# input would land in the plan output. tfext rejects it without echoing (TFEXT-E028, or the program).
 
 variable "base_address" {
   description = "Address users reach the ingress by: a host or host:port (e.g. console.example.com:443). Its host becomes the certificate's CN and SAN (a DNS or IP SAN)."
   type        = string
 
   validation {
-    condition     = strcontains(var.base_address, "-----BEGIN") || can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
+    condition     = strcontains(var.base_address, "-----BEGIN") || length(var.base_address) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.base_address)) || can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
     error_message = "base_address must be a host or host:port without a scheme, e.g. console.example.com or console.example.com:443."
   }
 }
@@ -17,7 +18,7 @@ variable "ca_cert_pem" {
   type        = string
 
   validation {
-    condition     = strcontains(var.ca_cert_pem, "-----BEGIN")
+    condition     = strcontains(var.ca_cert_pem, "-----BEGIN") || length(var.ca_cert_pem) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.ca_cert_pem))
     error_message = "ca_cert_pem must hold the CA certificate as PEM text (-----BEGIN CERTIFICATE-----), e.g. module.kube_certs.ca_cert_pem or file(\"ca.crt\"), not a path."
   }
 }
@@ -30,8 +31,15 @@ variable "ca_key_pem" {
   # Checked here, at plan, rather than by the program at apply, when the CA comes from a flavor that
   # does not have its key (kube/user-provided without ca_key_pem_path gives an empty ca_key_pem).
   validation {
-    condition     = strcontains(var.ca_key_pem, "PRIVATE KEY-----")
-    error_message = "TFEXT-E053 ca_key_pem: no CA private key was given, and this flavor signs with it. From kube/user-provided, set its ca_key_pem_path; or use ingress/user-provided with files signed elsewhere."
+    condition     = var.ca_key_pem != ""
+    error_message = "TFEXT-E053 ca_key_pem: no CA private key was given (it is empty), and this flavor signs with it. Pass the kube module's ca_key_pem output; from kube/user-provided, set its ca_key_pem_path first. Or use ingress/user-provided with files signed elsewhere."
+  }
+  # Terraform prints the value of a failing rule even here (sensitive as it is, when the caller's value
+  # is not marked): each rule fails only for a value safe to show. Any other text that is no private key
+  # goes to the program, which says so without echoing it (TFEXT-E023 ca_key_pem).
+  validation {
+    condition     = !can(regex("^[^\\s]{1,250}\\.(pem|key|crt|cer)$", var.ca_key_pem))
+    error_message = "TFEXT-E053 ca_key_pem: a file path was given, not the key: ca_key_pem takes the key's PEM text. Pass file(\"<path>\") of the key, or module.kube_certs.ca_key_pem."
   }
 }
 
@@ -42,7 +50,7 @@ variable "ca_key_alg" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.ca_key_alg, "-----BEGIN") || contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
+    condition     = strcontains(var.ca_key_alg, "-----BEGIN") || length(var.ca_key_alg) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.ca_key_alg)) || contains(["", "RSA", "ECDSA", "ED25519"], var.ca_key_alg)
     error_message = "ca_key_alg must be RSA, ECDSA, ED25519 or empty (it is detected from the key anyway)."
   }
 }
@@ -66,7 +74,7 @@ variable "key_algorithm" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.key_algorithm, "-----BEGIN") || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
+    condition     = strcontains(var.key_algorithm, "-----BEGIN") || length(var.key_algorithm) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.key_algorithm)) || contains(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384", "ED25519"], var.key_algorithm)
     error_message = "key_algorithm must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519."
   }
 }
@@ -78,7 +86,7 @@ variable "key_format" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.key_format, "-----BEGIN") || contains(["traditional", "pkcs8"], var.key_format)
+    condition     = strcontains(var.key_format, "-----BEGIN") || length(var.key_format) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.key_format)) || contains(["traditional", "pkcs8"], var.key_format)
     error_message = "key_format must be traditional or pkcs8."
   }
 }
@@ -104,5 +112,9 @@ variable "tfext_command" {
   validation {
     condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
     error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+  validation {
+    condition     = alltrue([for a in var.tfext_command : !strcontains(a, "-----BEGIN")])
+    error_message = "TFEXT-E028 tfext_command: PEM text given where the command that runs tfext belongs (not shown), e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
   }
 }

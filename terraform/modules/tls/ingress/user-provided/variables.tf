@@ -1,6 +1,7 @@
 # Tectonic's inputs keep their names and meanings; the ones marked "tfext:" are additions.
-# Validations on strings let PEM text through on purpose: Terraform prints a failing variable's value,
-# so a key pasted into the wrong input would land in the plan output. tfext rejects it without echoing.
+# Validations on strings let PEM text (and anything long enough to be key text) through on purpose:
+# Terraform prints a failing string variable's value, even a sensitive one, so a key pasted into the wrong
+# input would land in the plan output. tfext rejects it without echoing (TFEXT-E028, or the program).
 
 variable "ca_cert_pem_path" {
   description = "PEM file of the ingress CA certificate."
@@ -39,7 +40,7 @@ variable "base_address" {
   nullable    = false
 
   validation {
-    condition     = strcontains(var.base_address, "-----BEGIN") || var.base_address == "" || can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
+    condition     = strcontains(var.base_address, "-----BEGIN") || length(var.base_address) > 64 || can(regex("[A-Za-z0-9+/=]{32,}", var.base_address)) || var.base_address == "" || can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$", var.base_address))
     error_message = "base_address must be a host or host:port without a scheme, e.g. console.example.com or console.example.com:443."
   }
 }
@@ -65,6 +66,10 @@ variable "tfext_command" {
   validation {
     condition     = length(var.tfext_command) > 0 && alltrue([for a in var.tfext_command : a != ""])
     error_message = "tfext_command must be a non-empty list of non-empty strings, e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+  validation {
+    condition     = alltrue([for a in var.tfext_command : !strcontains(a, "-----BEGIN")])
+    error_message = "TFEXT-E028 tfext_command: PEM text given where the command that runs tfext belongs (not shown), e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
   }
 }
 
