@@ -108,6 +108,11 @@ class Code(Enum):
     MEMBER_ADDRESS_MISSING = (83, "etcd member certificate lacks the member's addresses")
     NODE_LIST_INVALID = (84, "invalid member or node list")
     CLIENT_IS_A_NODE = (85, "cluster client certificate carries a node's identity")
+    # What a member's or node's names may be (issue 19): an address is an IP SAN, never a DNS one; each
+    # name and address belongs to one member or node; no wildcard stands for a member or node.
+    IP_AS_NAME = (86, "an IP address where a DNS name belongs, or a name shaped like a bad IP")
+    SAME_NAME_TWICE = (87, "the same name or address on two members or nodes")
+    WILDCARD_NAME = (88, "wildcard in a member's or node's names")
 
     INTERNAL = (90, "internal error")
 

@@ -207,16 +207,31 @@ ETCD_CLIENT = Profile(
 MEMBER_LOOPBACK = Names(dns=("localhost",), ips=("127.0.0.1", "::1"))
 
 
+def own_name(node: Node) -> Names:
+    """A member's or node's name as a SAN: an IP SAN when the name is an IPv4 address (a node named
+    10.0.0.1 is dialled at that address, and Go matches an address only against IP SANs), else a DNS SAN.
+    A name merely shaped like an address (010.0.0.1) never gets here: the inputs refuse it (E086)."""
+    if not node.name:
+        return Names()
+    try:
+        if str(ipaddress.IPv4Address(node.name)) == node.name:
+            return Names(ips=(node.name,))
+    except ValueError:
+        pass
+    return Names(dns=(node.name,))
+
+
 def _member_names(i: Inputs) -> Names:
     node = i.node or Node("")
-    return Names(dns=(node.name, *node.dns) if node.name else node.dns, ips=node.ips) + MEMBER_LOOPBACK
+    return own_name(node) + Names(dns=node.dns, ips=node.ips) + MEMBER_LOOPBACK
 
 
 def _own_addresses(i: Inputs) -> Names:
     """What a provided member's or node's certificate must name: the addresses and DNS names given for it.
-    Its name as a DNS SAN is ours to add, not a rule: peers and the apiserver reach it by address."""
+    Its name as a DNS SAN is ours to add, not a rule: peers and the apiserver reach it by address. A name
+    that is an address is one of its addresses, and must be there as an IP SAN, as we issue it."""
     node = i.node or Node("")
-    return Names(dns=node.dns, ips=node.ips)
+    return Names(ips=own_name(node).ips) + Names(dns=node.dns, ips=node.ips)
 
 
 ETCD_MEMBER_SERVER = Profile(
@@ -298,7 +313,7 @@ CLUSTER_ADMINS_GROUP = "kubeadm:cluster-admins"
 
 def _node_serving_names(i: Inputs) -> Names:
     node = i.node or Node("")
-    return Names(dns=(node.name, *node.dns) if node.name else node.dns, ips=node.ips)
+    return own_name(node) + Names(dns=node.dns, ips=node.ips)
 
 
 KUBELET_CLIENT = Profile(

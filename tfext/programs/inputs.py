@@ -51,11 +51,71 @@ def json_list(query: dict[str, str], key: str) -> tuple[str, ...]:
     return tuple(v for v in value if v != "")
 
 
-def dns_names(query: dict[str, str], key: str) -> tuple[str, ...]:
+# Where an address given among DNS names belongs instead, by query key (the module input's name).
+IP_INPUT = {
+    "dns_names": "move it to the IP address input beside it (etcd_cert_ip_addresses, "
+    "apiserver_extra_ip_addresses)",
+    "identity_dns_names": "drop it: the identity service is dialled by its DNS name",
+}
+# Two to four dot-separated numbers: what resolvers and users read as an IPv4 address (10.0.0.1, and
+# also 10.1 or 010.0.0.1, which inet_aton reads in its own way).
+IP_SHAPED = re.compile(r"^[0-9]+(\.[0-9]+){1,3}\.?$")
+
+
+def looks_like_ip(name: str) -> bool:
+    """An IP address, or a name shaped like one: never a DNS name, whatever a DNS regex says."""
+    if IP_SHAPED.match(name):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def ipv4_name(name: str) -> bool:
+    """A member or node name that is an IPv4 address as Go and Python write it (no leading zeros): its
+    certificates carry it as an IP SAN (Go matches an address only against IP SANs)."""
+    try:
+        return str(ipaddress.IPv4Address(name)) == name
+    except ValueError:
+        return False
+
+
+def dns_names(
+    query: dict[str, str], key: str, *, ip_input: str = "", wildcards: bool = True
+) -> tuple[str, ...]:
+    """A list of DNS names. An address among them is refused (E086): a DNS SAN of an address matches
+    nothing, Go looks for an IP SAN. `wildcards=False` refuses `*.` names too (E088)."""
     names = json_list(query, key)
-    bad = [n for n in names if len(n) > 253 or not DNS_NAME.match(n)]
+    addresses = [n for n in names if looks_like_ip(n)]
+    bad = [n for n in names if n not in addresses and (len(n) > 253 or not DNS_NAME.match(n))]
+    stars = [n for n in names if not wildcards and n.startswith("*") and n not in bad]
+    problems = []
     if bad:
-        raise TfextError.of(Code.INVALID_ADDRESS, f"query.{key}", f"not DNS names: {listing(bad)}")
+        problems.append(Problem(Code.INVALID_ADDRESS, f"query.{key}", f"not DNS names: {listing(bad)}"))
+    if addresses:
+        fix = ip_input or IP_INPUT.get(key, "move it to an ip_addresses input")
+        problems.append(
+            Problem(
+                Code.IP_AS_NAME,
+                f"query.{key}",
+                f"{listing(addresses)}: an IP address (or shaped like one) among DNS names would be a DNS "
+                f'SAN, which no client dialling the address accepts (Go: "doesn\'t contain any IP SANs"); '
+                f"{fix}",
+            )
+        )
+    if stars:
+        problems.append(
+            Problem(
+                Code.WILDCARD_NAME,
+                f"query.{key}",
+                f"{listing(stars)}: a member's or node's certificate names that member or node alone, and a "
+                "wildcard would let it answer for every name below it; list each name",
+            )
+        )
+    if problems:
+        raise TfextError(problems)
     return names
 
 
@@ -109,20 +169,73 @@ def node_map(query: dict[str, str], key: str) -> tuple[Node, ...]:
             f"query.{key}",
             'expected a JSON object {"<name>": {"dns_names": [...], "ip_addresses": [...]}}',
         )
-    _check_names([*value, *value.repeated], key)
-    out = []
+    out, problems = [], []
+    try:
+        _check_names([*value, *value.repeated], key)
+    except TfextError as exc:
+        if any(p.code is not Code.IP_AS_NAME for p in exc.problems):
+            raise  # names that are no node names are not shown, nor used to name anything below
+        problems += exc.problems
     for name in sorted(value):
         spec = {k: json.dumps(v) for k, v in value[name].items()}
-        try:
-            out.append(Node(name, dns=dns_names(spec, "dns_names"), ips=ip_addresses(spec, "ip_addresses")))
-        except TfextError as exc:  # name the member: query.members.etcd-0.ip_addresses
-            raise TfextError(
-                [
+        parts: dict[str, tuple[str, ...]] = {}
+        for part, field, parse in (
+            ("dns_names", "dns", _own_dns_names),
+            ("ip_addresses", "ips", ip_addresses),
+        ):
+            try:
+                parts[field] = parse(spec, part)
+            except TfextError as exc:  # name the member: query.members.etcd-0.ip_addresses
+                problems += [
                     Problem(p.code, f"query.{key}.{name}.{p.where[len('query.') :]}", p.detail)
                     for p in exc.problems
                 ]
-            ) from None
+        out.append(Node(name, **parts))
+    if problems:
+        raise TfextError(sorted(problems, key=lambda p: p.code.number))
+    check_distinct(out, key)
     return tuple(out)
+
+
+def _own_dns_names(spec: dict[str, str], key: str) -> tuple[str, ...]:
+    return dns_names(spec, key, ip_input="move it to ip_addresses, beside it", wildcards=False)
+
+
+def node_addresses(node: Node) -> list[str]:
+    """Every name and address that stands for `node`, as compared between nodes: its name, its DNS names
+    (lowercase, without a final dot) and its addresses (as Python writes them)."""
+    names = [node.name, *(d.lower().rstrip(".") for d in node.dns)]
+    names += [str(ipaddress.ip_address(i)) for i in node.ips]
+    return list(dict.fromkeys(names))
+
+
+def check_distinct(nodes: list[Node] | tuple[Node, ...], key: str, others: tuple[str, ...] = ()) -> None:
+    """No name or address stands for two members or nodes (E087): whoever holds the key of one certificate
+    naming another member's address could answer for it. `others` are names of further nodes (kube
+    `nodes` beside `kubelet_serving`), which no serving entry may name among its own."""
+    owners: dict[str, list[str]] = {}
+    for node in nodes:
+        for name in node_addresses(node):
+            owners.setdefault(name, []).append(node.name)
+    for name in others:  # a node of `nodes` stands for its own name, serving certificate or not
+        if name in owners and name not in owners[name]:
+            owners[name].insert(0, name)
+    shared = [
+        f"{name} is {who[0]}'s name, and {who[1]}'s entry lists it too"
+        if name == who[0]
+        else f"{name} is in the entries of {who[0]} and {who[1]}"
+        for name, who in sorted(owners.items())
+        if len(who) > 1
+    ]
+    if shared:  # every name shown was validated (a node name, a DNS name, an address)
+        more = f"; and {len(shared) - MAX_LISTED} more" if len(shared) > MAX_LISTED else ""
+        raise TfextError.of(
+            Code.SAME_NAME_TWICE,
+            f"query.{key}",
+            "; ".join(shared[:MAX_LISTED]) + more + ": a name or address stands for one member or node "
+            "only (the key of a certificate naming another's address can answer for it); keep each in "
+            "the entry of the one it belongs to",
+        )
 
 
 class _Entries(dict):
@@ -158,6 +271,15 @@ def _check_names(names: list[str], key: str) -> None:
     if twice:
         raise TfextError.of(
             Code.NODE_LIST_INVALID, f"query.{key}", f"listed more than once: {listing(twice)}"
+        )
+    odd = [n for n in names if looks_like_ip(n) and not ipv4_name(n)]
+    if odd:
+        raise TfextError.of(
+            Code.IP_AS_NAME,
+            f"query.{key}",
+            f"{listing(odd, quoted=False)}: shaped like an IP address, but not one as Go reads it (four "
+            "numbers 0-255, no leading zeros); a name that is an IPv4 address becomes an IP SAN, so write "
+            "the address exactly, or use the host name",
         )
 
 
@@ -271,6 +393,11 @@ def certificate_inputs(query: dict[str, str], service_hosts: int = 1) -> Inputs:
     )
     listed = {n.name for n in inputs.nodes}
     unlisted = [n.name for n in inputs.serving_nodes if n.name not in listed]
+    if inputs.serving_nodes and len(inputs.nodes) > 1:  # a serving entry may not name another node
+        try:
+            check_distinct(inputs.serving_nodes, "kubelet_serving", tuple(sorted(listed)))
+        except TfextError as exc:
+            problems.extend(exc.problems)
     # nodes that do not parse list no one: every serving node would seem unlisted, a second wrong message
     if unlisted and not any(p.where == "query.nodes" for p in problems):
         problems.append(
