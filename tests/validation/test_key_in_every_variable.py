@@ -53,13 +53,6 @@ INJECTIONS = {
     'object({generation=optional(number,0)phase=optional(string,"finish")})': ("{ phase = var.key }",),
     "map(object({ip_addresses=optional(list(string),[])dns_names=optional(list(string),[])}))": MAP_OF_NODES,
 }
-# Inputs accepted for compatibility and never read, whose rule lets a key through (a rule on a string that
-# fails prints the string): a key there goes nowhere, so nothing refuses it, and nothing prints it.
-NEVER_READ = {
-    ("kube/self-signed", "ca_key_alg"),
-    ("identity/self-signed", "ca_key_alg"),
-    ("ingress/self-signed", "ca_key_alg"),
-}
 NO_KEY_FITS = ("number", "bool")  # a key is no value of these types: Terraform refuses it before any rule
 
 # The inputs each flavor needs besides the one under test: good values, files from tests/validation/_kit.
@@ -295,6 +288,6 @@ def test_a_key_in_any_variable_is_refused_at_plan_and_never_printed(shared, tf_c
     accepted = [
         f"{c.variable.name} = {c.value}"
         for c in cases(flavor)
-        if c.variable.validated and (flavor, c.variable.name) not in NEVER_READ and not refused(c, errors)
+        if c.variable.validated and not refused(c, errors)
     ]
     assert not accepted, f"{flavor}: a key was accepted in {accepted}\n{redact(output[-3000:])}"

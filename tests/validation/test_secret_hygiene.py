@@ -164,23 +164,33 @@ def _write_assets(outputs: dict[str, str], directory, umask: int) -> subprocess.
         os.umask(old)
 
 
-def _ca_cert_pem() -> str:
+def _ca_cert_pem(key_text: str | None = None) -> str:
+    """A real CA certificate (write-assets checks content against its role): for `key_text` when given
+    (write-assets also checks that a key is its certificate's), else for a new key."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from tfext import issue, profiles
+    from tfext import issue, keys, profiles
 
-    ca = issue.issue(
-        profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=None
-    )
-    return ca.cert.public_bytes(Encoding.PEM).decode()
+    if key_text is None:
+        cert = issue.issue(
+            profiles.KUBE_CA, profiles.Inputs(), key_algorithm="ECDSA-P256", validity_hours=24, issuer=None
+        ).cert
+    else:
+        key = keys.load_private_key(key_text, "test key")
+        cert = issue.sign(
+            profiles.KUBE_CA, profiles.Inputs(), key.public_key(), validity_hours=24, issuer=None, own_key=key
+        )
+    return cert.public_bytes(Encoding.PEM).decode()
 
 
 def test_write_assets_writes_keys_0600_and_certificates_0644_whatever_the_umask(secrets, tmp_path):
     outputs = {
-        "kube_certs_ca_cert_pem": _ca_cert_pem(),  # a real one: write-assets checks content against its role
+        "kube_certs_ca_cert_pem": _ca_cert_pem(secrets["ec_sec1"]),
         "kube_certs_ca_key_pem": secrets["ec_sec1"],
         "etcd_certs_etcd_server_key_pem": secrets["rsa_pkcs1"],
-        "etcd_certs_etcd_server_crt_pem": _ca_cert_pem(),  # write-assets places keys beside their certificate
+        "etcd_certs_etcd_server_crt_pem": _ca_cert_pem(
+            secrets["rsa_pkcs1"]
+        ),  # keys go beside their certificate
     }
     target = tmp_path / "generated" / "tls"
     target.mkdir(parents=True)

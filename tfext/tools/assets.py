@@ -27,7 +27,6 @@ Nothing is ever written outside DIR:
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import secrets
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tfext.errors import Code, TfextError, echo_path, safe_text
+from tfext.files import DIRECTORY_MODE, WriteError, open_directory, unlink, write_temporary
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 
 # output name of terraform/examples/tectonic => file under the asset directory
@@ -280,58 +280,6 @@ def is_secret(filename: str) -> bool:
     return filename.endswith(".key")
 
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-DIRECTORY_MODE = 0o755
-
-
-class WriteError(TfextError):
-    """The files could not be written; nothing (or nothing lasting) was changed. Names the file."""
-
-
-def _refuse_shared(fd: int, shown: str) -> None:
-    info = os.fstat(fd)
-    if info.st_mode & 0o022:
-        raise WriteError.of(
-            Code.UNSAFE_DIRECTORY,
-            shown,
-            f"is writable by {'others' if info.st_mode & 0o002 else 'its group'} "
-            f"(mode {stat.S_IMODE(info.st_mode):o}), who could swap a key file; chmod go-w it first",
-        )
-
-
-def open_directory(parent_fd: int | None, name: str, shown: str, create: bool) -> int:
-    """A descriptor of directory `name` (relative to `parent_fd`, or a path when None), never through a
-    symbolic link, created 0755 when missing and `create`; refused when others can write to it."""
-    for attempt in (1, 2):
-        try:
-            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-            break
-        except FileNotFoundError:
-            if not create or attempt == 2:
-                raise WriteError.of(Code.FILE_MISSING, shown, "no such directory") from None
-            try:
-                os.mkdir(name, DIRECTORY_MODE, dir_fd=parent_fd)
-            except FileExistsError:
-                pass  # made meanwhile: opened (and checked) below
-            else:
-                fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-                os.fchmod(fd, DIRECTORY_MODE)  # whatever the umask: 0755, never 0777
-                os.close(fd)
-        except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-                raise WriteError.of(
-                    Code.UNSAFE_DIRECTORY, shown, "is a symbolic link or not a directory; not followed"
-                ) from None
-            raise WriteError.of(Code.WRITE_FAILED, shown, exc.strerror or "cannot be opened") from None
-    try:
-        _refuse_shared(fd, shown)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
 def open_target(directory: Path) -> int:
     """A descriptor of DIR, its missing parents created 0755. DIR itself must not be a symbolic link."""
     directory = Path(os.path.abspath(directory))
@@ -365,27 +313,6 @@ class _Pending:
     replaced: bool = False
 
 
-def _write_temporary(dir_fd: int, name: str, text: str, mode: int) -> str:
-    """`text` in a new temporary file beside `name`, with `mode` set before any byte is written."""
-    temporary = f".{name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(temporary, _NEW_FILE_FLAGS, 0o600, dir_fd=dir_fd)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        _unlink(temporary, dir_fd)
-        raise
-    return temporary
-
-
-def _unlink(name: str, dir_fd: int) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(name, dir_fd=dir_fd)
-
-
 def _check_target(dir_fd: int, name: str, shown: str) -> None:
     try:
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -416,7 +343,7 @@ def write_assets(outputs: dict[str, str], directory: Path) -> list[Path]:
             dir_fd = dir_fds[os.path.dirname(filename)]
             base = os.path.basename(filename)
             mode = 0o600 if is_secret(filename) else 0o644
-            temporary = _write_temporary(dir_fd, base, outputs[name], mode)
+            temporary = write_temporary(dir_fd, base, outputs[name], mode)
             pending.append(_Pending(filename, dir_fd, base, temporary))
         for item in pending:
             _replace(item, directory)
@@ -429,9 +356,9 @@ def write_assets(outputs: dict[str, str], directory: Path) -> list[Path]:
     finally:
         for item in pending:
             if item.backup:
-                _unlink(item.backup, item.dir_fd)
+                unlink(item.backup, item.dir_fd)
             if not item.replaced:
-                _unlink(item.temporary, item.dir_fd)
+                unlink(item.temporary, item.dir_fd)
         for fd in dict.fromkeys(dir_fds.values()):
             os.close(fd)
     return [directory / item.filename for item in pending]
@@ -539,7 +466,7 @@ def main(argv: list[str]) -> int:
     try:
         raw = load_json(read_stdin(), "stdin")
     except InputError as exc:
-        say(prog, f"{exc.render()}; pipe `terraform output -json`")
+        say(prog, exc.render())
         return 2
     if not isinstance(raw, dict):
         say(prog, f"{Code.NOT_AN_OBJECT.tag} stdin: expected the JSON object of `terraform output -json`")

@@ -306,7 +306,11 @@ def load_json(data: bytes, where: str) -> object:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError.of(Code.NOT_JSON, where, f"not JSON ({exc.msg}, line {exc.lineno})") from None
+        raise InputError.of(
+            Code.NOT_JSON,
+            where,
+            f"not JSON ({exc.msg}, line {exc.lineno}); pipe `terraform state pull` or `terraform output -json`",
+        ) from None
     except RecursionError:
         raise InputError.of(Code.NOT_JSON, where, "not JSON we read: nested too deeply") from None
     except ValueError:  # an integer of more digits than Python converts

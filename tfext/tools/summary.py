@@ -143,7 +143,7 @@ def main(argv: list[str]) -> int:
     try:
         document = load_json(read_stdin(), "stdin")
     except InputError as exc:
-        say(parser.prog, f"{exc.render()}; pipe `terraform output -json` or `terraform state pull`")
+        say(parser.prog, exc.render())
         return 2
     problems: list[Problem] = []
     table = role_rows(document, problems)

@@ -15,6 +15,8 @@ locals {
 module "certs" {
   source = "../../internal/issue"
 
+  plain_inputs = { ca_key_alg = var.ca_key_alg } # accepted for compatibility, never read
+
   program = concat(var.tfext_command, ["identity-self-signed"])
   query = merge(local.issuing, {
     identity_dns_names = jsonencode(var.identity_dns_names)

@@ -15,6 +15,8 @@ locals {
 module "certs" {
   source = "../../internal/issue"
 
+  plain_inputs = { ca_key_alg = var.ca_key_alg } # accepted for compatibility, never read
+
   program = concat(var.tfext_command, ["ingress-self-signed"])
   query = merge(local.issuing, {
     base_address = var.base_address

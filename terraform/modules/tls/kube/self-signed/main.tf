@@ -86,6 +86,8 @@ locals {
 module "certs" {
   source = "../../internal/issue"
 
+  plain_inputs = { ca_key_alg = var.ca_key_alg } # accepted for compatibility, never read
+
   program = local.program
   query = merge(local.issuing, local.apiserver_names, {
     ca_cert_pem = local.signing_ca.cert_pem
