@@ -99,6 +99,11 @@ class Code(Enum):
     NO_ROLES = (70, "no certificate of a tfext module in the input")
     AMBIGUOUS_ROLES = (71, "several modules hold the same role")
     TORN_STATE = (72, "the local state file was emptied by a killed apply")
+    # The key directory and CSRs (issue 21).
+    KEY_DIR_UNUSABLE = (73, "key directory missing, shared or unwritable")
+    KEY_FILE_CHANGED = (74, "key file missing, changed or not its certificate's")
+    CSR_REFUSED = (75, "certificate signing request refused")
+    KEYS_ABSENT = (76, "the key directory is not here: key outputs are empty")
 
     # One identity per member and node (issue 14): what the Node authorizer and etcd check of who a
     # certificate says it is.

@@ -37,7 +37,7 @@ class KeyPair:
     """A certificate with its private key (an issuer, or something we just issued)."""
 
     cert: x509.Certificate
-    key: CertificateIssuerPrivateKeyTypes
+    key: CertificateIssuerPrivateKeyTypes | None  # None: a certificate issued for a CSR's key
 
 
 def subject_for(profile: Profile, inputs: Inputs) -> x509.Name:
@@ -96,35 +96,55 @@ def issue(
     now: dt.datetime | None = None,
 ) -> KeyPair:
     """Generate a key and a certificate for `profile`, signed by `issuer` (self-signed when None)."""
-    now = now or dt.datetime.now(dt.UTC)
     key = keys.generate(key_algorithm)
+    cert = sign(
+        profile, inputs, key.public_key(), validity_hours=validity_hours, issuer=issuer, own_key=key, now=now
+    )
+    return KeyPair(cert=cert, key=key)
+
+
+def sign(
+    profile: Profile,
+    inputs: Inputs,
+    public_key,
+    *,
+    validity_hours: int,
+    issuer: KeyPair | None,
+    own_key=None,
+    now: dt.datetime | None = None,
+) -> x509.Certificate:
+    """A certificate for `profile` and `public_key` (a key we generated, or one a CSR brought), signed by
+    `issuer`, or self-signed with `own_key` (the private half of `public_key`) when there is none. The
+    profile alone decides subject, names, usages and validity."""
+    now = now or dt.datetime.now(dt.UTC)
+    self_signed = issuer is None
     subject = subject_for(profile, inputs)
     not_before = now - CLOCK_SKEW
     not_after = now + dt.timedelta(hours=validity_hours)
-    if issuer is not None:
+    if not self_signed:
         # A leaf outliving its CA is invalid for its last stretch anyway; cap it as cfssl does.
         not_after = min(not_after, issuer.cert.not_valid_after_utc)
-    signer_key = issuer.key if issuer else key
+    signer_key = own_key if issuer is None else issuer.key
     refusal = keys.go_refusal(signer_key)
     if refusal:  # loading refuses such keys already; a caller passing one in directly is stopped here
         raise TfextError.of(refusal[0], "issuing CA key", refusal[1])
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    ski = x509.SubjectKeyIdentifier.from_public_key(public_key)
 
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(issuer.cert.subject if issuer else subject)
-        .public_key(key.public_key())
+        .issuer_name(subject if self_signed else issuer.cert.subject)
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(
             x509.BasicConstraints(ca=profile.is_ca, path_length=0 if profile.is_ca else None), critical=True
         )
-        .add_extension(key_usage(profile.is_ca, key), critical=True)
+        .add_extension(key_usage(profile.is_ca, public_key), critical=True)
         .add_extension(ski, critical=False)
     )
-    if issuer is not None:
+    if not self_signed:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(subject_key_id(issuer.cert)),
             critical=False,
@@ -138,8 +158,8 @@ def issue(
         # critical only when the subject is empty (RFC 5280 4.2.1.6)
         builder = builder.add_extension(san_extension(names), critical=len(subject) == 0)
     cert = builder.sign(signer_key, signature_hash(signer_key))
-    check_signed(cert, issuer.cert if issuer else cert)
-    return KeyPair(cert=cert, key=key)
+    check_signed(cert, cert if self_signed else issuer.cert)
+    return cert
 
 
 def check_signed(cert: x509.Certificate, issuer_cert: x509.Certificate) -> None:

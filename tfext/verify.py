@@ -342,24 +342,7 @@ def check_structure(cert: x509.Certificate, where: str, report: Report) -> None:
 
 
 def check_strength(cert: x509.Certificate, where: str, report: Report, *, self_signed: bool = False) -> None:
-    pub = cert.public_key()
-    refusal = keys.go_refusal(pub)
-    if refusal:
-        report.error(refusal[0], where, refusal[1])
-    elif isinstance(pub, rsa.RSAPublicKey) and pub.key_size < keys.MIN_RSA_BITS:
-        report.error(
-            Code.WEAK_RSA, where, f"RSA-{pub.key_size}; at least RSA-{keys.MIN_RSA_BITS} is required"
-        )
-    elif isinstance(pub, ec.EllipticCurvePublicKey):
-        if pub.curve.name not in keys.ALLOWED_CURVES:
-            report.error(Code.WEAK_CURVE, where, f"curve {pub.curve.name}; use P-256 or P-384")
-    elif not isinstance(pub, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
-        report.error(
-            Code.UNSUPPORTED_KEY,
-            where,
-            f"a {keys.family(pub).removesuffix('PublicKey')} public key, which Go's crypto/x509 cannot use; "
-            "use RSA, ECDSA P-256/P-384 or Ed25519",
-        )
+    check_key_strength(cert.public_key(), where, report)
     if self_signed:
         return  # Go never checks a root's own signature
     try:
@@ -377,6 +360,28 @@ def check_strength(cert: x509.Certificate, where: str, report: Report, *, self_s
             Code.WEAK_SIGNATURE,
             where,
             f"signed with {algorithm.name.upper()}; Go and browsers refuse it, use SHA-256",
+        )
+
+
+def check_key_strength(pub, where: str, report: Report) -> None:
+    """The rules every public key we accept must pass (a certificate's, or a CSR's): one Go can use, RSA of
+    at least 2048 bits, an allowed curve."""
+    refusal = keys.go_refusal(pub)
+    if refusal:
+        report.error(refusal[0], where, refusal[1])
+    elif isinstance(pub, rsa.RSAPublicKey) and pub.key_size < keys.MIN_RSA_BITS:
+        report.error(
+            Code.WEAK_RSA, where, f"RSA-{pub.key_size}; at least RSA-{keys.MIN_RSA_BITS} is required"
+        )
+    elif isinstance(pub, ec.EllipticCurvePublicKey):
+        if pub.curve.name not in keys.ALLOWED_CURVES:
+            report.error(Code.WEAK_CURVE, where, f"curve {pub.curve.name}; use P-256 or P-384")
+    elif not isinstance(pub, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
+        report.error(
+            Code.UNSUPPORTED_KEY,
+            where,
+            f"a {keys.family(pub).removesuffix('PublicKey')} public key, which Go's crypto/x509 cannot use; "
+            "use RSA, ECDSA P-256/P-384 or Ed25519",
         )
 
 

@@ -128,7 +128,7 @@ def run(module: Module, query: dict[str, str], now: dt.datetime | None = None) -
     return result
 
 
-SLOT_KEY_SUFFIXES = ("_issued_at", "_cert_path", "_key_path")
+SLOT_KEY_SUFFIXES = ("_issued_at", "_cert_path", "_key_path", "_csr_path")
 
 
 def check_slot_keys(module: Module, slots: tuple[Slot, ...], query: dict[str, str]) -> None:

@@ -21,7 +21,17 @@ from tfext.profiles import Inputs
 from tfext.programs.engine import Module, Slot, json_text
 from tfext.programs.inputs import Options, path
 from tfext.rotation import Bundle, check_leaf_phase, check_size, given_bundle, phase_of
-from tfext.verify import Given, Report, check_ca, check_leaf, key_id, load_given, parse_certificates
+from tfext.verify import (
+    Given,
+    Report,
+    check_ca,
+    check_leaf,
+    key_id,
+    load_given,
+    parse_certificates,
+    read_file,
+    show_path,
+)
 
 
 @dataclass
@@ -126,7 +136,23 @@ class Work:
         return self._issue(slot, None)
 
     def _issue(self, slot: Slot, issuer: KeyPair | None) -> tuple[KeyPair, str, str]:
-        """A new key and certificate for `slot` (self-signed without an issuer), with their PEM texts."""
+        """A new key and certificate for `slot` (self-signed without an issuer), with their PEM texts; for a
+        slot given a CSR (`<slot>_csr_path`), a certificate for the CSR's key, and no key text."""
+        csr_path = path(self.query, f"{slot.name}_csr_path")
+        if csr_path and issuer is not None:
+            from tfext.csr import load_request
+            from tfext.issue import sign
+
+            public_key = load_request(csr_path, f"{slot.name} CSR ({show_path(csr_path)})")
+            cert = sign(
+                slot.profile,
+                slot.inputs(self.inputs),
+                public_key,
+                validity_hours=self.opts.validity_hours,
+                issuer=issuer,
+                now=self.now,
+            )
+            return KeyPair(cert, None), _cert_pem(cert), ""
         pair = issue(
             slot.profile,
             slot.inputs(self.inputs),
@@ -142,6 +168,10 @@ class Work:
         CA is rotated, signing CA first) and `ca_key_pem`."""
         bundle = self._inline_trust()
         key_pem = self.query.get("ca_key_pem", "")
+        key_path = path(self.query, "ca_key_path")
+        if not key_pem and key_path:  # the CA's key file in a key directory: never its text in the query
+            where = f"CA key ({show_path(key_path)})"
+            key_pem = read_file(key_path, where).decode("ascii", "replace")
         if not key_pem:
             raise TfextError.of(
                 Code.MISSING_KEY,
@@ -261,6 +291,18 @@ class Work:
             f"{slot.name}_key_path": key_file,
             f"{slot.name}_info": json_text(certinfo.describe(cert)),
         }
+        key_dir = path(self.query, "key_dir")
+        if key_text and key_dir:  # a key we hold: to its own file, never into the result
+            from tfext.keydir import write_key
+
+            name, digest = write_key(key_dir, self.module.name, slot.name, cert.serial_number, key_text)
+            out |= {
+                f"{slot.name}_key_pem": "",
+                f"{slot.name}_key_file": name,
+                f"{slot.name}_key_sha256": digest,
+            }
+        if path(self.query, f"{slot.name}_csr_path") and not key_text and slot is not self.module.ca:
+            out[f"{slot.name}_csr"] = "1"  # issued for a CSR: its key is the requester's, never ours
         if slot is self.module.ca:
             out["ca_key_alg"] = keys.family(key) if key is not None else ""
         return out

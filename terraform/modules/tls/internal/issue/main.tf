@@ -41,7 +41,7 @@ locals {
   kind    = split("-", var.program[length(var.program) - 1])[0]
   guarded = var.guard == ""
 
-  plain_query   = { for k, v in var.query : k => v if !endswith(k, "_pem") }
+  plain_query   = merge({ for k, v in var.query : k => v if !endswith(k, "_pem") }, var.plain_inputs)
   pem_misplaced = sort([for k, v in local.plain_query : k if strcontains(v, "-----BEGIN")])
 
   # A marker made by tfext 0.4 or earlier holds a bare timestamp, and its certificate stays in that release's
@@ -54,8 +54,15 @@ locals {
   upstream = var.upstream.issuing
   issuing  = !local.upstream && length(local.new_slots) > 0
 
-  issue_query = merge(
+  # What every run of this stage is told besides the stage's query: where new keys go (a key directory),
+  # and which slots are issued for a CSR's key.
+  run_query = merge(
     var.query,
+    var.key_dir == "" ? {} : { key_dir = var.key_dir },
+    { for name, csr in var.csr_paths : "${name}_csr_path" => csr if csr != "" },
+  )
+  issue_query = merge(
+    local.run_query,
     { plan_time = plantimestamp() },
     { for name, m in terraform_data.issued : "${name}_issued_at" => try(m.input.at, m.input) },
     { for name in var.co_issued : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
@@ -93,13 +100,20 @@ resource "terraform_data" "kept" {
     cert_pem = lookup(local.fresh, "${each.key}_cert_pem", "")
     info     = lookup(local.fresh, "${each.key}_info", "")
     key_alg  = lookup(local.fresh, "${each.key}_key_alg", "")
-    key_pem  = sensitive(local.fresh_keys[each.key])
+    # With a key directory, the key's file instead of its text: a new one (relative to key_dir), or a
+    # given CA's own file; its hash is checked at every plan.
+    key_pem    = sensitive(var.key_dir == "" ? local.fresh_keys[each.key] : "")
+    key_file   = lookup(local.fresh, "${each.key}_key_file", "")
+    key_path   = var.key_dir == "" ? "" : lookup(local.fresh, "${each.key}_key_path", "")
+    key_sha256 = var.key_dir == "" ? "" : lookup(local.fresh, "${each.key}_key_sha256", lookup(local.fresh, "${each.key}_key_path", "") == "" ? "" : filesha256(local.fresh["${each.key}_key_path"]))
+    csr        = lookup(local.fresh, "${each.key}_csr", "")
   })
 
   lifecycle {
     ignore_changes = [
       triggers_replace["role"], triggers_replace["at"], triggers_replace["cert_pem"], triggers_replace["info"],
-      triggers_replace["key_alg"], triggers_replace["key_pem"],
+      triggers_replace["key_alg"], triggers_replace["key_pem"], triggers_replace["key_file"],
+      triggers_replace["key_path"], triggers_replace["key_sha256"], triggers_replace["csr"],
     ]
   }
 }
@@ -124,7 +138,7 @@ data "external" "heal" {
 
   program = var.program
   query = merge(
-    var.query,
+    local.run_query,
     { plan_time = plantimestamp() },
     { for name in local.heal_slots : "${name}_issued_at" => plantimestamp() },
   )
@@ -144,19 +158,24 @@ resource "terraform_data" "healed" {
   for_each = local.healing
 
   triggers_replace = tomap({
-    marker   = terraform_data.kept[each.key].id
-    role     = "${local.kind}/${each.key}"
-    at       = plantimestamp()
-    cert_pem = lookup(local.healed_result, "${each.key}_cert_pem", "")
-    info     = lookup(local.healed_result, "${each.key}_info", "")
-    key_alg  = lookup(local.healed_result, "${each.key}_key_alg", "")
-    key_pem  = sensitive(local.heal_keys[each.key])
+    marker     = terraform_data.kept[each.key].id
+    role       = "${local.kind}/${each.key}"
+    at         = plantimestamp()
+    cert_pem   = lookup(local.healed_result, "${each.key}_cert_pem", "")
+    info       = lookup(local.healed_result, "${each.key}_info", "")
+    key_alg    = lookup(local.healed_result, "${each.key}_key_alg", "")
+    key_pem    = sensitive(var.key_dir == "" ? local.heal_keys[each.key] : "")
+    key_file   = lookup(local.healed_result, "${each.key}_key_file", "")
+    key_path   = var.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "")
+    key_sha256 = var.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_sha256", lookup(local.healed_result, "${each.key}_key_path", "") == "" ? "" : filesha256(local.healed_result["${each.key}_key_path"]))
+    csr        = lookup(local.healed_result, "${each.key}_csr", "")
   })
 
   lifecycle {
     ignore_changes = [
       triggers_replace["role"], triggers_replace["at"], triggers_replace["cert_pem"], triggers_replace["info"],
-      triggers_replace["key_alg"], triggers_replace["key_pem"],
+      triggers_replace["key_alg"], triggers_replace["key_pem"], triggers_replace["key_file"],
+      triggers_replace["key_path"], triggers_replace["key_sha256"], triggers_replace["csr"],
     ]
   }
 }
@@ -197,20 +216,49 @@ resource "terraform_data" "sealed" {
 
 locals {
   records = merge(
-    { for name, s in terraform_data.sealed : name => merge(s.input, { key_pem = s.triggers_replace["key"] }) },
+    { for name, s in terraform_data.sealed : name => merge(s.input, {
+      key_pem    = s.triggers_replace["key"]
+      key_file   = try(s.triggers_replace["key_file"], "")
+      key_sha256 = try(s.triggers_replace["key_sha256"], "")
+    }) },
     { for name, k in terraform_data.kept : name => contains(local.healing, name) ? terraform_data.healed[name].triggers_replace : k.triggers_replace },
   )
+  # Where each record's key is: in the record (state mode), or a file (key-directory mode) read at every
+  # plan, its hash checked. No key directory here (a CI runner's copy of the root): keys are empty, and a
+  # check warns.
+  key_dir_here = var.key_dir != "" && fileexists("${var.key_dir}/.tfext-key-dir")
+  key_files = {
+    for name, r in local.records : name => (
+      try(r.key_file, "") != "" ? "${var.key_dir}/${r.key_file}" : try(r.key_path, "")
+    )
+  }
+  # A key file to look at: every given one, and a new one only where the key directory is (HCL's && does
+  # not short-circuit, hence the conditionals).
+  key_checked = {
+    for name, f in local.key_files : name => f == "" ? false : local.key_dir_here || try(local.records[name].key_file, "") == ""
+  }
+  key_readable = { for name, f in local.key_files : name => local.key_checked[name] ? fileexists(f) : false }
+  key_file_problems = sort([
+    for name, f in local.key_files : "${local.kind}/${name} (${f})"
+    if local.key_checked[name] ? (local.key_readable[name] ? filesha256(f) != try(local.records[name].key_sha256, "") : true) : false
+  ])
+  keys_elsewhere = [for name, f in local.key_files : name if f != "" && !local.key_readable[name]]
   certs = {
     for name, r in local.records : name => {
       cert_pem = r.cert_pem
-      key_pem  = r.key_pem
+      key_pem  = local.key_files[name] == "" ? r.key_pem : (local.key_readable[name] ? sensitive(file(local.key_files[name])) : "")
+      key_path = local.key_files[name]
       key_alg  = r.key_alg
       info     = try(jsondecode(r.info), {})
     }
   }
-  # Certificates without their certificate or key: an apply stopped while healing, or a key lost before
-  # this release kept it with its certificate. Known at plan time unless the program runs during apply.
-  incomplete = sort([for name, r in local.records : "${local.kind}/${name}" if r.cert_pem == "" || nonsensitive(sensitive(r.key_pem) == "")])
+  # Certificates without their certificate or key: an apply stopped while healing, or a key lost under
+  # tfext 0.4 or earlier. Known at plan time unless the program runs during apply. A certificate issued
+  # for a CSR has no key of ours, and a key file elsewhere is checked on its own.
+  incomplete = sort([
+    for name, r in local.records : "${local.kind}/${name}"
+    if r.cert_pem == "" || (local.key_files[name] == "" && try(r.csr, "") == "" && nonsensitive(sensitive(r.key_pem) == ""))
+  ])
   expiring = {
     for name, c in local.certs : name => "${local.kind}/${name} (${c.info.not_after})"
     if can(c.info.not_after) && timecmp(try(c.info.not_after, "9999-01-01T00:00:00Z"), timeadd(plantimestamp(), "${var.renewal_window_hours}h")) < 0
@@ -226,6 +274,15 @@ check "certificate_expiry" {
   assert {
     condition     = length([for name, _ in local.expiring : name if var.certs_are_cas]) == 0
     error_message = "TFEXT-E059 ${local.kind}/ca expires within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}, and every certificate it signed with it. Start a CA rotation: ca_rotation = { generation = N + 1, phase = \"trust\" } (docs/ca-rotation.md)."
+  }
+}
+
+# A copy of the root module where the key directory is not (a CI runner checking the shared state): the
+# plan stays quiet and says so, instead of failing.
+check "keys_here" {
+  assert {
+    condition     = var.key_dir == "" || local.key_dir_here || length([for name, r in local.records : name if try(r.key_file, "") != ""]) == 0
+    error_message = "TFEXT-E076 ${local.kind}: the key directory ${var.key_dir} is not here (no .tfext-key-dir in it), so this plan reads no private key and the *_key_pem outputs are empty. That is expected where only certificates are checked (a CI plan); where keys are written out, run in the directory that holds the keys."
   }
 }
 

@@ -3,6 +3,10 @@ output "certs" {
   value       = local.certs
 
   precondition {
+    condition     = length(local.key_file_problems) == 0
+    error_message = "TFEXT-E074 ${join(", ", local.key_file_problems)}: the key file is missing, or is not the one issued with its certificate (its SHA-256 differs). Nothing is issued again on its own: restore the file from your backup of the key directory, or issue that certificate anew with `terraform apply -replace=<its issued marker>` (`terraform state pull | tfext heal` names it)."
+  }
+  precondition {
     condition     = length(local.incomplete) == 0
     error_message = "TFEXT-E050 ${join(", ", local.incomplete)}: no certificate or no key is kept for it (an apply that issued it was stopped twice, or a key lost under tfext 0.4 or earlier, which kept it apart from its certificate). Run `terraform state pull | tfext heal` and then the one command it prints: it issues that certificate anew."
   }

@@ -45,3 +45,21 @@ variable "guard" {
   type        = string
   default     = ""
 }
+
+variable "key_dir" {
+  description = "Absolute path of the key directory: new keys are written there, and state keeps only their file names and hashes. \"\": keys are kept in state."
+  type        = string
+  default     = ""
+}
+
+variable "csr_paths" {
+  description = "Slot => a CSR file: that slot is issued for the CSR's key, and has no key of ours."
+  type        = map(string)
+  default     = {}
+}
+
+variable "plain_inputs" {
+  description = "Inputs the program is not given that must hold no PEM text either (TFEXT-E028 refuses it without printing it): one accepted for compatibility and never read, say."
+  type        = map(string)
+  default     = {}
+}
