@@ -34,6 +34,17 @@ locals {
   }
   # A missing file still gets a hash here, so that tfext (not a Terraform function) reports it.
   given_ca_hash = [for p in values(local.given_ca) : try(filesha256(p), "none:${p}")]
+
+  # Keys in a key directory, and certificates issued for CSRs (as in kube/self-signed).
+  key_dir = var.key_dir
+  member_csrs = {
+    for m, _ in var.members : m => var.member_csr_dir == "" ? {} : {
+      "server:${m}" = "${var.member_csr_dir}/${m}/server.csr"
+      "peer:${m}"   = "${var.member_csr_dir}/${m}/peer.csr"
+    }
+  }
+  csrs     = merge({ for slot, csr in var.csr_paths : slot => csr if csr != "" }, values(local.member_csrs)...)
+  csr_hash = { for slot, csr in local.csrs : slot => [try(filesha256(csr), "missing:${csr}")] }
 }
 
 # The etcd CA of each generation this phase keeps (as in kube/self-signed): generation 0 is the first CA;
@@ -56,6 +67,8 @@ module "ca" {
   # Generation 0 keeps the hash it had before rotations existed.
   certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.key == "0" ? [] : [tonumber(each.key)]))) }
   co_issued            = each.key == local.signing ? concat(["server", "peer", "client"], local.member_slots) : []
+  csr_paths            = each.key == local.signing ? local.csrs : {}
+  key_dir              = local.key_dir
   renewal_window_hours = var.renewal_window_hours
   # A rotation phase out of order fails here too, so that an apply targeting the CA stages checks it.
   guard = module.rotation.order_error
@@ -69,6 +82,9 @@ moved {
 locals {
   signing_ca = local.mode == "external" ? null : module.ca[local.signing].certs.ca
   ca_hash    = local.mode == "external" ? "" : sha256(local.signing_ca.cert_pem)
+  # The CA key a leaf stage signs with: its file in key-directory mode (never its text in a query), else
+  # its text.
+  signing_key = local.mode == "external" ? {} : local.key_dir == "" ? { ca_key_pem = local.signing_ca.key_pem } : { ca_key_path = abspath(local.signing_ca.key_path) }
 }
 
 module "certs" {
@@ -76,15 +92,14 @@ module "certs" {
   count  = local.mode == "external" ? 0 : 1
 
   program = local.program
-  query = merge(local.issuing, local.names, {
-    ca_cert_pem = local.signing_ca.cert_pem
-    ca_key_pem  = local.signing_ca.key_pem
-  })
+  query   = merge(local.issuing, local.names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)
   certs = {
-    server = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
-    peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
-    client = sha256(jsonencode([local.issuing, local.ca_hash]))
+    server = sha256(jsonencode(concat([local.issuing, local.names, local.ca_hash], lookup(local.csr_hash, "server", []))))
+    peer   = sha256(jsonencode(concat([local.issuing, local.names, local.ca_hash], lookup(local.csr_hash, "peer", []))))
+    client = sha256(jsonencode(concat([local.issuing, local.ca_hash], lookup(local.csr_hash, "client", []))))
   }
+  csr_paths            = { for slot, csr in local.csrs : slot => csr if contains(["server", "peer", "client"], slot) }
+  key_dir              = local.key_dir
   upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
@@ -100,11 +115,12 @@ module "member" {
   query = merge(local.issuing, {
     members     = jsonencode({ (each.key) = each.value })
     ca_cert_pem = local.signing_ca.cert_pem
-    ca_key_pem  = local.signing_ca.key_pem
-  })
+  }, local.signing_key)
   certs = {
-    for role in ["server", "peer"] : "${role}:${each.key}" => sha256(jsonencode([local.issuing, local.ca_hash, "${role}:${each.key}", each.value]))
+    for role in ["server", "peer"] : "${role}:${each.key}" => sha256(jsonencode(concat([local.issuing, local.ca_hash, "${role}:${each.key}", each.value], lookup(local.csr_hash, "${role}:${each.key}", []))))
   }
+  csr_paths            = local.member_csrs[each.key]
+  key_dir              = local.key_dir
   upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }

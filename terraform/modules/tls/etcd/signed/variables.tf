@@ -201,3 +201,43 @@ variable "members" {
     error_message = "TFEXT-E087 members: the same name or address in the entries of two members: ${join(", ", [for v in distinct(flatten([for n, s in var.members : distinct(concat([n], [for d in s.dns_names : lower(trimsuffix(d, "."))], [for ip in s.ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0)) ? cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0) : ip]))])) : (length(v) <= 253 && can(regex("^(\\*\\.)?([A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?\\.?$", v))) || can(regex("^[0-9A-Fa-f:.]{2,45}$", v)) ? jsonencode(v) : strcontains(v, "-----BEGIN") ? "(PEM text, not shown)" : "(a value of ${length(v)} characters, not shown)" if length([for x in flatten([for n, s in var.members : distinct(concat([n], [for d in s.dns_names : lower(trimsuffix(d, "."))], [for ip in s.ip_addresses : can(cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0)) ? cidrhost("${ip}/${length(split(":", ip)) > 1 ? 128 : 32}", 0) : ip]))]) : x if x == v]) > 1])}. A name or address belongs to one member only (the key of a certificate naming another member's address can answer for it): keep each in the entry of the member it belongs to."
   }
 }
+
+variable "key_dir" {
+  description = "tfext: a directory for the private keys this module generates (issue 21): each new key is a new 0600 file there, and Terraform's state, plan files and logs hold only its file name and hash. It must exist and be 0700 (install -d -m 0700 DIR); tfext never creates it. Empty (the default): keys are kept in state, as before. Where it is absent (a CI runner checking the shared state) the plan warns (TFEXT-E076) and key outputs are empty."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = !strcontains(var.key_dir, "-----BEGIN")
+    error_message = "TFEXT-E028 key_dir: PEM text given where a directory is expected (not shown)."
+  }
+}
+
+variable "csr_paths" {
+  description = "tfext: certificate => a CSR file (server, peer, client): that certificate is issued for the CSR's key, which never leaves its owner; the role, not the CSR, decides subject, names and usages. Its key output is empty. A new CSR re-issues that certificate only."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k, _ in var.csr_paths : contains(["server", "peer", "client"], k)])
+    error_message = "TFEXT-E007 csr_paths: its keys are the certificates that may be issued for a CSR: server, peer, client."
+  }
+  validation {
+    condition     = alltrue([for p in values(var.csr_paths) : !strcontains(p, "-----BEGIN")])
+    error_message = "TFEXT-E028 csr_paths: PEM text given where a file path is expected (not shown). Give the CSR's path."
+  }
+}
+
+variable "member_csr_dir" {
+  description = "tfext: a directory of CSRs, one directory per member (<dir>/<member>/server.csr and peer.csr): each of its certificates is issued for the key of that CSR, and its key outputs are empty. Empty (the default): tfext generates their keys."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = !strcontains(var.member_csr_dir, "-----BEGIN")
+    error_message = "TFEXT-E028 member_csr_dir: PEM text given where a directory is expected (not shown)."
+  }
+}

@@ -47,6 +47,9 @@ module "given" {
     etcd_ca_key_path      = var.etcd_ca_key_path
     etcd_client_cert_path = var.etcd_client_cert_path
     etcd_client_key_path  = var.etcd_client_key_path
+    key_dir               = var.key_dir
+    csr_paths             = var.csr_paths
+    member_csr_dir        = var.member_csr_dir
   }
   slots = concat(["ca", "server", "peer", "client"], keys(local.member_files))
 }

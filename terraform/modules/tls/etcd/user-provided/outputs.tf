@@ -79,3 +79,8 @@ output "id" {
   description = "Changes whenever any certificate or the trusted CAs change; depend on it to restart consumers."
   value       = sha256(join("", [for name in sort(keys(local.certs)) : name == "ca" ? local.ca_bundle_pem : local.certs[name].cert_pem]))
 }
+
+output "key_files" {
+  description = "tfext: certificate => the file its private key is in, where it is in a file (a key directory, or a user-provided key file): what `tfext write-assets` reads keys from when the root module outputs no key. Not secret: paths only."
+  value       = { for name, c in local.certs : name => c.key_path if c.key_path != "" }
+}

@@ -259,3 +259,21 @@ variable "member_certs_dir" {
   default     = ""
   nullable    = false
 }
+
+variable "key_dir" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "csr_paths" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = map(string)
+  default     = null
+}
+
+variable "member_csr_dir" {
+  description = "Input of etcd/signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}

@@ -14,16 +14,10 @@ variable "ca_cert_pem" {
 }
 
 variable "ca_key_pem" {
-  description = "PEM of the CA's private key (PKCS#1, SEC1 or PKCS#8): module.kube_certs.ca_key_pem."
+  description = "PEM of the CA's private key (PKCS#1, SEC1 or PKCS#8): module.kube_certs.ca_key_pem. May be empty when ca_key_path names the key's file; one of the two is needed (TFEXT-E053)."
   type        = string
   sensitive   = true
 
-  # Checked here, at plan, rather than by the program at apply, when the CA comes from a flavor that
-  # does not have its key (kube/user-provided without ca_key_pem_path gives an empty ca_key_pem).
-  validation {
-    condition     = var.ca_key_pem != ""
-    error_message = "TFEXT-E053 ca_key_pem: no CA private key was given (it is empty), and this flavor signs with it. Pass the kube module's ca_key_pem output; from kube/user-provided, set its ca_key_pem_path first. Or use identity/user-provided with files signed elsewhere."
-  }
   # Terraform prints the value of a failing rule even here (sensitive as it is, when the caller's value
   # is not marked): each rule fails only for a value safe to show. Any other text that is no private key
   # goes to the program, which says so without echoing it (TFEXT-E023 ca_key_pem).
@@ -122,5 +116,45 @@ variable "tfext_command" {
   validation {
     condition     = alltrue([for a in var.tfext_command : !strcontains(a, "-----BEGIN")])
     error_message = "TFEXT-E028 tfext_command: PEM text given where the command that runs tfext belongs (not shown), e.g. [\"tfext\"] or [\"/opt/venv/bin/tfext\"]."
+  }
+}
+
+variable "key_dir" {
+  description = "tfext: a directory for the private keys this module generates (issue 21): each new key is a new 0600 file there, and Terraform's state, plan files and logs hold only its file name and hash. It must exist and be 0700 (install -d -m 0700 DIR); tfext never creates it. Empty (the default): keys are kept in state, as before. Where it is absent (a CI runner checking the shared state) the plan warns (TFEXT-E076) and key outputs are empty."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = !strcontains(var.key_dir, "-----BEGIN")
+    error_message = "TFEXT-E028 key_dir: PEM text given where a directory is expected (not shown)."
+  }
+}
+
+variable "csr_paths" {
+  description = "tfext: certificate => a CSR file (server, client): that certificate is issued for the CSR's key, which never leaves its owner; the role, not the CSR, decides subject, names and usages. Its key output is empty. A new CSR re-issues that certificate only."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k, _ in var.csr_paths : contains(["server", "client"], k)])
+    error_message = "TFEXT-E007 csr_paths: its keys are the certificates that may be issued for a CSR: server, client."
+  }
+  validation {
+    condition     = alltrue([for p in values(var.csr_paths) : !strcontains(p, "-----BEGIN")])
+    error_message = "TFEXT-E028 csr_paths: PEM text given where a file path is expected (not shown). Give the CSR's path."
+  }
+}
+
+variable "ca_key_path" {
+  description = "tfext: the file of the CA's private key, instead of its text: module.kube_certs.ca_key_path when the kube module keeps its keys in a key directory, so the key never passes through a query that Terraform keeps in state. Empty: sign with ca_key_pem."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = !strcontains(var.ca_key_path, "-----BEGIN")
+    error_message = "TFEXT-E028 ca_key_path: PEM text given where a file path is expected (not shown). Give the key's path, or its text as ca_key_pem."
   }
 }

@@ -20,6 +20,9 @@ module "given" {
     validity_period = var.validity_period
     key_algorithm   = var.key_algorithm
     key_format      = var.key_format
+    key_dir         = var.key_dir
+    csr_paths       = var.csr_paths
+    ca_key_path     = var.ca_key_path
   }
   ignored_ca_key = var.ca_key_pem != null
   slots          = ["ca", "server", "client"]

@@ -25,3 +25,8 @@ output "id" {
   description = "Changes whenever any certificate changes; depend on it to restart consumers."
   value       = sha256(join("", [for name in sort(keys(local.certs)) : local.certs[name].cert_pem]))
 }
+
+output "key_files" {
+  description = "tfext: certificate => the file its private key is in, where it is in a file (a key directory, or a user-provided key file): what `tfext write-assets` reads keys from when the root module outputs no key. Not secret: paths only."
+  value       = { for name, c in local.certs : name => c.key_path if c.key_path != "" }
+}

@@ -112,3 +112,21 @@ variable "key_format" {
   type        = string
   default     = null
 }
+
+variable "key_dir" {
+  description = "Input of ingress/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "csr_paths" {
+  description = "Input of ingress/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = map(string)
+  default     = null
+}
+
+variable "ca_key_path" {
+  description = "Input of ingress/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}

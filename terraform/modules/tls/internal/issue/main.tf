@@ -58,7 +58,7 @@ locals {
   # and which slots are issued for a CSR's key.
   run_query = merge(
     var.query,
-    var.key_dir == "" ? {} : { key_dir = var.key_dir },
+    var.key_dir == "" ? {} : { key_dir = abspath(var.key_dir) },
     { for name, csr in var.csr_paths : "${name}_csr_path" => csr if csr != "" },
   )
   issue_query = merge(
@@ -226,7 +226,8 @@ locals {
   # Where each record's key is: in the record (state mode), or a file (key-directory mode) read at every
   # plan, its hash checked. No key directory here (a CI runner's copy of the root): keys are empty, and a
   # check warns.
-  key_dir_here = var.key_dir != "" && fileexists("${var.key_dir}/.tfext-key-dir")
+  # (Looked at after this plan's runs, which may have just made it: hence the reference to the records.)
+  key_dir_here = var.key_dir == "" ? false : fileexists("${var.key_dir}/${nonsensitive(sensitive(length(local.records)) >= 0) ? ".tfext-key-dir" : ""}")
   key_files = {
     for name, r in local.records : name => (
       try(r.key_file, "") != "" ? "${var.key_dir}/${r.key_file}" : try(r.key_path, "")

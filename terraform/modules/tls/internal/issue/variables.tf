@@ -47,7 +47,7 @@ variable "guard" {
 }
 
 variable "key_dir" {
-  description = "Absolute path of the key directory: new keys are written there, and state keeps only their file names and hashes. \"\": keys are kept in state."
+  description = "The key directory, as the caller gave it (a relative path is the root module's working directory's, as in file()): new keys are written there, and state keeps only their file names and hashes. \"\": keys are kept in state."
   type        = string
   default     = ""
 }

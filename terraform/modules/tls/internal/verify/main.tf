@@ -14,6 +14,7 @@ locals {
     for name in var.slots : name => {
       cert_pem = local.result["${name}_cert_pem"]
       key_pem  = lookup(local.result, "${name}_key_path", "") != "" ? sensitive(file(local.result["${name}_key_path"])) : sensitive("")
+      key_path = lookup(local.result, "${name}_key_path", "")
       key_alg  = lookup(local.result, "${name}_key_alg", "")
       info     = jsondecode(local.result["${name}_info"])
     }

@@ -28,6 +28,18 @@ locals {
     [for n in var.nodes : "kubelet:${n}"],
     [for n, _ in var.kubelet_serving : "serving:${n}"],
   )
+
+  # Keys in a key directory (docs/design.md), and certificates issued for CSRs: a slot => CSR file, and the
+  # hash of each (a new CSR re-issues that certificate only; a missing file is the program's to report).
+  key_dir = var.key_dir
+  node_csrs = {
+    for n in var.nodes : n => var.node_csr_dir == "" ? {} : merge(
+      { "kubelet:${n}" = "${var.node_csr_dir}/${n}/kubelet-client.csr" },
+      contains(keys(var.kubelet_serving), n) ? { "serving:${n}" = "${var.node_csr_dir}/${n}/kubelet-serving.csr" } : {},
+    )
+  }
+  csrs     = merge({ for slot, csr in var.csr_paths : slot => csr if csr != "" }, values(local.node_csrs)...)
+  csr_hash = { for slot, csr in local.csrs : slot => [try(filesha256(csr), "missing:${csr}")] }
 }
 
 # The kube CA of each generation this phase keeps: generation 0 is the first CA; a rotation
@@ -52,6 +64,8 @@ module "ca" {
   certs = { ca = sha256(jsonencode(concat([local.issuing, sha256(var.ca_cert_pem)], each.key == "0" ? [] : [tonumber(each.key)]))) }
   # A new CA that signs issues its first leaves in the same run.
   co_issued            = each.key == local.signing ? local.leaf_names : []
+  csr_paths            = each.key == local.signing ? local.csrs : {}
+  key_dir              = local.key_dir
   renewal_window_hours = var.renewal_window_hours
   # A rotation phase out of order fails here too, so that an apply targeting the CA stages checks it.
   guard = module.rotation.order_error
@@ -65,20 +79,23 @@ moved {
 locals {
   signing_ca = module.ca[local.signing].certs.ca
   ca_hash    = sha256(local.signing_ca.cert_pem)
+  # The CA key a leaf stage signs with: its file in key-directory mode (its text never in a query, which
+  # Terraform keeps in state), else its text.
+  signing_key = local.key_dir == "" ? { ca_key_pem = local.signing_ca.key_pem } : { ca_key_path = abspath(local.signing_ca.key_path) }
 
-  # Certificate => what shapes it.
+  # Certificate => what shapes it (a CSR's hash only when there is one, so other hashes stay as they were).
   leaves = {
-    apiserver                = sha256(jsonencode([local.issuing, local.apiserver_names, local.ca_hash]))
-    kubelet                  = sha256(jsonencode([local.issuing, local.ca_hash]))
-    apiserver_kubelet_client = sha256(jsonencode([local.issuing, local.ca_hash, "apiserver_kubelet_client"]))
-    admin                    = sha256(jsonencode([local.issuing, local.ca_hash, "admin"]))
+    apiserver                = sha256(jsonencode(concat([local.issuing, local.apiserver_names, local.ca_hash], lookup(local.csr_hash, "apiserver", []))))
+    kubelet                  = sha256(jsonencode(concat([local.issuing, local.ca_hash], lookup(local.csr_hash, "kubelet", []))))
+    apiserver_kubelet_client = sha256(jsonencode(concat([local.issuing, local.ca_hash, "apiserver_kubelet_client"], lookup(local.csr_hash, "apiserver_kubelet_client", []))))
+    admin                    = sha256(jsonencode(concat([local.issuing, local.ca_hash, "admin"], lookup(local.csr_hash, "admin", []))))
   }
   # Each node's certificates hash that node's entry only, so adding or removing a node issues or drops
   # exactly its own.
   node_leaves = {
     for n in var.nodes : n => merge(
-      { "kubelet:${n}" = sha256(jsonencode([local.issuing, local.ca_hash, n])) },
-      contains(keys(var.kubelet_serving), n) ? { "serving:${n}" = sha256(jsonencode([local.issuing, local.ca_hash, n, var.kubelet_serving[n]])) } : {},
+      { "kubelet:${n}" = sha256(jsonencode(concat([local.issuing, local.ca_hash, n], lookup(local.csr_hash, "kubelet:${n}", [])))) },
+      contains(keys(var.kubelet_serving), n) ? { "serving:${n}" = sha256(jsonencode(concat([local.issuing, local.ca_hash, n, var.kubelet_serving[n]], lookup(local.csr_hash, "serving:${n}", [])))) } : {},
     )
   }
 }
@@ -88,12 +105,11 @@ module "certs" {
 
   plain_inputs = { ca_key_alg = var.ca_key_alg } # accepted for compatibility, never read
 
-  program = local.program
-  query = merge(local.issuing, local.apiserver_names, {
-    ca_cert_pem = local.signing_ca.cert_pem
-    ca_key_pem  = local.signing_ca.key_pem
-  })
+  program              = local.program
+  query                = merge(local.issuing, local.apiserver_names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)
   certs                = local.leaves
+  csr_paths            = { for slot, csr in local.csrs : slot => csr if contains(keys(local.leaves), slot) }
+  key_dir              = local.key_dir
   upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
@@ -110,9 +126,10 @@ module "node" {
     nodes           = jsonencode([each.key])
     kubelet_serving = jsonencode({ for n, spec in var.kubelet_serving : n => spec if n == each.key })
     ca_cert_pem     = local.signing_ca.cert_pem
-    ca_key_pem      = local.signing_ca.key_pem
-  })
+  }, local.signing_key)
   certs                = each.value
+  csr_paths            = local.node_csrs[each.key]
+  key_dir              = local.key_dir
   upstream             = module.ca[local.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }

@@ -52,6 +52,9 @@ module "given" {
     validity_period = var.validity_period
     key_algorithm   = var.key_algorithm
     key_format      = var.key_format
+    key_dir         = var.key_dir
+    csr_paths       = var.csr_paths
+    node_csr_dir    = var.node_csr_dir
   }
   ignored_ca_key = var.ca_key_pem != null
   slots          = concat(["ca", "apiserver", "kubelet"], keys(local.given_files))
@@ -69,7 +72,7 @@ module "rotation" {
 
 locals {
   # An optional pair not given reads as empty, as in the outputs of a CA key not given.
-  absent        = { cert_pem = "", key_pem = sensitive(""), key_alg = "", info = {} }
+  absent        = { cert_pem = "", key_pem = sensitive(""), key_path = "", key_alg = "", info = {} }
   certs         = merge({ for slot in ["apiserver_kubelet_client", "admin"] : slot => local.absent }, module.given.certs)
   ca_bundle_pem = module.rotation.bundle_pem
   ca_rotation   = module.rotation.state

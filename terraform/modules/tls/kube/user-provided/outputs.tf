@@ -107,3 +107,13 @@ output "id" {
   description = "Changes whenever any certificate or the trusted CAs change; depend on it to restart consumers."
   value       = sha256(join("", [for name in sort(keys(local.certs)) : name == "ca" ? local.ca_bundle_pem : local.certs[name].cert_pem]))
 }
+
+output "key_files" {
+  description = "tfext: certificate => the file its private key is in, where it is in a file (a key directory, or a user-provided key file): what `tfext write-assets` reads keys from when the root module outputs no key. Not secret: paths only."
+  value       = { for name, c in local.certs : name => c.key_path if c.key_path != "" }
+}
+
+output "ca_key_path" {
+  description = "tfext: the file of the signing kube CA's private key, where it is in a file (a key directory, or kube/user-provided's ca_key_pem_path), else empty: pass it as identity's and ingress's ca_key_path, so the key never passes through their queries."
+  value       = local.certs.ca.key_path
+}

@@ -311,3 +311,21 @@ variable "admin_key_pem_path" {
   default     = ""
   nullable    = false
 }
+
+variable "key_dir" {
+  description = "Input of kube/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
+
+variable "csr_paths" {
+  description = "Input of kube/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = map(string)
+  default     = null
+}
+
+variable "node_csr_dir" {
+  description = "Input of kube/self-signed, accepted and ignored here (a plan that sets it warns); delete it after a swap."
+  type        = string
+  default     = null
+}
