@@ -17,7 +17,7 @@ FLAVORS = {
     "ingress": ("self-signed", "user-provided"),
 }
 
-# The outputs each module promises (issues 2 and 3), beside `certificates` and `id`.
+# The outputs each module promises (issues 2 and 3), beside `certificates`, `id` and (issue 21) `key_files`.
 PROMISED = {
     "etcd": {
         "etcd_ca_crt_pem": False,
@@ -56,6 +56,8 @@ PROMISED = {
         "node_kubelet_client_key_pem": True,
         "node_kubelet_serving_cert_pem": False,
         "node_kubelet_serving_key_pem": True,
+        # issue 21: where the signing CA's key file is, for identity and ingress
+        "ca_key_path": False,
     },
     "identity": {
         "client_cert_pem": False,
@@ -93,7 +95,7 @@ def test_every_flavor_declares_the_same_outputs_with_the_same_sensitivity(module
 def test_outputs_are_the_promised_ones_and_keys_are_sensitive(module):
     for flavor in FLAVORS[module]:
         declared = outputs(MODULES / module / flavor)
-        expected = dict(PROMISED[module], certificates=False, id=False)
+        expected = dict(PROMISED[module], certificates=False, id=False, key_files=False)
         assert declared == expected, f"{module}/{flavor}"
 
 

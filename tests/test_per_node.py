@@ -309,8 +309,9 @@ def test_a_first_apply_runs_one_program_per_module_and_the_next_plan_none(cluste
     resources = cluster.tf.state_resources()
     certs = len(cluster.out["kube"]["certificates"]) + len(cluster.out["etcd"]["certificates"])
     assert certs == 5 + 5 + 3 + 4 + 2 * 3
-    # marker, capture and seal per certificate, and the CA rotation's two records per module
-    assert len([r for r in resources if ".terraform_data." in r]) == 3 * certs + 2 * 2
+    # a marker and the record that keeps it per certificate, and the CA rotation's two records and three
+    # marks per module
+    assert len([r for r in resources if ".terraform_data." in r]) == 2 * certs + 5 * 2
     # The quiet plan (checked by every apply) stays quiet whatever order the nodes are listed in.
     reordered, runs = cluster.command(
         "plan with the nodes reordered",
@@ -393,7 +394,7 @@ def test_each_node_and_member_change_touches_exactly_its_own_certificates(cluste
 
 BAD_LISTS = [
     # what is wrong, the variables that say it (from the current ones), the message, programs run
-    ("an invalid node name", lambda v: {"nodes": [*v["nodes"], "Node_7"]}, "TFEXT-E084 nodes: each node", 0),
+    ("an invalid node name", lambda v: {"nodes": [*v["nodes"], "Node_7"]}, "TFEXT-E084 nodes: node names are", 0),
     (
         "a node listed twice",
         lambda v: {"nodes": [*v["nodes"], v["nodes"][0]]},

@@ -50,6 +50,8 @@ MAP_OF_NODES = (
 INJECTIONS = {
     "string": ("var.key",),
     "list(string)": ("[var.key]",),
+    # keys known only at plan (from var.key), so that no rule fails before the others are checked
+    "map(string)": ('{ (var.key) = "a.csr" }', '{ (var.key == "" ? "none" : "server") = var.key }'),
     'object({generation=optional(number,0)phase=optional(string,"finish")})': ("{ phase = var.key }",),
     "map(object({ip_addresses=optional(list(string),[])dns_names=optional(list(string),[])}))": MAP_OF_NODES,
 }

@@ -91,6 +91,10 @@ module "certs" {
   source = "../../internal/issue"
   count  = local.mode == "external" ? 0 : 1
 
+  # Inputs no query carries as they are, refused like the query's when they hold PEM text (TFEXT-E028,
+  # never printed).
+  plain_inputs = merge({ key_dir = var.key_dir, member_csr_dir = var.member_csr_dir }, { csr_paths = join(" ", concat(keys(var.csr_paths), values(var.csr_paths))) })
+
   program = local.program
   query   = merge(local.issuing, local.names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)
   certs = {

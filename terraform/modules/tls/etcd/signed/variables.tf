@@ -208,10 +208,6 @@ variable "key_dir" {
   default     = ""
   nullable    = false
 
-  validation {
-    condition     = !strcontains(var.key_dir, "-----BEGIN")
-    error_message = "TFEXT-E028 key_dir: PEM text given where a directory is expected (not shown)."
-  }
 }
 
 variable "csr_paths" {
@@ -221,12 +217,8 @@ variable "csr_paths" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for k, _ in var.csr_paths : contains(["server", "peer", "client"], k)])
+    condition     = alltrue([for k, _ in var.csr_paths : strcontains(k, "-----BEGIN") || contains(["server", "peer", "client"], k)])
     error_message = "TFEXT-E007 csr_paths: its keys are the certificates that may be issued for a CSR: server, peer, client."
-  }
-  validation {
-    condition     = alltrue([for p in values(var.csr_paths) : !strcontains(p, "-----BEGIN")])
-    error_message = "TFEXT-E028 csr_paths: PEM text given where a file path is expected (not shown). Give the CSR's path."
   }
 }
 
@@ -236,8 +228,4 @@ variable "member_csr_dir" {
   default     = ""
   nullable    = false
 
-  validation {
-    condition     = !strcontains(var.member_csr_dir, "-----BEGIN")
-    error_message = "TFEXT-E028 member_csr_dir: PEM text given where a directory is expected (not shown)."
-  }
 }

@@ -125,10 +125,6 @@ variable "key_dir" {
   default     = ""
   nullable    = false
 
-  validation {
-    condition     = !strcontains(var.key_dir, "-----BEGIN")
-    error_message = "TFEXT-E028 key_dir: PEM text given where a directory is expected (not shown)."
-  }
 }
 
 variable "csr_paths" {
@@ -138,12 +134,8 @@ variable "csr_paths" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for k, _ in var.csr_paths : contains(["server", "client"], k)])
+    condition     = alltrue([for k, _ in var.csr_paths : strcontains(k, "-----BEGIN") || contains(["server", "client"], k)])
     error_message = "TFEXT-E007 csr_paths: its keys are the certificates that may be issued for a CSR: server, client."
-  }
-  validation {
-    condition     = alltrue([for p in values(var.csr_paths) : !strcontains(p, "-----BEGIN")])
-    error_message = "TFEXT-E028 csr_paths: PEM text given where a file path is expected (not shown). Give the CSR's path."
   }
 }
 
@@ -153,8 +145,4 @@ variable "ca_key_path" {
   default     = ""
   nullable    = false
 
-  validation {
-    condition     = !strcontains(var.ca_key_path, "-----BEGIN")
-    error_message = "TFEXT-E028 ca_key_path: PEM text given where a file path is expected (not shown). Give the key's path, or its text as ca_key_pem."
-  }
 }

@@ -103,7 +103,9 @@ locals {
 module "certs" {
   source = "../../internal/issue"
 
-  plain_inputs = { ca_key_alg = var.ca_key_alg } # accepted for compatibility, never read
+  # Inputs no query carries as they are, refused like the query's when they hold PEM text (TFEXT-E028,
+  # never printed): ca_key_alg is accepted for compatibility and never read.
+  plain_inputs = merge({ ca_key_alg = var.ca_key_alg, key_dir = var.key_dir, node_csr_dir = var.node_csr_dir }, { csr_paths = join(" ", concat(keys(var.csr_paths), values(var.csr_paths))) })
 
   program              = local.program
   query                = merge(local.issuing, local.apiserver_names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)

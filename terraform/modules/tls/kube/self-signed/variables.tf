@@ -244,10 +244,6 @@ variable "key_dir" {
   default     = ""
   nullable    = false
 
-  validation {
-    condition     = !strcontains(var.key_dir, "-----BEGIN")
-    error_message = "TFEXT-E028 key_dir: PEM text given where a directory is expected (not shown)."
-  }
 }
 
 variable "csr_paths" {
@@ -257,12 +253,8 @@ variable "csr_paths" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for k, _ in var.csr_paths : contains(["apiserver", "kubelet", "apiserver_kubelet_client", "admin"], k)])
+    condition     = alltrue([for k, _ in var.csr_paths : strcontains(k, "-----BEGIN") || contains(["apiserver", "kubelet", "apiserver_kubelet_client", "admin"], k)])
     error_message = "TFEXT-E007 csr_paths: its keys are the certificates that may be issued for a CSR: apiserver, kubelet, apiserver_kubelet_client, admin."
-  }
-  validation {
-    condition     = alltrue([for p in values(var.csr_paths) : !strcontains(p, "-----BEGIN")])
-    error_message = "TFEXT-E028 csr_paths: PEM text given where a file path is expected (not shown). Give the CSR's path."
   }
 }
 
@@ -272,8 +264,4 @@ variable "node_csr_dir" {
   default     = ""
   nullable    = false
 
-  validation {
-    condition     = !strcontains(var.node_csr_dir, "-----BEGIN")
-    error_message = "TFEXT-E028 node_csr_dir: PEM text given where a directory is expected (not shown)."
-  }
 }
