@@ -3,7 +3,10 @@
 Reads `terraform output -json` or `terraform state pull` of any root module calling the tfext modules on
 stdin: each file's content is found by its role (`tfext.tools.roles`), whatever the outputs are called, or
 with no outputs at all (keys then come from the seals, or from the user-provided key files the state
-names). Keys are written with mode 0600, certificates 0644, each file
+names). A root module that keeps its keys in a key directory and out of its outputs (terraform/examples/
+key-dir) gives each module's `key_files` output instead: each key is read from its file (a relative path
+from the directory tfext runs in, the root module's), and from `terraform state pull` from `--key-dir`.
+Keys are written with mode 0600, certificates 0644, each file
 atomically (a temporary file in the same directory, created 0600, fsynced, then renamed), so an
 interrupted run never leaves a half-written file and a key is never readable by others, not even for a
 moment. `LAYOUT` is the one table of Tectonic's file names; the user-provided example reads the same
@@ -150,14 +153,16 @@ def role_files(kind: str, slot: str) -> tuple[str, str | None]:
     return layout_file(cert) or "", layout_file(key) if key else None
 
 
-def outputs_by_role(document: object) -> tuple[dict[str, str], list[str]]:
+def outputs_by_role(document: object, key_dir: str | None = None) -> tuple[dict[str, str], list[str]]:
     """Layout name => PEM text for every certificate and key found by role in `document` (a state, or
     `terraform output -json`), and the problems that stop the run (each names a role, never a value):
-    among them every certificate whose key is missing or is not its own (`pair_problems`)."""
+    among them every certificate whose key is missing or is not its own (`pair_problems`). Keys the input
+    names as files (a module's `key_files` output, a state's key-directory records read from `key_dir`)
+    are read from them."""
     from tfext.tools import roles
     from tfext.tools.sources import Reading
 
-    items = roles.locate(document)
+    items = roles.locate(document, key_dir)
     reading = Reading()
     roles.parse(items, reading)
     outputs: dict[str, str] = {}
@@ -167,7 +172,9 @@ def outputs_by_role(document: object) -> tuple[dict[str, str], list[str]]:
         key = roles.key_text(item, reading) if key_name else None
         if key:
             outputs[key_name] = key
-    problems = [p.render() for p in reading.problems] + [b.problem.render() for b in reading.bad]
+    elsewhere = roles.key_dir_problem(items)
+    problems = [p.render() for p in reading.problems + ([elsewhere] if elsewhere else [])]
+    problems += [b.problem.render() for b in reading.bad]
     several = sorted({i.role for i in items if i.name != i.role})
     if several:
         instances = sorted({i.instance for i in items if i.name != i.role})
@@ -193,12 +200,18 @@ def pair_problems(items: list, outputs: dict[str, str]) -> list[str]:
             continue
         cert_file, key_file = layout_file(cert_name), layout_file(key_name)
         key = outputs.get(key_name)
-        if not key and (item.key_path or (item.slot == "ca" and not item.heal)):
-            continue  # an unreadable key file is reported already; a given CA may come without its key
+        if not key and (item.key_path or item.key_elsewhere or (item.slot == "ca" and not item.heal)):
+            # an unreadable key file, or a key directory not given, is reported already; a CSR's key is
+            # the node's own; a given CA may come without its key
+            continue
         verdict = judge(outputs[cert_name], key)
         if verdict.whole:
             continue
-        if item.key_path:
+        if item.key_source == "file":
+            from tfext.tools.keyfiles import RESTORE, shown
+
+            remedy = f"its key file ({shown(item.key_path)}) is not the certificate's: {RESTORE}"
+        elif item.key_path:
             remedy = "give the key file that belongs to the certificate (the user-provided module checks it)"
         elif verdict.code is Code.KEY_MISSING and not (item.heal or item.key_expected):
             remedy = "pipe the outputs that hold its key too (`terraform output -json` holds every output)"
@@ -450,7 +463,9 @@ def main(argv: list[str]) -> int:
         description="Write the certificates and keys of `terraform output -json` or `terraform state pull` "
         "(stdin) of a root module calling the tfext modules as files in Tectonic's generated/tls layout, "
         "each etcd member's and node's own under etcd/members/<member>/ and kube/nodes/<node>/: "
-        "keys 0600, certificates 0644, each file written atomically.",
+        "keys 0600, certificates 0644, each file written atomically. Where the outputs hold no key, each is "
+        "read from the file the module's key_files output names (relative paths from the directory tfext "
+        "runs in: the root module's); from a state, key-directory records need --key-dir.",
     )
     parser.add_argument("dir", type=Path, help="asset directory, e.g. generated/tls")
     parser.add_argument(
@@ -458,9 +473,17 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="write a CA that is not the one DIR holds (a new CA on purpose); without it, that is refused",
     )
+    parser.add_argument(
+        "--key-dir",
+        metavar="KEY_DIR",
+        help="the root module's key_dir, where a `terraform state pull` in key-directory mode has its keys "
+        "(`terraform output -json` names its key files itself, in the key_files outputs)",
+    )
     args = parser.parse_args(argv)
     prog = parser.prog
     refuse_content_as_path(args.dir, "DIR")
+    if args.key_dir is not None:
+        refuse_content_as_path(args.key_dir, "--key-dir")
     from tfext.tools.sources import InputError, load_json
 
     try:
@@ -473,7 +496,7 @@ def main(argv: list[str]) -> int:
         return 2
     from tfext.tools.roles import nothing_found
 
-    outputs, problems = outputs_by_role(raw)
+    outputs, problems = outputs_by_role(raw, args.key_dir)
     if not problems and not in_order(outputs):
         say(prog, nothing_found("stdin").render())
         return 2

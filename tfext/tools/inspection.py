@@ -7,7 +7,8 @@ the certificate it belongs to. `--json` gives the same facts for machines.
 
 A FILE (or stdin) holding JSON - `terraform output -json` or `terraform state pull`, of any root module -
 is read by role (`tfext.tools.roles`): each certificate is named `kube/apiserver`, and its key (from the
-outputs, the seal, or the user-provided key file the state names) is matched to it, never shown.
+outputs, the seal, or the user-provided key file the state names; in key-directory mode, the file a
+`key_files` output names, or a state record's file in `--key-dir`) is matched to it, never shown.
 Validity is `tfext.verify.time_status`'s: valid, renew, expired or not yet valid.
 
 During a CA rotation (docs/ca-rotation.md) a CA output is a bundle of two CAs and a state holds two CA
@@ -33,7 +34,7 @@ from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
 from tfext.profiles import DEFAULT_RENEWAL_WINDOW_HOURS
 from tfext.tools import clock, roles
 from tfext.tools.bundles import Rotation
-from tfext.tools.cli import Parser, guarded, read_stdin, say
+from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.pairs import HEAL, NO_KEY, judge
 from tfext.tools.sources import (
     MAX_CERTIFICATES,
@@ -114,14 +115,20 @@ def describe_private_key(file: str, data: bytes) -> PrivateKeyFile:
     return PrivateKeyFile(file, algorithm, spki=spki_sha256(key.public_key()))
 
 
-def read_inputs(paths: list[str], stdin: bytes | None = None, window: dt.timedelta | None = None) -> Inputs:
+def read_inputs(
+    paths: list[str],
+    stdin: bytes | None = None,
+    window: dt.timedelta | None = None,
+    key_dir: str | None = None,
+) -> Inputs:
     """Read every file (directories recursively; `-` is stdin) and sort what is in them. `window` is the
-    renewal window of the `renew` status (default 720 hours)."""
+    renewal window of the `renew` status (default 720 hours); `key_dir` is where a state's key-directory
+    records have their key files (`--key-dir`)."""
     inputs = Inputs() if window is None else Inputs(window=window)
     reading = Reading()
     for given in paths:
         if given == "-":
-            _take(inputs, reading, "stdin", stdin or b"")
+            _take(inputs, reading, "stdin", stdin or b"", key_dir)
             continue
         if "-----BEGIN" in given or "PRIVATE KEY" in given:
             inputs.problems.append(
@@ -138,7 +145,7 @@ def read_inputs(paths: list[str], stdin: bytes | None = None, window: dt.timedel
         for file in files:
             data = reading.read(file, limit)
             if data is not None:
-                _take(inputs, reading, str(file), data)
+                _take(inputs, reading, str(file), data, key_dir)
     inputs.problems += [p.render() for p in reading.problems]
     inputs.bad = reading.bad
     # One entry per certificate; every file holding it is listed.
@@ -185,9 +192,9 @@ def _pair_key_files(inputs: Inputs) -> None:
         inputs.problems.append(key.problem)
 
 
-def _take(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
+def _take(inputs: Inputs, reading: Reading, name: str, data: bytes, key_dir: str | None = None) -> None:
     if data.lstrip()[:1] == b"{":
-        _take_json(inputs, reading, name, data)
+        _take_json(inputs, reading, name, data, key_dir)
         return
     if len(data) > MAX_FILE_BYTES:
         inputs.problems.append(
@@ -205,15 +212,19 @@ def _take(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
         inputs.problems.append(f"{safe_text(name)}: neither PEM nor a DER certificate")
 
 
-def _take_json(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None:
-    """A state or `terraform output -json`: certificates by role, each key matched to its certificate."""
+def _take_json(inputs: Inputs, reading: Reading, name: str, data: bytes, key_dir: str | None = None) -> None:
+    """A state or `terraform output -json`: certificates by role, each key matched to its certificate
+    (read from its file where the input names one: a `key_files` output, a key directory's record)."""
     shown = echo_path(name) if name != "stdin" else name
     try:
         document = load_json(data, shown)
+        items = roles.locate(document, key_dir)
     except TfextError as exc:
         inputs.problems += [p.render() for p in exc.problems]
         return
-    items = roles.locate(document)
+    elsewhere = roles.key_dir_problem(items)
+    if elsewhere:
+        inputs.problems.append(elsewhere.render())
     if not items:
         inputs.problems.append(roles.nothing_found(shown).render())
         return
@@ -226,7 +237,7 @@ def _take_json(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None
             continue
         text = roles.key_text(item, reading)
         if text is None:
-            if (item.key_expected or item.heal) and not item.key_path:
+            if (item.key_expected or item.heal) and not item.key_path and not item.key_elsewhere:
                 problem = Problem(Code.KEY_MISSING, item.name, f"{NO_KEY.detail}; {HEAL}")
                 inputs.problems.append(problem.render())
             continue
@@ -236,11 +247,14 @@ def _take_json(inputs: Inputs, reading: Reading, name: str, data: bytes) -> None
             inputs.keys[-1].role = item.name
         if not verdict.of_key:
             continue
-        remedy = (
-            "give the key file that belongs to the certificate (the user-provided module checks it)"
-            if item.key_path
-            else HEAL
-        )
+        if item.key_source == "file":
+            from tfext.tools.keyfiles import RESTORE, shown
+
+            remedy = f"its key file ({shown(item.key_path)}) is not the certificate's: {RESTORE}"
+        elif item.key_path:
+            remedy = "give the key file that belongs to the certificate (the user-provided module checks it)"
+        else:
+            remedy = HEAL
         problem = Problem(verdict.code, f"{item.name} key", f"{verdict.detail} ({item.name}); {remedy}")
         if blocks and inputs.keys and inputs.keys[-1].role == item.name:
             inputs.keys[-1].problem = problem.render()
@@ -625,6 +639,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("files", nargs="+", metavar="FILE", help="certificate or key files, or directories")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the tree")
     parser.add_argument(
+        "--key-dir",
+        metavar="KEY_DIR",
+        help="the root module's key_dir, where a `terraform state pull` in key-directory mode has its keys",
+    )
+    parser.add_argument(
         "--window-hours",
         type=float,
         default=DEFAULT_RENEWAL_WINDOW_HOURS,
@@ -639,8 +658,10 @@ def main(argv: list[str]) -> int:
     except ValueError as exc:
         say(parser.prog, str(exc))
         return 2
+    if args.key_dir is not None:
+        refuse_content_as_path(args.key_dir, "--key-dir")
     stdin = read_stdin(MAX_JSON_BYTES) if "-" in args.files else None
-    inputs = read_inputs(args.files, stdin, dt.timedelta(hours=args.window_hours))
+    inputs = read_inputs(args.files, stdin, dt.timedelta(hours=args.window_hours), args.key_dir)
     if args.json:
         sys.stdout.write(json.dumps(to_json(inputs, now), indent=2) + "\n")
     elif inputs.certificates or inputs.keys or inputs.other or inputs.bad:

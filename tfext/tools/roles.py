@@ -16,6 +16,11 @@ The human commands read one of three shapes, all of the same applied root module
 for every shape. identity and ingress are given their CA (the kube CA): where a state does not hold it,
 it is the CA that signed their leaves. Key text is kept only to be written (write-assets) or matched to
 its certificate (inspect); it is never printed, and the objects holding it never show it in a repr.
+
+In key-directory mode (issue 21) a root module outputs no key: a module's `key_files` output (certificate
+name => its key's file) says where each key is, wherever a key output is absent or empty, and a state's
+records name each key's file relative to the module's key directory, which `locate(..., key_dir)` joins
+(`tfext.tools.keyfiles` reads them, bounded, and checks each record's hash).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 
-from tfext.errors import Code, Problem, echo, echo_path
+from tfext.errors import Code, Problem, TfextError, echo, echo_path
 from tfext.programs.inputs import is_node_name
 from tfext.tools import state
 from tfext.tools.bundles import Candidate, Rotation, resolve
@@ -116,10 +121,18 @@ class Located:
     rotation: dict | None = None  # a CA's `ca_rotation` output (or, from a state, its generation)
     ordered: bool = True  # a CA bundle lists the signing CA first (outputs do; a state's seals do not)
     pairs: list[tuple[str, str | None]] = field(default_factory=list, repr=False)  # (cert, key) per CA seal
+    seals: list[Located] = field(default_factory=list, repr=False)  # each CA record, where its key is
     # The input says there is a key for this certificate (a state's record of an issuing stage, an output
     # or key file named for it), so a missing one is a loss, not a certificate given alone.
     key_expected: bool = False
     heal: bool = False  # held by an issuing stage's record: `tfext heal` re-issues it
+    # Where `key_path` comes from: "given" (the key file a user-provided flavor was given, named by its
+    # data source), "file" (a key directory's file, or one a module's `key_files` output names).
+    key_source: str = ""
+    key_sha256: str = ""  # the hash a state's record holds for its key file (checked when read)
+    # A state's record whose key is a key directory's file, read without --key-dir: the file's name.
+    key_dir_needed: str = ""
+    csr: bool = False  # issued for a CSR: the key is the node's own, never ours
 
     @property
     def role(self) -> str:
@@ -133,6 +146,11 @@ class Located:
     @property
     def has_key(self) -> bool:
         return bool(self.key_pem or self.key_path)
+
+    @property
+    def key_elsewhere(self) -> bool:
+        """Its key is not in the input and is not lost: a file not read here, or a CSR's (the node's)."""
+        return bool(self.key_dir_needed or self.csr)
 
 
 def per_node_slot(kind: str, slot: object) -> bool:
@@ -176,11 +194,17 @@ def kind_of_object(value: dict) -> str | None:
 
 
 def _from_values(
-    kind: str, instance: str, values: dict[str, object], where: str, rotation: object = None
+    kind: str,
+    instance: str,
+    values: dict[str, object],
+    where: str,
+    rotation: object = None,
+    key_files: object = None,
 ) -> list[Located]:
     """`values` by contract output name => one Located per slot with a certificate, then one per entry of
     each per-node map output (`node_kubelet_client_cert_pem = {w1 = ...}` is slot `kubelet:w1`); the CA
-    gets the module's `ca_rotation` output."""
+    gets the module's `ca_rotation` output. Where a key output is absent or empty, the module's
+    `key_files` output (certificate name => its key's file) says where the key is."""
     out = []
     for slot, (cert_output, key_output) in CONTRACT[kind].items():
         key = values.get(key_output) if key_output else None
@@ -188,6 +212,7 @@ def _from_values(
         found = _located(kind, slot, instance, values.get(cert_output), key, cert_where, key_where)
         if found is not None:
             found.rotation = rotation if slot == "ca" and isinstance(rotation, dict) else None
+            _key_file_of(found, key_files)
             out.append(found)
     for role, (cert_output, key_output) in PER_NODE.get(kind, {}).items():
         certs, keys = values.get(cert_output), values.get(key_output)
@@ -208,8 +233,23 @@ def _from_values(
             key = keys.get(node, absent)
             found = _located(kind, slot, instance, certs.get(node), key, cert_where, key_where)
             if found is not None:
+                _key_file_of(found, key_files)
                 out.append(found)
     return out
+
+
+KEY_FILES = "key_files"  # every module's output: certificate name => the file its key is in, if any
+
+
+def _key_file_of(found: Located, key_files: object) -> None:
+    """Take the key of `found` from the file the module's `key_files` output names for it, when the key
+    output is absent or empty (a root module that keeps keys out of its outputs, issue 21)."""
+    if found.key_pem or not isinstance(key_files, dict):
+        return
+    path = key_files.get(found.slot)
+    if not isinstance(path, str) or not path.strip():
+        return
+    found.key_path, found.key_source, found.key_expected = path, "file", True
 
 
 def _located(
@@ -269,7 +309,8 @@ def from_flat(values: dict[str, object]) -> list[Located]:
         chosen = {output: strings[name] for output, name in free.items()}
         where = f"output {prefix}_" if prefix else "output "
         rotation = values.get(f"{prefix}_{ROTATION_OUTPUT}" if prefix else ROTATION_OUTPUT)
-        out += _from_values(kind, prefix or kind, chosen, where, rotation)
+        key_files = values.get(f"{prefix}_{KEY_FILES}" if prefix else KEY_FILES)
+        out += _from_values(kind, prefix or kind, chosen, where, rotation, key_files)
     return out
 
 
@@ -284,7 +325,9 @@ def from_objects(values: dict[str, object]) -> list[Located]:
         kind = kind_of_object(value)
         if kind:
             instance = ".".join(path)
-            out += _from_values(kind, instance, value, f"output {instance}.", value.get(ROTATION_OUTPUT))
+            out += _from_values(
+                kind, instance, value, f"output {instance}.", value.get(ROTATION_OUTPUT), value.get(KEY_FILES)
+            )
         elif len(path) < MAX_OBJECT_DEPTH:
             stack.extend(((*path, str(k)), v) for k, v in reversed(list(value.items())))
     return out
@@ -300,10 +343,12 @@ def from_outputs(outputs: dict[str, object]) -> list[Located]:
 # --- the state ------------------------------------------------------------------------------------------
 
 
-def from_state(document: dict) -> list[Located]:
+def from_state(document: dict, key_dir: str | None = None) -> list[Located]:
     """Our modules' certificates in a state's resources (its outputs are not needed), read by
     `tfext.tools.state`: each issuing stage's records (whatever their layout), and each user-provided
-    flavor's `data.external.verify`."""
+    flavor's `data.external.verify`. A record whose key is a key directory's file (`key_file`) is read
+    from `key_dir` (`--key-dir`, the root module's `key_dir`); without it, its key is not read and the
+    tools say where it is."""
     held: dict[tuple[str, str], Located] = {}
     seals: dict[tuple[str, str], list[tuple[str, Located]]] = {}  # every CA record: one per CA generation
     for record in state.records(document):
@@ -320,6 +365,7 @@ def from_state(document: dict) -> list[Located]:
             key_expected=True,  # an issuing stage keeps every certificate with its key
             heal=True,
         )
+        _key_of_record(item, record, key_dir)
         held[place] = item
         seals.setdefault(place, []).append((record.module, item))
     for (owner, slot), stages in seals.items():
@@ -330,6 +376,7 @@ def from_state(document: dict) -> list[Located]:
             both.where = ", ".join(s[1].where for s in stages)
             both.ordered = False  # which one signs is told by the leaves (tfext.tools.bundles)
             both.pairs = [(s[1].cert_pem, s[1].key_pem) for s in stages]
+            both.seals = [s[1] for s in stages]
             both.key_expected = both.heal = True
             held[(owner, slot)] = both
     settings = state.rotation_settings(document)
@@ -338,6 +385,25 @@ def from_state(document: dict) -> list[Located]:
         if slot == "ca" and generation is not None:
             item.rotation = {"generation": generation}  # the phase is read off the certificates
     return list(held.values()) + _verified(document)
+
+
+def _key_of_record(item: Located, record: state.Record, key_dir: str | None) -> None:
+    """Where a record's key is when the record holds no key text: a key directory's file, a given key
+    file, or nowhere of ours (a certificate issued for a CSR)."""
+    if item.key_pem:
+        return
+    if record.key_file:
+        if key_dir is None:
+            item.key_dir_needed = record.key_file
+        else:
+            from tfext.tools.keyfiles import in_key_dir
+
+            item.key_path = in_key_dir(key_dir, record.key_file, record.where)
+            item.key_source, item.key_sha256 = "file", record.key_sha256
+    elif record.key_path:
+        item.key_path, item.key_source = record.key_path, "file"
+    elif record.csr:
+        item.csr, item.key_expected = True, False
 
 
 def _verified(document: dict) -> list[Located]:
@@ -366,6 +432,7 @@ def _verified(document: dict) -> list[Located]:
                     f"{verify.where}.result.{slot_name}_cert_pem",
                     key_path=path if isinstance(path, str) and path else None,
                     key_expected=slot_name != "ca",  # a given CA may come without its key
+                    key_source="given" if isinstance(path, str) and path else "",
                 )
             )
     return out
@@ -378,15 +445,15 @@ is_state = state.is_state
 kind_of_slots = state.kind_of_slots  # also what `certificates` output's modules are (tfext summary)
 
 
-def locate(document: object) -> list[Located]:
+def locate(document: object, key_dir: str | None = None) -> list[Located]:
     """Every certificate of a role in a state or `terraform output -json` (or one output's value), once per
     role and certificate, each named (`kube/apiserver`, or `kube/apiserver@<instance>` when two modules have
-    the same role)."""
+    the same role). `key_dir` is where a state's key-directory records have their key files."""
     if not isinstance(document, dict):
         return []
     if is_state(document):
         outputs = document.get("outputs")
-        items = from_state(document) + from_outputs(outputs if isinstance(outputs, dict) else {})
+        items = from_state(document, key_dir) + from_outputs(outputs if isinstance(outputs, dict) else {})
     else:  # `terraform output -json`, or one output's value (`terraform output -json kube`)
         items = from_outputs(document)
     unique: dict[tuple[str, frozenset[str]], Located] = {}
@@ -397,10 +464,19 @@ def locate(document: object) -> list[Located]:
                 kept.rotation = item.rotation
             if item.ordered and not kept.ordered:
                 kept.cert_pem, kept.ordered = item.cert_pem, True
-            kept.key_pem = kept.key_pem or item.key_pem
+            if not kept.key_pem and item.key_pem:
+                kept.key_pem, kept.key_path, kept.key_dir_needed = item.key_pem, None, ""
+            elif not kept.has_key and item.key_path:
+                kept.key_path, kept.key_source, kept.key_sha256 = (
+                    item.key_path,
+                    item.key_source,
+                    item.key_sha256,
+                )
+                kept.key_dir_needed = ""
             kept.key_expected = kept.key_expected or item.key_expected
             kept.heal = kept.heal or item.heal
             kept.pairs = kept.pairs or item.pairs
+            kept.seals = kept.seals or item.seals
     items = list(unique.values())
     per_role: dict[str, int] = {}
     for item in items:
@@ -485,9 +561,21 @@ def resolve_rotations(items: list[Located], reading: Reading, start: int = 0) ->
                 item.cert_pem = "".join(seals[f.fingerprint][0] for f in item.found)
             # the signing CA's key, also where an output gave the bundle in order but not the key (etcd)
             item.key_pem = item.key_pem or seals[item.found[0].fingerprint][1]
+            if not item.has_key:  # a key directory's: the signing CA record's key file
+                _key_location_of_seal(item, item.found[0].fingerprint)
         if not item.ordered and len(item.found) > 1:
             item.ordered = True
     return rotations
+
+
+def _key_location_of_seal(item: Located, fingerprint: str) -> None:
+    """Where the key of the CA record whose certificate has `fingerprint` is, as `item`'s key."""
+    for seal in item.seals:
+        cert = first_certificate(seal.cert_pem)
+        if cert is not None and cert.fingerprint(hashes.SHA256()).hex() == fingerprint:
+            item.key_path, item.key_source, item.key_sha256 = seal.key_path, seal.key_source, seal.key_sha256
+            item.key_dir_needed, item.csr = seal.key_dir_needed, seal.csr
+            return
 
 
 def _by_fingerprint(pairs: list[tuple[str, str | None]]) -> dict[str, tuple[str, str | None]]:
@@ -505,12 +593,25 @@ def _rank(item: Located) -> int:
 
 
 def key_text(item: Located, reading: Reading) -> str | None:
-    """The key of `item`: its text, or the user-provided key file the state names, read within the tools'
-    bounds (a regular file, at most 1 MiB). None when there is none or it cannot be read (recorded)."""
+    """The key of `item`: its text, or the key file the input names (a user-provided flavor's, a key
+    directory's, one a `key_files` output names), read within the tools' bounds (a regular file, at most
+    1 MiB) and checked against the hash its record holds. None when there is none or it cannot be read
+    (recorded: a key file missing or changed is E074, each naming the file and never the key). A key in
+    a key directory not given is not read (`key_dir_problem` says so once for all)."""
     if item.key_pem:
         return item.key_pem
-    if not item.key_path:
+    if item.key_dir_needed or not item.key_path:
         return None
+    if item.key_source == "file":
+        from tfext.tools.keyfiles import read_key_file
+
+        if not reading.count_file():
+            return None
+        try:
+            return read_key_file(item.key_path, item.name, item.key_sha256)
+        except TfextError as exc:
+            reading.problems += exc.problems
+            return None
     data = reading.read(item.key_path, MAX_FILE_BYTES)
     if data is None:
         return None
@@ -521,6 +622,25 @@ def key_text(item: Located, reading: Reading) -> str | None:
             Problem(Code.NOT_PEM, echo_path(item.key_path), f"the key file of {item.name} is not PEM text")
         )
         return None
+
+
+def key_dir_problem(items: list[Located]) -> Problem | None:
+    """E076, once: a state's records keep these certificates' keys in a key directory, and no --key-dir
+    says where it is. Names the certificates and their files (never a key)."""
+    from tfext.tools.keyfiles import shown
+
+    needed = [item for item in items if item.key_dir_needed]
+    if not needed:
+        return None
+    names = ", ".join(f"{item.name} ({shown(item.key_dir_needed)})" for item in needed[:3])
+    more = f" and {len(needed) - 3} more" if len(needed) > 3 else ""
+    return Problem(
+        Code.KEYS_ABSENT,
+        "input",
+        f"the private keys of {len(needed)} certificates are in a key directory, and the state holds only "
+        f"their files' names: {names}{more}. Pass --key-dir DIR, the root module's key_dir (a relative one "
+        "from the root module's directory, where Terraform reads it)",
+    )
 
 
 def nothing_found(where: str) -> Problem:

@@ -191,13 +191,19 @@ class Reading:
             self.stopped = True
             self.problems.append(Problem(Code.TOO_MUCH_WORK, "input", f"{why}; the rest was not read"))
 
-    def read(self, path: Path | str, limit: int = MAX_FILE_BYTES) -> bytes | None:
-        """A file's bytes (bounded, never waiting), or None with the problem recorded."""
+    def count_file(self) -> bool:
+        """Count one more file read by this run; False (recorded once) past MAX_FILES."""
         if self.stopped:
-            return None
+            return False
         self.files += 1
         if self.files > MAX_FILES:
             self._stop(f"more than {MAX_FILES} files")
+            return False
+        return True
+
+    def read(self, path: Path | str, limit: int = MAX_FILE_BYTES) -> bytes | None:
+        """A file's bytes (bounded, never waiting), or None with the problem recorded."""
+        if not self.count_file():
             return None
         try:
             return read_regular_file(path, limit, echo_path(path))
@@ -309,7 +315,8 @@ def load_json(data: bytes, where: str) -> object:
         raise InputError.of(
             Code.NOT_JSON,
             where,
-            f"not JSON ({exc.msg}, line {exc.lineno}); pipe `terraform state pull` or `terraform output -json`",
+            f"not JSON ({exc.msg}, line {exc.lineno}); pipe `terraform state pull` or "
+            "`terraform output -json`",
         ) from None
     except RecursionError:
         raise InputError.of(Code.NOT_JSON, where, "not JSON we read: nested too deeply") from None

@@ -19,6 +19,11 @@ one of three layouts, and `records` gives one `Record` per stage and slot, which
 
 A slot with a marker and none of these has a Record without a certificate. Key text is kept only for the
 tools that write it or match it to its certificate; no Record shows it in a repr.
+
+In key-directory mode (a module with `key_dir`, or a state moved by `tfext move-keys`) a `kept`, `healed`
+or `sealed` record holds no key text: `key_file` names the key's file relative to the module's key
+directory and `key_sha256` its hash; a CA key the module was given as a file is `key_path` (absolute).
+A certificate issued for a CSR has `csr` set and no key at all.
 """
 
 from __future__ import annotations
@@ -132,6 +137,16 @@ class Record:
     key_alg: str = ""
     marked: bool = False  # the stage has this slot's marker
     kind: str = ""  # etcd, kube, identity or ingress: the role's, or told by the stage's slots
+    # Key-directory mode (issue 21): the key is a file, and the record holds its name instead of its text.
+    key_file: str = ""  # relative to the module's key_dir: `kube/apiserver.<serial hex>.key`
+    key_sha256: str = ""  # the SHA-256 of that file's bytes when it was written
+    key_path: str = ""  # a given key's own file (absolute): a CA key the module signs with
+    csr: str = field(default="", repr=False)  # set when the certificate was issued for a CSR's key
+
+    @property
+    def key_in_file(self) -> bool:
+        """Whether the key is a file (a key directory's, or a given one) rather than text in the record."""
+        return bool(self.key_file or self.key_path)
 
     @property
     def marker(self) -> str:
@@ -160,6 +175,10 @@ def _from_kept(module: str, slot: str, layout: str, resource: dict, instance: di
         key_pem=_text(held.get("key_pem")),
         info=_text(held.get("info")),
         key_alg=_text(held.get("key_alg")),
+        key_file=_text(held.get("key_file")),
+        key_sha256=_text(held.get("key_sha256")),
+        key_path=_text(held.get("key_path")),
+        csr=_text(held.get("csr")),
     )
 
 
@@ -176,6 +195,9 @@ def _from_sealed(module: str, slot: str, resource: dict, instance: dict) -> Reco
         key_pem=_text(_kept(instance).get("key")),
         info=_text(given.get("info")),
         key_alg=_text(given.get("key_alg")),
+        # moved into a key directory by `tfext move-keys` (the module reads them so too)
+        key_file=_text(_kept(instance).get("key_file")),
+        key_sha256=_text(_kept(instance).get("key_sha256")),
     )
 
 

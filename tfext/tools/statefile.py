@@ -4,7 +4,8 @@
         reports, on stderr, every certificate slot whose record holds no certificate, no key, a key that is
         not a usable private key, or a key that does not belong to its certificate (stopped applies, a
         state pushed by hand), and prints on stdout the one `terraform apply -replace=...` command, with the
-        real marker addresses, that issues exactly those certificates again.
+        real marker addresses, that issues exactly those certificates again. In key-directory mode,
+        `--key-dir DIR` reads each key's file too (missing or changed: TFEXT-E074).
 
     terraform state pull | tfext migrate-state | terraform state push -
         drops the copies of private keys that tfext 0.1 kept in `terraform_data.captured` (where
@@ -22,7 +23,7 @@ import sys
 
 from tfext.errors import Code, Problem, TfextError
 from tfext.tools import state as states
-from tfext.tools.cli import Parser, guarded, read_stdin, say
+from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.pairs import Verdict, judge
 from tfext.tools.sources import load_json
 
@@ -41,15 +42,52 @@ def read_state() -> dict:
     return state
 
 
-def diagnose(state: dict) -> list[tuple[states.Record, Verdict]]:
+def diagnose(state: dict, key_dir: str | None = None) -> list[tuple[states.Record, Verdict]]:
     """Every slot of the state's issuing stages whose certificate or key is missing, unusable or not a
-    pair, with its verdict; sorted by marker address."""
+    pair, with its verdict; sorted by marker address. A key kept as a file (key-directory mode) is read
+    from `key_dir` and must have the hash its record holds; without `key_dir`, only its certificate is
+    judged (`unchecked` counts those). A certificate issued for a CSR has no key of ours."""
     out = []
     for record in states.records(state):
-        verdict = judge(record.cert_pem, record.key_pem)
-        if not verdict.whole:
+        verdict = _verdict(record, key_dir)
+        if verdict is not None and not verdict.whole:
             out.append((record, verdict))
     return sorted(out, key=lambda found: found[0].marker)
+
+
+def unchecked(state: dict, key_dir: str | None) -> int:
+    """How many records keep their key in a key directory that `key_dir` does not give."""
+    return 0 if key_dir is not None else sum(1 for r in states.records(state) if r.key_file and not r.key_pem)
+
+
+def _verdict(record: states.Record, key_dir: str | None) -> Verdict | None:
+    if record.key_pem or not (record.key_in_file or record.csr):
+        return judge(record.cert_pem, record.key_pem)
+    alone = judge(record.cert_pem, None)  # the certificate's own verdict (NO_KEY when it is whole)
+    if alone.code is not Code.KEY_MISSING:
+        return alone
+    if record.csr and not record.key_in_file:
+        return None  # the node holds the key
+    if record.key_file and key_dir is None:
+        return None  # not checked here (`unchecked`); the module checks it at every plan (E074)
+    from tfext.tools.keyfiles import in_key_dir, read_key_file, shown
+
+    try:
+        path = in_key_dir(key_dir, record.key_file, record.where) if record.key_file else record.key_path
+        key = read_key_file(path, record.role or record.slot, record.key_sha256)
+    except TfextError as exc:
+        problem = exc.problems[0]
+        if problem.code is Code.KEY_FILE_CHANGED:
+            return Verdict(
+                problem.code,
+                f"its key file {shown(path)} is missing or is not the one issued with the certificate "
+                "(restore the file from the key directory's backup instead, if there is one)",
+            )
+        return Verdict(problem.code, f"its key file: {problem.detail}")
+    verdict = judge(record.cert_pem, key)
+    if verdict.code is Code.KEY_MISMATCH:
+        return Verdict(verdict.code, f"the private key in {shown(path)} does not belong to the certificate")
+    return verdict
 
 
 def stuck(state: dict) -> list[str]:
@@ -68,8 +106,25 @@ def explain(record: states.Record, verdict: Verdict) -> str:
 
 @guarded("tfext heal")
 def heal_main(argv: list[str]) -> int:
-    Parser(prog="tfext heal", description=__doc__.split("\n\n")[1].strip()).parse_args(argv)
-    found = diagnose(read_state())
+    parser = Parser(prog="tfext heal", description=__doc__.split("\n\n")[1].strip())
+    parser.add_argument(
+        "--key-dir",
+        metavar="KEY_DIR",
+        help="the root module's key_dir: check the keys a key-directory state keeps there too",
+    )
+    args = parser.parse_args(argv)
+    if args.key_dir is not None:
+        refuse_content_as_path(args.key_dir, "--key-dir")
+    state = read_state()
+    found = diagnose(state, args.key_dir)
+    elsewhere = unchecked(state, args.key_dir)
+    if elsewhere:
+        say(
+            "tfext heal",
+            f"{Code.KEYS_ABSENT.tag} {elsewhere} certificates keep their private key in a key directory, "
+            "and their keys were not checked (the modules check each file at every plan, TFEXT-E074): pass "
+            "--key-dir DIR, the root module's key_dir, to check them here too",
+        )
     if not found:
         sys.stdout.write(
             "# every certificate is sealed; nothing to heal (a plain `terraform apply` finishes the rest)\n"
