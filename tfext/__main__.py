@@ -11,6 +11,7 @@
     tfext env                         shell lines putting tfext and the offline provider config in reach
     tfext heal                        the command re-issuing what stopped applies left (state pull on stdin)
     tfext migrate-state               drop the key copies of a tfext 0.1 state (state pull in, push out)
+    tfext move-keys --to-dir DIR      move the state's keys into a key directory (state pull in, push out)
 
 Every command takes --help.
 """
@@ -32,6 +33,7 @@ COMMANDS = {
     "env": "tfext.tools.env:main",
     "heal": "tfext.tools.statefile:heal_main",
     "migrate-state": "tfext.tools.statefile:migrate_main",
+    "move-keys": "tfext.tools.movekeys:main",
 }
 
 

@@ -104,6 +104,8 @@ class Code(Enum):
     KEY_FILE_CHANGED = (74, "key file missing, changed or not its certificate's")
     CSR_REFUSED = (75, "certificate signing request refused")
     KEYS_ABSENT = (76, "the key directory is not here: key outputs are empty")
+    KEYS_IN_OUTPUTS = (77, "root outputs hold private keys: move-keys cannot move them")
+    KEY_UNMOVABLE = (78, "a private key in the state that is no tfext record's")
 
     # One identity per member and node (issue 14): what the Node authorizer and etcd check of who a
     # certificate says it is.
