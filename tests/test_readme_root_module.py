@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from harness import REPO, require
+from harness import REPO, Terraform, cert, require
 
 pytestmark = pytest.mark.terraform
 
@@ -159,3 +159,43 @@ def test_the_readme_per_node_lines_give_each_member_and_node_its_own_identity(us
     assert sorted(out["kube"]["node_kubelet_client_cert_pem"]) == ["master-0", "worker-0", "worker-1"]
     assert sorted(out["kube"]["node_kubelet_serving_cert_pem"]) == ["worker-0"]
     assert terraform(pernode, env, "plan", "-detailed-exitcode", "-no-color").returncode == 0
+
+
+def test_the_readme_pins_this_release_and_its_git_source_form_works(tf_config, tmp_path):
+    """The README's clone and its `git::...//...?ref=v<version>` source name this release, and that form,
+    on a clone where the release's tag exists (the release makes it: CONTRIBUTING.md), inits and applies."""
+    from tfext import __version__
+
+    text = README.read_text()
+    tag = f"v{__version__}"
+    assert f"git clone --branch {tag} " in block("setup")
+    sources = re.findall(
+        r'source = "git::TFEXT_REPO//terraform/modules/tls/([a-z/-]+)\?ref=(v[0-9.]+)"', text
+    )
+    assert sources and {ref for _, ref in sources} == {tag}, sources
+    git = require("git")
+    clone = tmp_path / "tfext.git"
+    subprocess.run([git, "clone", "-q", "--bare", str(REPO), str(clone)], check=True)
+    subprocess.run([git, "-C", str(clone), "tag", tag, "HEAD"], check=True)  # what the release does
+    work = tmp_path / "pinned"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        f"""module "kube" {{
+  source             = "git::file://{clone}//terraform/modules/tls/{sources[0][0]}?ref={tag}"
+  kube_apiserver_url = "https://api.example.com"
+  service_cidr       = "10.3.0.0/16"
+  key_algorithm      = "ECDSA-P256"
+}}
+output "ca" {{
+  value = module.kube.ca_cert_pem
+}}
+output "apiserver" {{
+  value = module.kube.apiserver_cert_pem
+}}
+"""
+    )
+    tf = Terraform(work, tf_config)
+    tf.init()
+    tf.apply()
+    out = tf.outputs()
+    cert(out["apiserver"]).verify_directly_issued_by(cert(out["ca"]))

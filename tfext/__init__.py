@@ -9,4 +9,4 @@ Where things live:
 - `provider`  - an offline implementation of hashicorp/external, for air-gapped Terraform.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.5.0"  # the one place the version is written: pyproject.toml reads it, releases tag it

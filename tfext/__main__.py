@@ -1,6 +1,7 @@
 """`tfext`: run a module program (as Terraform's external data source does), or a tool for people.
 
     tfext --list                      the programs and what they do
+    tfext --version                   this tfext's version (the git tag of its release is v<version>)
     tfext PROGRAM                     read a query on stdin, answer on stdout (the external protocol)
     tfext summary                     table of `terraform output -json certificates` (stdin)
     tfext write-assets DIR            `terraform output -json` (stdin) as files, keys 0600
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             return code
         except BrokenPipeError:  # `tfext --list | head -1` is fine
             protocol.discard_pending(sys.__stdout__)
-            return 0 if name in ("-h", "--help", "help", "--list", *COMMANDS) else 1
+            return 0 if name in ("-h", "--help", "help", "--list", "--version", *COMMANDS) else 1
         except protocol.TfextError as exc:  # a closed or full stdout (or stdin) met outside a program
             prog = f"tfext {name}" if name in COMMANDS else "tfext"
             protocol.say(sys.stderr, f"{prog}: {exc.render()}")
@@ -85,6 +86,11 @@ def _run(argv: list[str]) -> int:
         return protocol.run(name, handler(name))
     if name == "--list":
         sys.stdout.write(list_programs())
+        return 0
+    if name == "--version":
+        from tfext import __version__
+
+        sys.stdout.write(f"tfext {__version__}\n")
         return 0
     if name in COMMANDS:
         import importlib

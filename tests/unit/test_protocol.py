@@ -352,3 +352,16 @@ def test_write_result_writes_compact_sorted_json():
     out = io.StringIO()
     protocol.write_result({"b": "2", "a": "1"}, out)
     assert out.getvalue() == '{"a":"1","b":"2"}'
+
+
+def test_tfext_version_prints_the_one_version_pyproject_reads():
+    import importlib.metadata
+    from pathlib import Path
+
+    from tfext import __version__
+
+    proc = subprocess.run([sys.executable, "-m", "tfext", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout == f"tfext {__version__}\n"
+    assert importlib.metadata.version("tfext") == __version__
+    changelog = (Path(__file__).resolve().parents[2] / "CHANGELOG.md").read_text()
+    assert f"## {__version__}" in changelog
