@@ -31,15 +31,16 @@ resource "terraform_data" "issued" {
     # A rule the caller checks before anything of this stage changes (a CA rotation's order): here, so
     # that an apply with -target on this stage checks it too.
     precondition {
-      condition     = local.guarded || each.key != keys(var.certs)[0] # said once per stage
+      condition     = local.guarded || each.key != local.first_slot # said once per stage
       error_message = var.guard
     }
   }
 }
 
 locals {
-  kind    = split("-", var.program[length(var.program) - 1])[0]
-  guarded = var.guard == ""
+  kind       = split("-", var.program[length(var.program) - 1])[0]
+  guarded    = var.guard == ""
+  first_slot = keys(var.certs)[0]
 
   plain_query   = merge({ for k, v in var.query : k => v if !endswith(k, "_pem") }, var.plain_inputs)
   pem_misplaced = sort([for k, v in local.plain_query : k if strcontains(v, "-----BEGIN")])
@@ -49,7 +50,11 @@ locals {
   legacy = toset([for name, m in terraform_data.issued : name if !can(m.input.at)])
   # A marker equals this plan's timestamp only in the plan that creates or replaces it, and that is known
   # at plan time: on a plan with nothing to issue the program does not even run.
-  new_slots = [for name, m in terraform_data.issued : name if try(m.input.at, m.input) == plantimestamp()]
+  new_slots = toset([for name, m in terraform_data.issued : name if try(m.input.at, m.input) == plantimestamp()])
+  # Each record reads its marker through these maps, computed once: a reference to
+  # `terraform_data.issued[each.key]` in each instance would make Terraform build every marker's value
+  # once per instance, and a stage of N certificates cost N^2 (docs/performance.md).
+  marker_ids = { for name, m in terraform_data.issued : name => m.id }
   # Slots a stage upstream already issued in this plan, in its own run (a new CA and its first leaves).
   upstream = var.upstream.issuing
   issuing  = !local.upstream && length(local.new_slots) > 0
@@ -94,7 +99,7 @@ resource "terraform_data" "kept" {
   # element but the marker is ignored after creation, so a quiet plan's empty answer changes nothing,
   # and a new marker id (unknown at plan) replaces the record with the new certificate.
   triggers_replace = tomap({
-    marker   = terraform_data.issued[each.key].id
+    marker   = local.marker_ids[each.key]
     role     = "${local.kind}/${each.key}"
     at       = plantimestamp()
     cert_pem = lookup(local.fresh, "${each.key}_cert_pem", "")
@@ -122,10 +127,11 @@ locals {
   # A `kept` made in this plan while its marker is old: the apply that made the marker failed or was
   # stopped before the program's answer was kept. Known at plan time, so the healing run is counted in
   # exactly then.
-  heal_slots = [
+  heal_slots = toset([
     for name, k in terraform_data.kept : name
     if k.triggers_replace["at"] == plantimestamp() && !contains(local.new_slots, name) && !local.upstream
-  ]
+  ])
+  kept_ids = { for name in local.healing : name => terraform_data.kept[name].id }
   # Every `kept` without a certificate has a `healed` beside it: one being healed now, or one healed before.
   healing = toset([
     for name, k in terraform_data.kept : name
@@ -158,7 +164,7 @@ resource "terraform_data" "healed" {
   for_each = local.healing
 
   triggers_replace = tomap({
-    marker     = terraform_data.kept[each.key].id
+    marker     = local.kept_ids[each.key]
     role       = "${local.kind}/${each.key}"
     at         = plantimestamp()
     cert_pem   = lookup(local.healed_result, "${each.key}_cert_pem", "")
@@ -188,7 +194,7 @@ resource "terraform_data" "captured" {
   for_each = local.legacy
 
   input            = null
-  triggers_replace = terraform_data.issued[each.key].id
+  triggers_replace = local.marker_ids[each.key]
 
   lifecycle {
     ignore_changes = all

@@ -23,5 +23,5 @@ output "co_issued" {
 
 output "issued_now" {
   description = "Slots this plan issues (known at plan time): a new or replaced marker, or a healing run."
-  value       = concat(local.new_slots, local.heal_slots)
+  value       = concat(tolist(local.new_slots), tolist(local.heal_slots))
 }
