@@ -85,8 +85,9 @@ USES: tuple[Asset, ...] = (
         "apiserver.key",
         "API server",
         "kube",
-        _uses(APISERVER, "--tls-cert-file / --tls-private-key-file")
-        + _uses(APISERVER, "--kubelet-client-certificate / --kubelet-client-key"),
+        # Tectonic also passed it as --kubelet-client-certificate; the kube module's own
+        # apiserver-kubelet-client is that identity now (docs/per-node.md).
+        _uses(APISERVER, "--tls-cert-file / --tls-private-key-file"),
     ),
     Asset(
         "kubelet.crt",

@@ -21,6 +21,12 @@ variable "etcd_members" {
   }
 }
 
+variable "etcd_service_names" {
+  description = "DNS names of the etcd service, for Tectonic's shared server and peer certificates."
+  type        = list(string)
+  default     = ["etcd.example.com"]
+}
+
 variable "nodes" {
   description = "Kubernetes node names. Each gets its own kubelet client certificate (system:node:<name>)."
   type        = list(string)
@@ -49,11 +55,12 @@ variable "key_algorithm" {
 module "etcd_certs" {
   source = "../../modules/tls/etcd/signed"
 
-  self_signed            = true
-  etcd_cert_dns_names    = flatten([for m in values(var.etcd_members) : m.dns_names])
-  etcd_cert_ip_addresses = flatten([for m in values(var.etcd_members) : m.ip_addresses])
-  members                = var.etcd_members
-  key_algorithm          = var.key_algorithm
+  self_signed = true
+  # Tectonic's shared server and peer certificates name the etcd service, not each member: every member
+  # has its own (members), so adding or removing one issues or drops its two certificates and nothing else.
+  etcd_cert_dns_names = var.etcd_service_names
+  members             = var.etcd_members
+  key_algorithm       = var.key_algorithm
 }
 
 module "kube_certs" {
