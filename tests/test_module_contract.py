@@ -10,63 +10,15 @@ import sys
 import pytest
 from harness import MODULES, require
 
-FLAVORS = {
-    "etcd": ("signed", "user-provided"),
-    "kube": ("self-signed", "user-provided"),
-    "identity": ("self-signed", "user-provided"),
-    "ingress": ("self-signed", "user-provided"),
-}
+from tfext import catalog
 
-# The outputs each module promises (issues 2 and 3), beside `certificates`, `id` and (issue 21) `key_files`.
+FLAVORS = {name: tuple(f.name for f in module.flavors) for name, module in catalog.MODULES.items()}
+
+# The outputs each module promises (issues 2, 3, 13, 14 and 21), beside `certificates`, `id` and `key_files`:
+# output => sensitive, from the catalogue that writes every outputs.tf (and the tools' contract).
 PROMISED = {
-    "etcd": {
-        "etcd_ca_crt_pem": False,
-        "etcd_server_crt_pem": False,
-        "etcd_server_key_pem": True,
-        "etcd_peer_crt_pem": False,
-        "etcd_peer_key_pem": True,
-        "etcd_client_crt_pem": False,
-        "etcd_client_key_pem": True,
-        # issue 13: the CA rotation
-        "etcd_signing_ca_crt_pem": False,
-        "ca_rotation": False,
-        # issue 14: one identity per member (maps keyed by member name)
-        "etcd_member_server_crt_pem": False,
-        "etcd_member_server_key_pem": True,
-        "etcd_member_peer_crt_pem": False,
-        "etcd_member_peer_key_pem": True,
-    },
-    "kube": {
-        "ca_cert_pem": False,
-        "ca_key_alg": False,
-        "ca_key_pem": True,
-        "apiserver_cert_pem": False,
-        "apiserver_key_pem": True,
-        "kubelet_cert_pem": False,
-        "kubelet_key_pem": True,
-        # issue 13: the CA rotation
-        "signing_ca_cert_pem": False,
-        "ca_rotation": False,
-        # issue 14: least-privilege clients, and one identity per node (maps keyed by node name)
-        "apiserver_kubelet_client_cert_pem": False,
-        "apiserver_kubelet_client_key_pem": True,
-        "admin_cert_pem": False,
-        "admin_key_pem": True,
-        "node_kubelet_client_cert_pem": False,
-        "node_kubelet_client_key_pem": True,
-        "node_kubelet_serving_cert_pem": False,
-        "node_kubelet_serving_key_pem": True,
-        # issue 21: where the signing CA's key file is, for identity and ingress
-        "ca_key_path": False,
-    },
-    "identity": {
-        "client_cert_pem": False,
-        "client_key_pem": True,
-        "server_cert_pem": False,
-        "server_key_pem": True,
-        "ca_cert_pem": False,
-    },
-    "ingress": {"ca_cert_pem": False, "cert_pem": False, "key_pem": True},
+    name: {o.name: o.sensitive for o in module.outputs if o.name not in ("certificates", "id", "key_files")}
+    for name, module in catalog.MODULES.items()
 }
 
 BLOCK = re.compile(r'^(output|variable) "([^"]+)" \{(.*?)^\}', re.S | re.M)
@@ -97,6 +49,11 @@ def test_outputs_are_the_promised_ones_and_keys_are_sensitive(module):
         declared = outputs(MODULES / module / flavor)
         expected = dict(PROMISED[module], certificates=False, id=False, key_files=False)
         assert declared == expected, f"{module}/{flavor}"
+    # every key output, and only those, is sensitive: the contract the tools read keys by
+    for output in catalog.MODULES[module].outputs:
+        assert output.sensitive == output.key, output.name
+    keys = {o.name for o in catalog.MODULES[module].outputs if o.key}
+    assert keys == {name for name, sensitive in PROMISED[module].items() if sensitive}
 
 
 def test_no_other_module_directories_exist():
@@ -145,7 +102,8 @@ def test_no_program_list_can_hold_an_empty_string():
                 pytest.fail(f"{tf}: {line.strip()}")
 
 
-def test_module_readmes_list_the_current_inputs_and_outputs():
-    script = MODULES.parent.parent.parent / "scripts" / "module_docs.py"
+def test_every_generated_file_is_the_committed_one():
+    """variables.tf, outputs.tf, README.md and the query schemas are written from tfext/catalog.py."""
+    script = MODULES.parent.parent.parent / "scripts" / "generate.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

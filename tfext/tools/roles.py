@@ -12,7 +12,7 @@ The human commands read one of three shapes, all of the same applied root module
   flavors keep `<slot>_cert_pem` and `<slot>_key_path` in `data.external.verify`, whose program names
   the module.
 
-`CONTRACT` is the per-module output contract (terraform/modules/tls/<module>/<flavor>/outputs.tf): one table
+`CONTRACT` is the per-module output contract (tfext/catalog.py, which writes every outputs.tf): one table
 for every shape. identity and ingress are given their CA (the kube CA): where a state does not hold it,
 it is the CA that signed their leaves. Key text is kept only to be written (write-assets) or matched to
 its certificate (inspect); it is never printed, and the objects holding it never show it in a repr.
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 
+from tfext import catalog
 from tfext.errors import Code, Problem, TfextError, echo, echo_path
 from tfext.programs.inputs import is_node_name
 from tfext.tools import state
@@ -44,44 +45,13 @@ from tfext.tools.sources import (
     Reading,
 )
 
-# module => slot => (certificate output, key output or None): outputs.tf of every flavor.
-CONTRACT: dict[str, dict[str, tuple[str, str | None]]] = {
-    "etcd": {
-        "ca": ("etcd_ca_crt_pem", None),
-        "server": ("etcd_server_crt_pem", "etcd_server_key_pem"),
-        "peer": ("etcd_peer_crt_pem", "etcd_peer_key_pem"),
-        "client": ("etcd_client_crt_pem", "etcd_client_key_pem"),
-    },
-    "kube": {
-        "ca": ("ca_cert_pem", "ca_key_pem"),
-        "apiserver": ("apiserver_cert_pem", "apiserver_key_pem"),
-        "kubelet": ("kubelet_cert_pem", "kubelet_key_pem"),
-        "apiserver_kubelet_client": ("apiserver_kubelet_client_cert_pem", "apiserver_kubelet_client_key_pem"),
-        "admin": ("admin_cert_pem", "admin_key_pem"),
-    },
-    "identity": {
-        "ca": ("ca_cert_pem", None),
-        "server": ("server_cert_pem", "server_key_pem"),
-        "client": ("client_cert_pem", "client_key_pem"),
-    },
-    "ingress": {
-        "ca": ("ca_cert_pem", None),
-        "ingress": ("cert_pem", "key_pem"),
-    },
-}
-# module => per-node role => (certificate map output, key map output): outputs keyed by member or node
-# name (docs/per-node.md); the role of one entry is `<module>/<role>:<name>` (`kube/kubelet:w1`), as the
-# slot `terraform_data.sealed["kubelet:w1"]` and the result keys `kubelet:w1_cert_pem` name it.
-PER_NODE: dict[str, dict[str, tuple[str, str]]] = {
-    "etcd": {
-        "server": ("etcd_member_server_crt_pem", "etcd_member_server_key_pem"),
-        "peer": ("etcd_member_peer_crt_pem", "etcd_member_peer_key_pem"),
-    },
-    "kube": {
-        "kubelet": ("node_kubelet_client_cert_pem", "node_kubelet_client_key_pem"),
-        "serving": ("node_kubelet_serving_cert_pem", "node_kubelet_serving_key_pem"),
-    },
-}
+# module => slot => (certificate output, key output or None), and module => per-node role => (certificate
+# map output, key map output), outputs keyed by member or node name (docs/per-node.md): the output contract
+# of every flavor, from the catalogue that writes each outputs.tf. The role of one entry of a map is
+# `<module>/<role>:<name>` (`kube/kubelet:w1`), as the slot `terraform_data.kept["kubelet:w1"]` and the
+# result keys `kubelet:w1_cert_pem` name it.
+CONTRACT: dict[str, dict[str, tuple[str, str | None]]] = catalog.output_contract()
+PER_NODE: dict[str, dict[str, tuple[str, str]]] = catalog.per_node_contract()
 MAP_OUTPUTS = {output for roles in PER_NODE.values() for pair in roles.values() for output in pair}
 KINDS = tuple(CONTRACT)
 # Outputs of a CA rotation (docs/ca-rotation.md): the signing CA alone (the head of the CA bundle, so not a

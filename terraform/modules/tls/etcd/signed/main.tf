@@ -47,27 +47,18 @@ locals {
   csr_hash = { for slot, csr in local.csrs : slot => [try(filesha256(csr), "missing:${csr}")] }
 }
 
-# The etcd CA of each generation this phase keeps (as in kube/self-signed): generation 0 is the first CA;
-# a rotation (docs/ca-rotation.md) keeps the outgoing and the incoming one side by side until "finish".
-locals {
-  generation     = var.ca_rotation.generation
-  rotating       = contains(["trust", "reissue"], var.ca_rotation.phase)
-  ca_generations = local.mode == "external" ? [] : local.rotating ? [local.generation - 1, local.generation] : [local.generation]
-  signing        = tostring(var.ca_rotation.phase == "trust" ? local.generation - 1 : local.generation)
-  other          = local.rotating ? tostring(var.ca_rotation.phase == "trust" ? local.generation : local.generation - 1) : null
-}
-
+# The etcd CA of each generation the rotation phase keeps (internal/rotation's stages; none for an
+# external etcd).
 module "ca" {
   source   = "../../internal/issue"
-  for_each = toset([for g in local.ca_generations : tostring(g)])
+  for_each = module.rotation.stages
 
-  certs_are_cas = true
-  program       = local.program
-  query         = merge(local.issuing, local.names, local.member_list, local.given_ca)
-  # Generation 0 keeps the hash it had before rotations existed.
-  certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.key == "0" ? [] : [tonumber(each.key)]))) }
-  co_issued            = each.key == local.signing ? concat(["server", "peer", "client"], local.member_slots) : []
-  csr_paths            = each.key == local.signing ? local.csrs : {}
+  certs_are_cas        = true
+  program              = local.program
+  query                = merge(local.issuing, local.names, local.member_list, local.given_ca)
+  certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.value.salt))) }
+  co_issued            = each.value.signing ? concat(["server", "peer", "client"], local.member_slots) : []
+  csr_paths            = each.value.signing ? local.csrs : {}
   key_dir              = local.key_dir
   renewal_window_hours = var.renewal_window_hours
   # A rotation phase out of order fails here too, so that an apply targeting the CA stages checks it.
@@ -80,7 +71,7 @@ moved {
 }
 
 locals {
-  signing_ca = local.mode == "external" ? null : module.ca[local.signing].certs.ca
+  signing_ca = local.mode == "external" ? null : module.ca[module.rotation.signing].certs.ca
   ca_hash    = local.mode == "external" ? "" : sha256(local.signing_ca.cert_pem)
   # The CA key a leaf stage signs with: its file in key-directory mode (never its text in a query), else
   # its text.
@@ -91,9 +82,7 @@ module "certs" {
   source = "../../internal/issue"
   count  = local.mode == "external" ? 0 : 1
 
-  # Inputs no query carries as they are, refused like the query's when they hold PEM text (TFEXT-E028,
-  # never printed).
-  plain_inputs = merge({ key_dir = var.key_dir, member_csr_dir = var.member_csr_dir }, { csr_paths = join(" ", concat(keys(var.csr_paths), values(var.csr_paths))) })
+  plain_inputs = local.plain_inputs # variables.tf: the key directory and the CSRs
 
   program = local.program
   query   = merge(local.issuing, local.names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)
@@ -104,7 +93,7 @@ module "certs" {
   }
   csr_paths            = { for slot, csr in local.csrs : slot => csr if contains(["server", "peer", "client"], slot) }
   key_dir              = local.key_dir
-  upstream             = module.ca[local.signing].co_issued
+  upstream             = module.ca[module.rotation.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -125,7 +114,7 @@ module "member" {
   }
   csr_paths            = local.member_csrs[each.key]
   key_dir              = local.key_dir
-  upstream             = module.ca[local.signing].co_issued
+  upstream             = module.ca[module.rotation.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -160,21 +149,11 @@ module "rotation" {
   ordered  = local.mode != "external"
   kind     = "etcd"
   rotation = var.ca_rotation
-  signing  = { cert_pem = local.certs.ca.cert_pem, info = local.certs.ca.info }
-  other = (
-    local.mode == "external" ? module.external[0].ca_other :
-    local.other == null ? null : { cert_pem = module.ca[local.other].certs.ca.cert_pem, info = module.ca[local.other].certs.ca.info }
-  )
-  leaves = { for name, c in local.certs : name => c.info if name != "ca" }
+  cas      = { for g, m in module.ca : g => { cert_pem = m.certs.ca.cert_pem, info = m.certs.ca.info, issued = length(m.issued_now) > 0 } }
+  certs    = { for name, c in local.certs : name => { cert_pem = c.cert_pem, info = c.info } }
+  other    = local.mode == "external" ? module.external[0].ca_other : null
   order = local.mode == "external" ? null : {
-    issued_cas    = [for g, m in module.ca : g if length(m.issued_now) > 0]
     issued_leaves = concat(module.certs[0].issued_now, flatten([for m in module.member : m.issued_now]))
     given_ca      = local.mode == "sign"
   }
-}
-
-locals {
-  ca_bundle_pem = module.rotation.bundle_pem
-  ca_rotation   = module.rotation.state
-  certificates  = module.rotation.certificates
 }

@@ -38,20 +38,9 @@ module "given" {
     { for slot, f in local.member_files : "${slot}_cert_path" => f.cert },
     { for slot, f in local.member_files : "${slot}_key_path" => f.key },
   )
-  generating_inputs = {
-    self_signed           = var.self_signed
-    validity_period       = var.validity_period
-    key_algorithm         = var.key_algorithm
-    key_format            = var.key_format
-    etcd_ca_cert_path     = var.etcd_ca_cert_path
-    etcd_ca_key_path      = var.etcd_ca_key_path
-    etcd_client_cert_path = var.etcd_client_cert_path
-    etcd_client_key_path  = var.etcd_client_key_path
-    key_dir               = var.key_dir
-    csr_paths             = var.csr_paths
-    member_csr_dir        = var.member_csr_dir
-  }
-  slots = concat(["ca", "server", "peer", "client"], keys(local.member_files))
+  generating_inputs = local.ignored_inputs # variables.tf: etcd/signed's inputs, accepted and ignored
+  ignored_ca_key    = local.ignored_ca_key
+  slots             = concat(["ca", "server", "peer", "client"], keys(local.member_files))
 }
 
 module "rotation" {
@@ -59,14 +48,10 @@ module "rotation" {
 
   kind     = "etcd"
   rotation = var.ca_rotation
-  signing  = { cert_pem = module.given.certs.ca.cert_pem, info = module.given.certs.ca.info }
+  certs    = { for name, c in module.given.certs : name => { cert_pem = c.cert_pem, info = c.info } }
   other    = module.given.ca_other
-  leaves   = { for name, c in module.given.certs : name => c.info if name != "ca" }
 }
 
 locals {
-  certs         = module.given.certs
-  ca_bundle_pem = module.rotation.bundle_pem
-  ca_rotation   = module.rotation.state
-  certificates  = module.rotation.certificates
+  certs = module.given.certs
 }

@@ -14,18 +14,9 @@ module "given" {
     identity_dns_names   = jsonencode(var.identity_dns_names)
     renewal_window_hours = tostring(var.renewal_window_hours)
   }
-  generating_inputs = {
-    ca_cert_pem     = var.ca_cert_pem
-    ca_key_alg      = var.ca_key_alg
-    validity_period = var.validity_period
-    key_algorithm   = var.key_algorithm
-    key_format      = var.key_format
-    key_dir         = var.key_dir
-    csr_paths       = var.csr_paths
-    ca_key_path     = var.ca_key_path
-  }
-  ignored_ca_key = var.ca_key_pem != null
-  slots          = ["ca", "server", "client"]
+  generating_inputs = local.ignored_inputs # variables.tf: identity/self-signed's inputs, accepted and ignored
+  ignored_ca_key    = local.ignored_ca_key
+  slots             = ["ca", "server", "client"]
 }
 
 locals {

@@ -12,18 +12,9 @@ module "given" {
     base_address         = var.base_address
     renewal_window_hours = tostring(var.renewal_window_hours)
   }
-  generating_inputs = {
-    ca_cert_pem     = var.ca_cert_pem
-    ca_key_alg      = var.ca_key_alg
-    validity_period = var.validity_period
-    key_algorithm   = var.key_algorithm
-    key_format      = var.key_format
-    key_dir         = var.key_dir
-    csr_paths       = var.csr_paths
-    ca_key_path     = var.ca_key_path
-  }
-  ignored_ca_key = var.ca_key_pem != null
-  slots          = ["ca", "ingress"]
+  generating_inputs = local.ignored_inputs # variables.tf: ingress/self-signed's inputs, accepted and ignored
+  ignored_ca_key    = local.ignored_ca_key
+  slots             = ["ca", "ingress"]
 }
 
 locals {

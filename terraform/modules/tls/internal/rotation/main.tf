@@ -1,4 +1,6 @@
-# A CA rotation's bookkeeping, shared by the CA-owning flavors (docs/ca-rotation.md):
+# A CA rotation's bookkeeping, shared by the CA-owning flavors (docs/ca-rotation.md): which CA
+# generations a generating flavor keeps and which one signs, the bundle to trust, which CA each leaf
+# chains to, and the order of the phases.
 #
 #   trust     CAs of generations N-1 (signs) and N (incoming) are trusted; the leaves stay as they are
 #   reissue   both are trusted; generation N signs, so every leaf is issued again
@@ -12,17 +14,40 @@
 locals {
   generation = var.rotation.generation
   phase      = var.rotation.phase
+  rotating   = contains(["trust", "reissue"], local.phase)
+}
+
+# --- the CA generations a generating flavor keeps -------------------------------------------------------
+#
+# Its `module "ca"` has one stage per generation this phase keeps (for_each = stages): generation 0 is
+# the first CA; a rotation keeps the outgoing and the incoming generation side by side until "finish",
+# which drops the outgoing one, and its key, from state. The outgoing CA signs in trust, the incoming one
+# from reissue on. No CA is ever copied from one stage to another: an adopted copy would need a hash that
+# is stable both before and after, and Terraform keeps no memory to build one.
+locals {
+  generations = !var.ordered ? [] : local.rotating ? [local.generation - 1, local.generation] : [local.generation]
+  signing     = tostring(local.phase == "trust" ? local.generation - 1 : local.generation)
+  other_stage = local.rotating ? tostring(local.phase == "trust" ? local.generation : local.generation - 1) : null
+  # What a stage's hash adds for its generation: nothing for generation 0, which keeps the hash it had
+  # before rotations existed.
+  stages = { for g in local.generations : tostring(g) => { signing = tostring(g) == local.signing, salt = g == 0 ? [] : [g] } }
+}
+
+locals {
+  signing_ca = var.certs.ca
+  other      = !var.ordered ? var.other : local.other_stage == null ? null : var.cas[local.other_stage]
+  leaves     = { for name, c in var.certs : name => c.info if name != "ca" }
   # Named by role, not by generation: "ca" is always the CA that signs.
   other_name = local.phase == "trust" ? "ca_incoming" : "ca_outgoing"
-  cas        = merge({ ca = var.signing }, var.other == null ? {} : { (local.other_name) = var.other })
-  bundle_pem = join("", concat([var.signing.cert_pem], var.other == null ? [] : [var.other.cert_pem]))
+  cas        = merge({ ca = local.signing_ca }, local.other == null ? {} : { (local.other_name) = local.other })
+  bundle_pem = join("", concat([local.signing_ca.cert_pem], local.other == null ? [] : [local.other.cert_pem]))
 
   # Which CA each leaf chains to: its authority key id against each CA's subject key id. Certificates
   # issued before tfext recorded key ids have neither, and then match the one CA that also has none.
   certificates = merge(
     { for name, c in local.cas : name => merge(c.info, { chains_to = "" }) },
     {
-      for name, info in var.leaves : name => merge(info, {
+      for name, info in local.leaves : name => merge(info, {
         chains_to = try([
           for ca, c in local.cas : ca
           if lookup(c.info, "subject_key_id", "") == lookup(info, "authority_key_id", "")
@@ -104,8 +129,8 @@ locals {
     "Phases go trust, reissue, finish, one apply each, and never back: run the phase that follows the one in state (docs/ca-rotation.md).",
     "If this plan only forgot the rotation variable, pass the ca_rotation the state is at.",
   ]) : ""
-  issued_cas = local.ordered ? var.order.issued_cas : []
-  issued     = local.ordered ? concat([for g in var.order.issued_cas : "${var.kind}/ca (generation ${g})"], [for n in var.order.issued_leaves : "${var.kind}/${n}"]) : []
+  issued_cas = local.ordered ? [for g, c in var.cas : g if c.issued] : []
+  issued     = local.ordered ? concat([for g in local.issued_cas : "${var.kind}/ca (generation ${g})"], [for n in var.order.issued_leaves : "${var.kind}/${n}"]) : []
   setting    = "ca_rotation = { generation = ${local.generation}, phase = \"${local.phase}\" }"
 
   # Each rule: the condition that breaks it (known at plan time), and what to do instead.

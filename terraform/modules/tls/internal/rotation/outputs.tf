@@ -1,3 +1,13 @@
+output "stages" {
+  description = "The CA stages this phase keeps, for a generating flavor's `module \"ca\"` for_each: generation => { signing (it signs in this phase), salt (what its certificate's hash adds for its generation) }. Known at plan; empty for a flavor given its CAs."
+  value       = local.stages
+}
+
+output "signing" {
+  description = "The generation whose CA signs in this phase: the key of its stage."
+  value       = local.signing
+}
+
 output "bundle_pem" {
   description = "The CAs to trust, signing CA first: one certificate outside a rotation, two during one."
   value       = local.bundle_pem

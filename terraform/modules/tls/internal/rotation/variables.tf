@@ -11,26 +11,26 @@ variable "rotation" {
   })
 }
 
-variable "signing" {
-  description = "The CA that signs in this phase: { cert_pem, info } (no key: a sensitive value here would mark every output)."
+variable "certs" {
+  description = "Certificate name => { cert_pem, info } of this phase: `ca` the CA that signs, then the leaves. No key: a sensitive value here would mark every output."
   type        = any
 }
 
+variable "cas" {
+  description = "A generating flavor's (ordered) CA stages, its `module \"ca\"` with one per generation of `stages`: generation => { cert_pem, info, issued (in this plan) }."
+  type        = any
+  default     = {}
+}
+
 variable "other" {
-  description = "The second CA while rotating (the incoming one in trust, the outgoing one in reissue), else null."
+  description = "A flavor given its CAs (not ordered): the second CA while rotating (the incoming one in trust, the outgoing one in reissue), else null."
   type        = any
   default     = null
 }
 
-variable "leaves" {
-  description = "Leaf name => its certificate facts (info)."
-  type        = any
-}
-
 variable "order" {
-  description = "Set by a generating flavor, whose applies the phases order: what this plan issues (CA generations, leaf names) and whether the CA was given. null for a user-provided flavor (its files and the program keep the order)."
+  description = "Set by a generating flavor, whose applies the phases order: the leaves this plan issues (its CAs are in `cas`) and whether the CA was given. null for a user-provided flavor (its files and the program keep the order)."
   type = object({
-    issued_cas    = list(string)
     issued_leaves = list(string)
     given_ca      = bool
   })

@@ -42,29 +42,19 @@ locals {
   csr_hash = { for slot, csr in local.csrs : slot => [try(filesha256(csr), "missing:${csr}")] }
 }
 
-# The kube CA of each generation this phase keeps: generation 0 is the first CA; a rotation
-# (docs/ca-rotation.md) keeps the outgoing and the incoming generation side by side until "finish".
-locals {
-  generation     = var.ca_rotation.generation
-  rotating       = contains(["trust", "reissue"], var.ca_rotation.phase)
-  ca_generations = local.rotating ? [local.generation - 1, local.generation] : [local.generation]
-  signing        = tostring(var.ca_rotation.phase == "trust" ? local.generation - 1 : local.generation)
-  other          = local.rotating ? tostring(var.ca_rotation.phase == "trust" ? local.generation : local.generation - 1) : null
-}
-
+# The kube CA of each generation the rotation phase keeps (internal/rotation's stages).
 module "ca" {
   source   = "../../internal/issue"
-  for_each = toset([for g in local.ca_generations : tostring(g)])
+  for_each = module.rotation.stages
 
   certs_are_cas = true
   program       = local.program
   query         = merge(local.issuing, local.apiserver_names, local.node_list, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
-  # A given CA is identified by its certificate (its key must match it, which tfext checks). Generation 0
-  # keeps the hash it had before rotations existed.
-  certs = { ca = sha256(jsonencode(concat([local.issuing, sha256(var.ca_cert_pem)], each.key == "0" ? [] : [tonumber(each.key)]))) }
+  # A given CA is identified by its certificate (its key must match it, which tfext checks).
+  certs = { ca = sha256(jsonencode(concat([local.issuing, sha256(var.ca_cert_pem)], each.value.salt))) }
   # A new CA that signs issues its first leaves in the same run.
-  co_issued            = each.key == local.signing ? local.leaf_names : []
-  csr_paths            = each.key == local.signing ? local.csrs : {}
+  co_issued            = each.value.signing ? local.leaf_names : []
+  csr_paths            = each.value.signing ? local.csrs : {}
   key_dir              = local.key_dir
   renewal_window_hours = var.renewal_window_hours
   # A rotation phase out of order fails here too, so that an apply targeting the CA stages checks it.
@@ -77,7 +67,7 @@ moved {
 }
 
 locals {
-  signing_ca = module.ca[local.signing].certs.ca
+  signing_ca = module.ca[module.rotation.signing].certs.ca
   ca_hash    = sha256(local.signing_ca.cert_pem)
   # The CA key a leaf stage signs with: its file in key-directory mode (its text never in a query, which
   # Terraform keeps in state), else its text.
@@ -103,16 +93,14 @@ locals {
 module "certs" {
   source = "../../internal/issue"
 
-  # Inputs no query carries as they are, refused like the query's when they hold PEM text (TFEXT-E028,
-  # never printed): ca_key_alg is accepted for compatibility and never read.
-  plain_inputs = merge({ ca_key_alg = var.ca_key_alg, key_dir = var.key_dir, node_csr_dir = var.node_csr_dir }, { csr_paths = join(" ", concat(keys(var.csr_paths), values(var.csr_paths))) })
+  plain_inputs = local.plain_inputs # variables.tf: ca_key_alg, the key directory and the CSRs
 
   program              = local.program
   query                = merge(local.issuing, local.apiserver_names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)
   certs                = local.leaves
   csr_paths            = { for slot, csr in local.csrs : slot => csr if contains(keys(local.leaves), slot) }
   key_dir              = local.key_dir
-  upstream             = module.ca[local.signing].co_issued
+  upstream             = module.ca[module.rotation.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -132,7 +120,7 @@ module "node" {
   certs                = each.value
   csr_paths            = local.node_csrs[each.key]
   key_dir              = local.key_dir
-  upstream             = module.ca[local.signing].co_issued
+  upstream             = module.ca[module.rotation.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -142,29 +130,14 @@ module "rotation" {
   ordered  = true
   kind     = "kube"
   rotation = var.ca_rotation
-  signing  = { cert_pem = local.signing_ca.cert_pem, info = local.signing_ca.info }
-  other    = local.other == null ? null : { cert_pem = module.ca[local.other].certs.ca.cert_pem, info = module.ca[local.other].certs.ca.info }
-  leaves   = { for name, c in local.leaf_certs : name => c.info }
+  cas      = { for g, m in module.ca : g => { cert_pem = m.certs.ca.cert_pem, info = m.certs.ca.info, issued = length(m.issued_now) > 0 } }
+  certs    = { for name, c in local.certs : name => { cert_pem = c.cert_pem, info = c.info } }
   order = {
-    issued_cas    = [for g, m in module.ca : g if length(m.issued_now) > 0]
     issued_leaves = concat(module.certs.issued_now, flatten([for m in module.node : m.issued_now]))
     given_ca      = var.ca_cert_pem != ""
   }
 }
 
 locals {
-  leaf_certs = merge(module.certs.certs, [for m in module.node : m.certs]...)
-  certs      = merge({ ca = local.signing_ca }, local.leaf_certs)
-}
-
-locals {
-  ca_bundle_pem = module.rotation.bundle_pem
-  ca_rotation   = module.rotation.state
-  certificates  = module.rotation.certificates
-}
-
-locals {
-  # kubelet_serving names nodes of `nodes` (output node_kubelet_serving_cert_pem refuses others, E084); a
-  # name that is no node name is not echoed.
-  serving_unlisted = [for n, _ in var.kubelet_serving : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) ? n : "(not a node name)" if !contains(var.nodes, n)]
+  certs = merge({ ca = local.signing_ca }, module.certs.certs, [for m in module.node : m.certs]...)
 }

@@ -46,18 +46,9 @@ module "given" {
     { for slot, f in local.given_files : "${slot}_cert_path" => f.cert },
     { for slot, f in local.given_files : "${slot}_key_path" => f.key },
   )
-  generating_inputs = {
-    ca_cert_pem     = var.ca_cert_pem
-    ca_key_alg      = var.ca_key_alg
-    validity_period = var.validity_period
-    key_algorithm   = var.key_algorithm
-    key_format      = var.key_format
-    key_dir         = var.key_dir
-    csr_paths       = var.csr_paths
-    node_csr_dir    = var.node_csr_dir
-  }
-  ignored_ca_key = var.ca_key_pem != null
-  slots          = concat(["ca", "apiserver", "kubelet"], keys(local.given_files))
+  generating_inputs = local.ignored_inputs # variables.tf: kube/self-signed's inputs, accepted and ignored
+  ignored_ca_key    = local.ignored_ca_key
+  slots             = concat(["ca", "apiserver", "kubelet"], keys(local.given_files))
 }
 
 module "rotation" {
@@ -65,22 +56,12 @@ module "rotation" {
 
   kind     = "kube"
   rotation = var.ca_rotation
-  signing  = { cert_pem = module.given.certs.ca.cert_pem, info = module.given.certs.ca.info }
+  certs    = { for name, c in module.given.certs : name => { cert_pem = c.cert_pem, info = c.info } }
   other    = module.given.ca_other
-  leaves   = { for name, c in module.given.certs : name => c.info if name != "ca" }
 }
 
 locals {
   # An optional pair not given reads as empty, as in the outputs of a CA key not given.
-  absent        = { cert_pem = "", key_pem = sensitive(""), key_path = "", key_alg = "", info = {} }
-  certs         = merge({ for slot in ["apiserver_kubelet_client", "admin"] : slot => local.absent }, module.given.certs)
-  ca_bundle_pem = module.rotation.bundle_pem
-  ca_rotation   = module.rotation.state
-  certificates  = module.rotation.certificates
-}
-
-locals {
-  # kubelet_serving names nodes of `nodes` (output node_kubelet_serving_cert_pem refuses others, E084); a
-  # name that is no node name is not echoed.
-  serving_unlisted = [for n, _ in var.kubelet_serving : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) ? n : "(not a node name)" if !contains(var.nodes, n)]
+  absent = { cert_pem = "", key_pem = sensitive(""), key_path = "", key_alg = "", info = {} }
+  certs  = merge({ for slot in ["apiserver_kubelet_client", "admin"] : slot => local.absent }, module.given.certs)
 }
