@@ -62,6 +62,8 @@ class Context:
     per_node_sizes: list[int] = field(default_factory=lambda: [3, 30, 100])
     per_node_runs: int = 3
     per_node_algorithms: list[str] = field(default_factory=lambda: ["ECDSA-P256", "RSA-2048"])
+    thousand_sizes: list[int] = field(default_factory=lambda: [10, 100, 1000])
+    thousand_runs: int = 3  # at 1000 nodes: 1
     python: Path = VENV_BIN / "python"
     goals: list[Goal] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -587,3 +589,145 @@ def install_provider(ctx: Context) -> Path:
 
 def fmt_s(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+# --- issue 22: a thousand nodes -------------------------------------------------------------------------
+
+
+def section_thousand(ctx: Context) -> dict[str, Series]:
+    """The per-node root at each of ctx.thousand_sizes nodes (ECDSA P-256, every certificate and key an
+    output), in three shapes with the same certificates: tfext with keys in state, tfext with a key
+    directory, and hashicorp/tls (when TFEXT_TLS_MIRROR names a filesystem mirror holding it); beside
+    Terraform's floor (as many terraform_data as tfext's root has). For each: the first apply, the
+    no-change plan, an apply adding one node, state size, resources and Terraform's peak memory.
+    Side by side: each size's variants interleaved round by round."""
+    tls_mirror = os.environ.get("TFEXT_TLS_MIRROR")
+    series: dict[str, Series] = {}
+    found: dict = {"sizes": {}, "runs": ctx.thousand_runs, "tls": bool(tls_mirror)}
+    if not tls_mirror:
+        ctx.note(
+            "thousand: TFEXT_TLS_MIRROR is not set, so hashicorp/tls is not measured: tfext and the floor"
+        )
+    for n in ctx.thousand_sizes:
+        progress(f"{n} nodes ")
+        roots = {
+            "tfext": ctx.terraform(
+                tfroots.thousand_root(ctx.scratch(f"thousand-{n}"), ctx.terraform_dir(), n)
+            ),
+            "tfext key_dir": ctx.terraform(
+                tfroots.thousand_root(ctx.scratch(f"thousand-{n}-kd"), ctx.terraform_dir(), n, key_dir=True)
+            ),
+        }
+        if tls_mirror:
+            config = tfroots.tls_cli_config(ctx.work / "tls-terraformrc", None, Path(tls_mirror))
+            tls = tfroots.Terraform(
+                tfroots.tls_root(ctx.scratch(f"thousand-{n}-tls"), n),
+                ctx.env | {"TF_CLI_CONFIG_FILE": str(config)},
+            )
+            roots["hashicorp/tls"] = tls
+        for tf in roots.values():
+            tf.init()
+        size = _thousand_size(ctx, n, roots)
+        found["sizes"][n] = size["found"]
+        series |= size["series"]
+        # the floor: as many terraform_data as tfext's root keeps, nothing else
+        floor = ctx.terraform(tfroots.floor_data_root(ctx.scratch(f"thousand-{n}-floor"), size["resources"]))
+        floor.init()
+        first = floor.apply().sample
+        floor.forget_state()
+        found["sizes"][n]["floor"] = {"first_apply_s": round(first.wall, 3), "resources": size["resources"]}
+        progress("\n")
+    ctx.results["thousand"] = found
+    _thousand_goals(ctx, found)
+    return series
+
+
+def _thousand_size(ctx: Context, n: int, roots: dict[str, tfroots.Terraform]) -> dict:
+    runs = ctx.thousand_runs if n < 1000 else 1
+    first = {
+        f"first apply, {n} nodes: {name}": (lambda tf=tf: tf.apply().sample) for name, tf in roots.items()
+    }
+    by_label = {f"first apply, {n} nodes: {name}": tf for name, tf in roots.items()}
+    series = side_by_side(first, runs, warmup=0, before_each=lambda k: _fresh(by_label[k]))
+    found: dict = {}
+    for name, tf in roots.items():
+        state = tf.run("state", "pull").check("terraform state pull").stdout
+        resources = tf.run("state", "list").check("terraform state list").stdout.decode().split()
+        found[name] = {"state_bytes_after_first_apply": len(state), "resources": len(resources)}
+    time.sleep(1.1)  # plantimestamp() has 1 s resolution
+    quiet = {
+        f"no-change plan, {n} nodes: {name}": (lambda tf=tf: tf.plan().sample) for name, tf in roots.items()
+    }
+    series |= side_by_side(quiet, runs, warmup=1 if runs > 1 else 0)
+    add = {}
+    for name, tf in roots.items():
+        tfroots.set_nodes(tf.workdir, n + 1)
+        add[name] = tf.apply().sample
+        tfroots.set_nodes(tf.workdir, n)
+        tf.apply()  # back to n, for the state size below
+        tf.run("apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color").check("refresh-only")
+        state = tf.run("state", "pull").check("terraform state pull").stdout
+        first_s = series[f"first apply, {n} nodes: {name}"]
+        quiet_s = series[f"no-change plan, {n} nodes: {name}"]
+        found[name] |= {
+            "first_apply_s": round(first_s.wall, 3),
+            "first_apply_peak_mb": round(max(s.maxrss_mb for s in first_s.samples), 1),
+            "no_change_plan_s": round(quiet_s.wall, 3),
+            "no_change_plan_peak_mb": round(max(s.maxrss_mb for s in quiet_s.samples), 1),
+            "add_one_node_s": round(add[name].wall, 3),
+            "state_bytes": len(state),
+            "state_bytes_per_certificate": round(len(state) / tfroots.per_node_certificates(n)),
+        }
+        series[f"add one node, {n} nodes: {name}"] = Series(f"add one node, {n} nodes: {name}", [add[name]])
+    found["certificates"] = tfroots.per_node_certificates(n)
+    return {"found": found, "series": series, "resources": found["tfext"]["resources"]}
+
+
+def _fresh(tf: tfroots.Terraform) -> None:
+    tf.forget_state()
+    keys = tf.workdir / "keys"
+    if keys.is_dir():
+        shutil.rmtree(keys)
+        keys.mkdir(mode=0o700)
+
+
+def _thousand_goals(ctx: Context, found: dict) -> None:
+    def ratio(n: int, metric: str, a: str, b: str) -> float | None:
+        size = found["sizes"].get(n, {})
+        if a in size and b in size and size[b][metric]:
+            return size[a][metric] / size[b][metric]
+        return None
+
+    for n in found["sizes"]:
+        for metric, limit in (("first_apply_s", 1.05), ("no_change_plan_s", 1.05)):
+            value = ratio(n, metric, "tfext key_dir", "tfext")
+            if value is not None:
+                ctx.goals.append(
+                    Goal(f"{n} nodes: key directory / keys in state, {metric}", value, limit, "")
+                )
+        value = ratio(n, "state_bytes_per_certificate", "tfext key_dir", "tfext")
+        if value is not None:
+            ctx.goals.append(
+                Goal(f"{n} nodes: key directory / keys in state, state per certificate", value, 0.5, "")
+            )
+    if 100 in found["sizes"] and found["tls"]:
+        for metric, limit in (
+            ("first_apply_s", 1.0),
+            ("no_change_plan_s", 0.5),
+            ("add_one_node_s", 0.8),
+            ("state_bytes", 1.0),
+        ):
+            value = ratio(100, metric, "tfext", "hashicorp/tls")
+            ctx.goals.append(
+                Goal(f"100 nodes: tfext / hashicorp/tls, {metric}", value, limit, "side by side")
+            )
+    if 1000 in found["sizes"]:
+        big = found["sizes"][1000]["tfext"]
+        ctx.goals.append(
+            Goal("1000 nodes: first apply", big["first_apply_s"], 300, "seconds", unit=" s", strict=True)
+        )
+        ctx.goals.append(
+            Goal("1000 nodes: no-change plan", big["no_change_plan_s"], 10, "seconds", unit=" s", strict=True)
+        )
+        peak = max(big["first_apply_peak_mb"], big["no_change_plan_peak_mb"])
+        ctx.goals.append(Goal("1000 nodes: terraform peak memory", peak, 1024, "MB", unit="MB", strict=True))

@@ -215,3 +215,93 @@ class Terraform:
         """Back to an empty state (nothing real to destroy: the state holds only data and captures)."""
         for name in ("terraform.tfstate", "terraform.tfstate.backup"):
             (self.workdir / name).unlink(missing_ok=True)
+
+
+# --- issue 22: a thousand nodes, side by side with hashicorp/tls --------------------------------------------
+# The per-node root of docs/per-node.md, outputting every certificate and key as the per-node example does,
+# in three shapes with the same certificates (3 etcd members and N nodes, a client and a serving
+# certificate each, ECDSA P-256): tfext with keys in state, tfext with a key directory, and the usual
+# hashicorp/tls way (tls_private_key + tls_cert_request + tls_locally_signed_cert, for_each over them).
+
+
+def thousand_root(dest: Path, terraform_dir: Path, nodes: int, *, key_dir: bool = False) -> Path:
+    """tfext's per-node root for the scale section; with `key_dir`, every key in ./keys (0700)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    modules = os.path.relpath(terraform_dir / "modules" / "tls", dest.resolve())
+    key_line = '  key_dir       = "keys"\n' if key_dir else ""
+    outputs = (
+        # the documented key-directory pattern: every module output but the keys (and where they are)
+        'output "kube" {\n  value = { for k, v in module.kube : k => v if !endswith(k, "key_pem") }\n}\n'
+        'output "etcd" {\n  value = { for k, v in module.etcd : k => v if !endswith(k, "key_pem") }\n}\n'
+        if key_dir
+        else 'output "kube" {\n  value     = module.kube\n  sensitive = true\n}\n'
+        'output "etcd" {\n  value     = module.etcd\n  sensitive = true\n}\n'
+    )
+    (dest / "main.tf").write_text(
+        f"""variable "nodes" {{
+  type = number
+}}
+
+locals {{
+  nodes   = [for i in range(var.nodes) : format("node-%04d", i)]
+  serving = {{ for i, n in local.nodes : n => {{ ip_addresses = [cidrhost("10.64.0.0/12", i + 1)] }} }}
+  members = {{
+    for i in range({PER_NODE_MEMBERS}) : "etcd-${{i}}" => {{ ip_addresses = ["10.0.0.${{10 + i}}"] }}
+  }}
+}}
+
+module "kube" {{
+  source             = "{modules}/kube/self-signed"
+  kube_apiserver_url = "https://api.example.com:443"
+  service_cidr       = "10.3.0.0/16"
+  key_algorithm      = "ECDSA-P256"
+  nodes              = local.nodes
+  kubelet_serving    = local.serving
+{key_line}}}
+
+module "etcd" {{
+  source        = "{modules}/etcd/signed"
+  self_signed   = true
+  key_algorithm = "ECDSA-P256"
+  members       = local.members
+{key_line}}}
+
+{outputs}"""
+    )
+    if key_dir:
+        (dest / "keys").mkdir(mode=0o700, exist_ok=True)
+    set_nodes(dest, nodes)
+    return dest
+
+
+def tls_root(dest: Path, nodes: int) -> Path:
+    """The same certificates the usual way, with hashicorp/tls: two CAs (tls_private_key +
+    tls_self_signed_cert) and every leaf a tls_private_key, a tls_cert_request and a
+    tls_locally_signed_cert, `for_each` over them; every certificate and key an output."""
+    dest.mkdir(parents=True, exist_ok=True)
+    template = (Path(__file__).resolve().parent / "roots" / "tls-per-node.tf").read_text()
+    (dest / "main.tf").write_text(template.replace("MEMBERS", str(PER_NODE_MEMBERS)))
+    set_nodes(dest, nodes)
+    return dest
+
+
+def floor_data_root(dest: Path, resources: int) -> Path:
+    """Terraform's floor for a root of `resources` resources: as many `terraform_data`, nothing else."""
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "main.tf").write_text(
+        f'resource "terraform_data" "floor" {{\n  count = {resources}\n  input = "x"\n}}\n'
+    )
+    return dest
+
+
+def tls_cli_config(dest: Path, external_mirror: Path | None, tls_mirror: Path) -> Path:
+    """A CLI config installing hashicorp/tls from `tls_mirror` (and hashicorp/external from its mirror)."""
+    include = ['"registry.terraform.io/hashicorp/tls"']
+    mirrors = [f'  filesystem_mirror {{\n    path    = "{tls_mirror}"\n    include = [{include[0]}]\n  }}\n']
+    if external_mirror is not None:
+        mirrors.append(
+            f'  filesystem_mirror {{\n    path    = "{external_mirror}"\n'
+            '    include = ["registry.terraform.io/hashicorp/external"]\n  }\n'
+        )
+    dest.write_text("provider_installation {\n" + "".join(mirrors) + "}\n")
+    return dest
