@@ -394,7 +394,12 @@ def test_each_node_and_member_change_touches_exactly_its_own_certificates(cluste
 
 BAD_LISTS = [
     # what is wrong, the variables that say it (from the current ones), the message, programs run
-    ("an invalid node name", lambda v: {"nodes": [*v["nodes"], "Node_7"]}, "TFEXT-E084 nodes: node names are", 0),
+    (
+        "an invalid node name",
+        lambda v: {"nodes": [*v["nodes"], "Node_7"]},
+        "TFEXT-E084 nodes: node names are",
+        0,
+    ),
     (
         "a node listed twice",
         lambda v: {"nodes": [*v["nodes"], v["nodes"][0]]},

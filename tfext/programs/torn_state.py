@@ -26,7 +26,7 @@ def local_state_path(workdir: Path) -> Path | None:
     if backend is not None and backend.get("type") not in (None, "local"):
         return None
     configured = ((backend or {}).get("config") or {}).get("path")
-    workspace = os.environ.get("TF_WORKSPACE") or _read_text(workdir / ".terraform" / "environment") or "default"
+    workspace = os.environ.get("TF_WORKSPACE") or _read_text(workdir / ".terraform" / "environment")
     workspace = workspace.strip() or "default"
     if workspace != "default":
         workspace_dir = ((backend or {}).get("config") or {}).get("workspace_dir") or "terraform.tfstate.d"
