@@ -97,8 +97,10 @@ def make_cert(
     start: dt.datetime = T0,
     sans: tuple[str, ...] = (),
     server: bool = True,
+    serial: int | None = None,
 ) -> Pair:
-    """A CA (self-signed unless `issuer`) or a leaf signed by `issuer`, valid `days` from `start`."""
+    """A CA (self-signed unless `issuer`) or a leaf signed by `issuer`, valid `days` from `start`; a random
+    serial unless `serial`."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     builder = (
@@ -106,7 +108,7 @@ def make_cert(
         .subject_name(name)
         .issuer_name(issuer.cert.subject if issuer else name)
         .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
+        .serial_number(x509.random_serial_number() if serial is None else serial)
         .not_valid_before(start)
         .not_valid_after(start + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)

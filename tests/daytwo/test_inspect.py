@@ -48,7 +48,9 @@ def test_certificates_form_a_tree_under_the_ca_that_signed_them(cli, files):
     assert "usages    CA (path length 0); digital_signature, key_cert_sign, crl_sign" in run.out
     assert "usages    digital_signature, client_auth" in run.out  # kubelet: a client certificate
     assert "validity  Jan 01, 2030 00:00 UTC -> Jan 01, 2031 00:00 UTC (364d left)" in run.out
-    assert f"serial    {files['apiserver'].cert.serial_number:x}" in run.out
+    assert f"key type  ECDSA P-256\n{' ' * 8}signature ecdsa-with-SHA256\n" in run.out
+    serial = f"{files['apiserver'].cert.serial_number:X}"
+    assert f"serial    {serial.zfill(len(serial) + len(serial) % 2)}\n" in run.out  # as openssl prints it
     assert f"sha256    {files['apiserver'].fingerprint}" in run.out
 
 
@@ -97,8 +99,11 @@ def test_a_key_alone_or_encrypted_is_still_not_shown(cli, files, tmp_path):
 def test_a_certificate_whose_issuer_was_not_given_says_so(cli, files):
     run = cli("inspect", *paths(files, "apiserver.crt", "kubelet.crt"), now=at(1))
     lines = run.out.splitlines()
-    assert lines[0] == "kube-ca  (not among the inputs: CN=kube-ca)"
-    assert "chain     kube-apiserver -> kube-ca (issuer not among the inputs)" in run.out
+    assert lines[0] == "CN=kube-ca  (the issuer: not given)"
+    assert lines[1].startswith("├── kube-apiserver  ") and "└── kubelet  " in run.out
+    assert "issuer    CN=kube-ca (not given: its signature is not checked)" in run.out
+    assert "chain     kube-apiserver -> kube-ca (issuer not given)" in run.out
+    assert "not among the inputs" not in run.out
     report = json.loads(cli("inspect", *paths(files, "apiserver.crt"), "--json").out)
     assert report["certificates"][0]["chain_complete"] is False
     assert report["certificates"][0]["signed_by"] is None
@@ -253,3 +258,55 @@ def test_a_key_of_another_certificate_in_the_outputs_is_reported_with_the_remedy
 def test_a_key_file_that_is_its_certificates_is_no_problem(cli, files):
     run = cli("inspect", str(files["dir"]), now=at(1))
     assert run.code == 0 and run.err == ""
+
+
+# --- what `step certificate inspect` and openssl show (issue 23) ---------------------------------------
+
+
+def openssl(path, *args: str) -> str:
+    import subprocess
+
+    from harness import require
+
+    command = [require("openssl"), "x509", "-noout", "-in", str(path), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=30).stdout
+
+
+def test_serials_and_algorithms_are_printed_as_openssl_prints_them(cli, tmp_path):
+    """A serial whose first byte is below 0x10 keeps its leading zero (`06F33F...`, never `6f33f...`), in
+    the tree and in --json; the signature algorithm is openssl's name, the key its algorithm and size."""
+    ca = make_cert("kube-ca", ca=True, days=3650, serial=0x0A)
+    leaf = make_cert("kube-apiserver", ca, serial=0x06F33F6A9B0C1D2E3F405162738495A6B7C8D9E0)
+    (tmp_path / "ca.crt").write_text(ca.cert_pem)
+    (tmp_path / "apiserver.crt").write_text(leaf.cert_pem)
+    tree = cli("inspect", str(tmp_path), now=at(1)).out
+    report = json.loads(cli("inspect", "--json", str(tmp_path), now=at(1)).out)
+    by_name = {c["name"]: c for c in report["certificates"]}
+    for name, file in (("kube-ca", "ca.crt"), ("kube-apiserver", "apiserver.crt")):
+        serial = openssl(tmp_path / file, "-serial").strip().removeprefix("serial=")
+        assert by_name[name]["serial"] == serial
+        assert f"serial    {serial}\n" in tree
+        signature = openssl(tmp_path / file, "-text").split("Signature Algorithm: ")[1].split()[0]
+        assert by_name[name]["signature_algorithm"] == signature == "ecdsa-with-SHA256"
+        assert by_name[name]["public_key_algorithm"] == "ECDSA P-256"
+    assert by_name["kube-apiserver"]["serial"] == "06F33F6A9B0C1D2E3F405162738495A6B7C8D9E0"
+    assert by_name["kube-ca"]["serial"] == "0A"
+    assert "key type  ECDSA P-256" in tree and "signature ecdsa-with-SHA256" in tree
+
+
+def test_a_lone_file_names_its_issuer_by_subject_and_says_it_was_not_given(cli, files):
+    run = cli("inspect", *paths(files, "apiserver.crt"), now=at(1))
+    assert run.code == 0 and run.err == ""
+    assert run.out.splitlines()[:2] == [
+        "CN=kube-ca  (the issuer: not given)",
+        f"└── kube-apiserver  {files['dir'] / 'apiserver.crt'}",
+    ]
+    assert "issuer    CN=kube-ca (not given: its signature is not checked)" in run.out
+
+
+def test_a_ca_of_the_issuers_name_that_did_not_sign_it_is_not_called_missing(cli, files, tmp_path):
+    impostor = make_cert("kube-ca", ca=True, days=3650)  # same name, another key
+    (tmp_path / "other-ca.crt").write_text(impostor.cert_pem)
+    run = cli("inspect", str(tmp_path / "other-ca.crt"), *paths(files, "apiserver.crt"), now=at(1))
+    assert "CN=kube-ca  (the issuer: a CA of that name was given, but did not sign it)" in run.out
+    assert "(issuer a CA of that name was given, but did not sign it)" in run.out

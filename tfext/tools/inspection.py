@@ -1,7 +1,10 @@
 """`tfext inspect FILE...`: what certificates are, who signed them, and what they are good for.
 
 Each certificate is shown once (however many files hold it), under the CA that signed it, as a tree:
-subject, issuer, SANs, usages, validity, serial, fingerprint, its chain and the key files that match it.
+subject, issuer, SANs, usages, public-key and signature algorithms, validity, serial, fingerprint, its chain
+and the key files that match it. Algorithms and the serial are in openssl's words (`tfext.tools.facts`):
+`ECDSA P-256`, `ecdsa-with-SHA256`, `06F33F...`. A certificate whose issuer was not given heads a tree
+named by its issuer's subject (`CN=kube-ca,O=bootkube  (the issuer: not given)`).
 Private keys are never shown: a key file is reported as "private key (not shown)", with its algorithm and
 the certificate it belongs to. `--json` gives the same facts for machines.
 
@@ -27,12 +30,11 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from tfext import certinfo, keys
 from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
 from tfext.profiles import DEFAULT_RENEWAL_WINDOW_HOURS
-from tfext.tools import clock, roles
+from tfext.tools import clock, facts, roles
 from tfext.tools.bundles import Rotation
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.pairs import HEAL, NO_KEY, judge
@@ -55,7 +57,6 @@ from tfext.tools.sources import (
 )
 from tfext.verify import TimeStatus, time_status
 
-CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 WRAP = 96  # width of a wrapped value (SAN lists)
 # Private keys looked at in one run: one per certificate a run reads (a cluster with a key per node has
 # hundreds; loading one is cheap, but not free). Past it, keys are left unmatched, and the run says so.
@@ -102,17 +103,7 @@ def describe_private_key(file: str, data: bytes) -> PrivateKeyFile:
     refusal = keys.go_refusal(key)
     if refusal:
         return PrivateKeyFile(file, f"{keys.describe(key)}, {refusal[0].tag}: Go refuses it")
-    if isinstance(key, rsa.RSAPrivateKey):
-        algorithm = f"RSA {key.key_size}"
-    elif isinstance(key, ec.EllipticCurvePrivateKey):
-        algorithm = f"ECDSA {CURVES.get(key.curve.name, key.curve.name)}"
-    elif isinstance(key, ed25519.Ed25519PrivateKey):
-        algorithm = "Ed25519"
-    elif isinstance(key, ed448.Ed448PrivateKey):
-        algorithm = "Ed448"
-    else:
-        algorithm = type(key).__name__
-    return PrivateKeyFile(file, algorithm, spki=spki_sha256(key.public_key()))
+    return PrivateKeyFile(file, facts.key_algorithm(key), spki=spki_sha256(key.public_key()))
 
 
 def read_inputs(
@@ -420,6 +411,17 @@ def _title(node: Node) -> str:
     return f"{_cn(cert.subject)}{marker}  {safe_text(', '.join(_files(node.item)))}"
 
 
+def missing_issuer(item: Found, issuers: Issuers) -> str:
+    """Why a certificate heads a tree without being self-signed: its issuer was not given (the usual
+    case: one file alone), a CA of that name was given but did not sign it, or the chain was cut (a loop
+    of cross-signed CAs, or deeper than MAX_CHAIN_DEPTH)."""
+    if issuers.issuer_of(item) is not None:
+        return f"chain cut here: a loop, or more than {MAX_CHAIN_DEPTH} deep"
+    if issuers.candidates(item):
+        return "a CA of that name was given, but did not sign it"
+    return "not given"
+
+
 def _chain_text(node: Node, issuers: Issuers) -> str:
     names = " -> ".join(_cn(n.item.cert.subject) for n in node.chain)
     root = node.chain[-1].item
@@ -429,7 +431,7 @@ def _chain_text(node: Node, issuers: Issuers) -> str:
             if len(node.chain) > 1 or node.item.is_ca
             else f"{names} (self-signed)"
         )
-    return f"{names} -> {_cn(root.cert.issuer)} (issuer not among the inputs)"
+    return f"{names} -> {_cn(root.cert.issuer)} (issuer {missing_issuer(root, issuers)})"
 
 
 def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]]:
@@ -452,17 +454,20 @@ def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]
     }[status]
     issuer = "self-signed" if issuers.is_self_signed(item) else safe_text(str(info["issuer"]))
     if node.parent is None and issuer != "self-signed":
-        issuer += " (not among the inputs)"
+        note = missing_issuer(item, issuers)
+        issuer += " (not given: its signature is not checked)" if note == "not given" else f" ({note})"
     out = [("subject", safe_text(str(info["subject"]))), ("issuer", issuer)]
     if info["sans"]:
         out.append(("SANs", safe_text(", ".join(info["sans"]))))
     out += [
         ("usages", usages),
+        ("key type", facts.public_key_algorithm(cert)),
+        ("signature", facts.signature_algorithm(cert)),
         (
             "validity",
             f"{clock.human(cert.not_valid_before_utc)} -> {clock.human(cert.not_valid_after_utc)} ({left})",
         ),
-        ("serial", str(info["serial"])),
+        ("serial", facts.serial_text(cert.serial_number)),
         ("sha256", str(info["sha256_fingerprint"])),
         ("chain", _chain_text(node, issuers)),
         *_rotation_fields(node, inputs),
@@ -496,18 +501,19 @@ def render(inputs: Inputs, now: dt.datetime) -> str:
 
     roots = build_tree(inputs.certificates, issuers)
     complete = [r for r in roots if issuers.is_self_signed(r.item)]
-    orphans: dict[str, list[Node]] = {}  # issuer not given: group what it signed under its name
+    orphans: dict[tuple[str, str], list[Node]] = {}  # issuer not given: what it signed under its name
     for root in roots:
         if root not in complete:
-            orphans.setdefault(root.item.cert.issuer.rfc4514_string(), []).append(root)
+            why = missing_issuer(root.item, issuers)
+            orphans.setdefault((root.item.cert.issuer.rfc4514_string(), why), []).append(root)
     for root in complete:
         if lines:
             lines.append("")
         walk(root, "", "", "")
-    for issuer, children in orphans.items():
+    for (issuer, why), children in orphans.items():
         if lines:
             lines.append("")
-        lines.append(f"{_cn(children[0].item.cert.issuer)}  (not among the inputs: {safe_text(issuer)})")
+        lines.append(f"{safe_text(issuer or '(empty name)')}  (the issuer: {why})")
         for i, child in enumerate(children):
             last = i == len(children) - 1
             walk(child, "", "└── " if last else "├── ", "    " if last else "│   ")
@@ -559,6 +565,7 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
         cert, item = node.item.cert, node.item
         root = node.chain[-1].item
         info = certinfo.describe(cert)
+        info["serial"] = facts.serial_text(cert.serial_number)
         info["subject"] = safe_text(str(info["subject"]))
         info["issuer"] = safe_text(str(info["issuer"]))
         info["sans"] = [safe_text(n) for n in info["sans"]]
@@ -568,6 +575,8 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
                 "files": [safe_text(f) for f in _files(item)],
                 **info,
                 "usages": certinfo.usages(cert),
+                "public_key_algorithm": facts.public_key_algorithm(cert),
+                "signature_algorithm": facts.signature_algorithm(cert),
                 "path_length": _path_length(cert) if item.is_ca else None,
                 "status": str(time_status(cert, now, inputs.window)),
                 "self_signed": issuers.is_self_signed(item),
@@ -628,8 +637,9 @@ def main(argv: list[str]) -> int:
     """`tfext inspect`: parse `argv`, print the result, return the exit status."""
     parser = Parser(
         prog="tfext inspect",
-        description="Show each certificate's chain, subject, SANs, usages and validity as a tree of who "
-        "signed whom. Private keys are recognised and matched to their certificate, never shown.",
+        description="Show each certificate's chain, subject, SANs, usages, public-key and signature "
+        "algorithms, validity and serial (as openssl prints them) as a tree of who signed whom. Private keys "
+        "are recognised and matched to their certificate, never shown.",
         epilog="FILE may be a PEM or DER file, a directory (read recursively), a terraform.tfstate or "
         "`terraform output -json` file, or - for stdin (PEM, `terraform state pull` or "
         "`terraform output -json`). "
