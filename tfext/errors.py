@@ -128,6 +128,10 @@ class Code(Enum):
     STDOUT_UNWRITABLE = (92, "stdout is closed or cannot be written")
     DISK_FULL = (93, "no space left to write the output")
 
+    # Tools short of their anchors (issue 23): the state a tool finds by itself in a root module's directory.
+    NO_STATE_HERE = (97, "no state found in this directory")
+    STATE_PULL_FAILED = (98, "terraform state pull failed")
+
     @property
     def number(self) -> int:
         return self.value[0]

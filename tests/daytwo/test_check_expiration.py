@@ -122,9 +122,15 @@ def test_json_report_carries_exact_times_and_the_verdict(cli, asset_dir, pki):
         "residual_seconds": 19 * 86400,
         "residual": "19d",
         "status": "renew",
-        "serial": format(pki["kubelet"].cert.serial_number, "x"),
+        "serial": openssl_serial(pki["kubelet"].cert.serial_number),
         "sha256_fingerprint": pki["kubelet"].fingerprint,
     }
+
+
+def openssl_serial(serial: int) -> str:
+    """A serial as `openssl x509 -serial` prints it: upper-case hex, two digits a byte."""
+    digits = f"{serial:X}"
+    return digits.zfill(len(digits) + len(digits) % 2)
 
 
 def kube_state(pki: dict[str, Pair]) -> dict:
@@ -225,3 +231,133 @@ def test_a_damaged_certificate_is_a_row_with_its_code_not_a_dump(tmp_path):
         "ca.crt",
         "TFEXT-E023 a CERTIFICATE block cannot be parsed (damaged or truncated)",
     ]
+
+
+def test_json_serials_are_as_openssl_prints_them(cli, tmp_path):
+    import subprocess
+
+    from harness import require
+
+    ca = make_cert("kube-ca", ca=True, days=3650, serial=0x06F33F6A)
+    (tmp_path / "ca.crt").write_text(ca.cert_pem)
+    printed = subprocess.run(
+        [require("openssl"), "x509", "-noout", "-serial", "-in", str(tmp_path / "ca.crt")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    report = json.loads(cli("check-expiration", str(tmp_path), "--json", now=at(1)).out)
+    assert printed == f"serial={report['certificates'][0]['serial']}\n" == "serial=06F33F6A\n"
+
+
+# --- no SOURCE: the state of the root module here, as kubeadm needs no argument (issue 23) --------------
+
+
+def fake_terraform(bin_dir, script: str) -> str:
+    """A `terraform` on PATH that runs `script` for `terraform state pull` (and fails for anything else);
+    returns the PATH holding it first."""
+    import os
+
+    bin_dir.mkdir(exist_ok=True)
+    stub = bin_dir / "terraform"
+    stub.write_text(f'#!/bin/sh\n[ "$1 $2" = "state pull" ] || exit 9\n{script}\n')
+    stub.chmod(0o755)
+    return f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+
+
+def test_without_source_the_local_state_file_is_read_and_said(cli, tmp_path, pki, monkeypatch):
+    (tmp_path / "terraform.tfstate").write_text(json.dumps(kube_state(pki)))
+    monkeypatch.chdir(tmp_path)
+    here = cli("check-expiration", "--json", now=at(1))
+    given = cli("check-expiration", "terraform.tfstate", "--json", now=at(1))
+    assert here.out == given.out and here.code == given.code == 1
+    assert here.err == f"tfext check-expiration: no SOURCE given: reading {tmp_path / 'terraform.tfstate'}\n"
+
+
+def test_without_source_in_a_root_module_terraform_state_pull_is_read(cli, tmp_path, pki, monkeypatch):
+    pulled = tmp_path / "pulled.json"
+    pulled.write_text(json.dumps(kube_state(pki)))
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text("# a root module\n")
+    (root / "terraform.tfstate").write_text("{}")  # not read: `terraform state pull` is the truth
+    monkeypatch.chdir(root)
+    path = fake_terraform(tmp_path / "bin", f"cat {pulled}")
+    run = cli("check-expiration", env={"PATH": path}, now=at(1))
+    assert run.code == 1, run.err
+    assert (
+        run.err.splitlines()[0]
+        == f"tfext check-expiration: no SOURCE given: reading `terraform state pull` in {root}"
+    )
+    assert run.out == cli("check-expiration", str(pulled), now=at(1)).out
+    for pair in pki.values():
+        assert not any(line in run.out + run.err for line in key_body_lines(pair.key_pem))
+
+
+def test_without_source_and_without_terraform_on_path_the_local_state_file_is_read(
+    cli, tmp_path, pki, monkeypatch
+):
+    (tmp_path / "main.tf").write_text("# a root module\n")
+    (tmp_path / "terraform.tfstate").write_text(json.dumps(kube_state(pki)))
+    monkeypatch.chdir(tmp_path)
+    run = cli("check-expiration", env={"PATH": str(tmp_path / "nothing")}, now=at(1))
+    assert run.code == 1 and "kube/apiserver" in run.out
+    assert "reading" in run.err and "terraform.tfstate (terraform is not on PATH)" in run.err
+
+
+@pytest.mark.parametrize(
+    ("files", "script", "message"),
+    [
+        ((), None, "TFEXT-E097 {dir}: no SOURCE given, and this is no root module's directory: no *.tf file"),
+        (
+            ("main.tf",),
+            None,
+            "TFEXT-E097 {dir}: this directory holds a Terraform configuration, but terraform is not on PATH",
+        ),
+        (
+            ("main.tf",),
+            "true",
+            "TFEXT-E097 terraform state pull in {dir}: printed no state: this root module (or its selected "
+            "workspace) has not been applied yet",
+        ),
+        (
+            (".terraform/",),
+            r"printf '\033[31m╷\n│ \033[1mError: \033[0mBackend initialization required, please run "
+            '"terraform init"\\n╵\\n\' >&2; exit 1',
+            "TFEXT-E098 terraform state pull: exited 1: Error: Backend initialization required, please run "
+            '"terraform init"; run `terraform state pull` here to see why',
+        ),
+    ],
+)
+def test_without_source_and_no_state_here_one_coded_line_says_what_was_looked_for(
+    cli, tmp_path, monkeypatch, files, script, message
+):
+    root = tmp_path / "root"
+    root.mkdir()
+    for name in files:
+        (root / name).mkdir() if name.endswith("/") else (root / name).write_text("")
+    monkeypatch.chdir(root)
+    path = fake_terraform(tmp_path / "bin", script) if script else str(tmp_path / "nothing")
+    run = cli("check-expiration", "--json", env={"PATH": path})
+    assert run.code == 2 and run.out == ""
+    lines = run.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tfext check-expiration: " + message.format(dir=root)), (
+        run.err
+    )
+    assert "give a SOURCE" in run.err and "\x1b" not in run.err
+
+
+def test_a_state_pull_that_hangs_or_floods_is_stopped(cli, tmp_path, monkeypatch):
+    from tfext.tools import expiration, rootstate
+
+    (tmp_path / "main.tf").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(rootstate, "PULL_TIMEOUT", 1)
+    hangs = fake_terraform(tmp_path / "hangs", "exec sleep 30")
+    run = cli("check-expiration", env={"PATH": hangs})
+    assert run.code == 2 and "TFEXT-E098 terraform state pull: did not finish within 1 seconds" in run.err
+    assert run.seconds < 10
+    monkeypatch.setattr(expiration, "MAX_STATE_BYTES", 1 << 20)
+    floods = fake_terraform(tmp_path / "floods", "exec yes '{}'")
+    run = cli("check-expiration", env={"PATH": floods})
+    assert run.code == 2 and "TFEXT-E008 terraform state pull: more than 1 MiB; not read further" in run.err

@@ -1,7 +1,10 @@
-"""`tfext check-expiration SOURCE`: when each certificate expires, as `kubeadm certs check-expiration` shows.
+"""`tfext check-expiration [SOURCE]`: when each certificate expires, as `kubeadm certs check-expiration`
+shows.
 
 SOURCE is a directory of PEM files (as `tfext write-assets` writes), a PEM file, a Terraform state file
 (`terraform.tfstate`), or `-` for JSON on stdin (`terraform state pull`, or `terraform output -json`).
+Without SOURCE, as kubeadm needs none, the state of the root module in the current directory is read
+(`tfext.tools.rootstate`): `terraform state pull` there, or `./terraform.tfstate`; stderr says which.
 From JSON, each certificate is found by its role (`tfext.tools.roles`) and named by its module and role:
 `kube/apiserver`, `etcd/server`; the kube CA that identity and ingress are given is `kube/ca`, with those
 names as aliases. Its status is `tfext.verify.time_status`'s: valid, renew, expired or not yet valid.
@@ -21,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from tfext.errors import Code, Problem, echo_path, safe_text
+from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
 from tfext.profiles import DEFAULT_RENEWAL_WINDOW_HOURS
-from tfext.tools import clock, roles
+from tfext.tools import clock, facts, roles
 from tfext.tools.bundles import ROTATION_DOC, Rotation
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
 from tfext.tools.sources import (
@@ -123,7 +126,7 @@ def assess(
                 is_ca=item.is_ca,
                 status=status,
                 residual=not_after - now,
-                serial=format(cert.serial_number, "x"),
+                serial=facts.serial_text(cert.serial_number),  # as `openssl x509 -serial` prints it
                 sha256_fingerprint=item.fingerprint,
                 warning=warning,
             )
@@ -240,6 +243,22 @@ def load(source: str, stdin: TextIO | None = None) -> Reading:
     return reading
 
 
+def find_here(directory: Path | None = None):
+    """The state of the root module in `directory` (the current one), as `tfext.tools.rootstate.Here`:
+    `terraform state pull` there, or ./terraform.tfstate. Raises TfextError (E097, E098) when there is
+    none."""
+    from tfext.tools import rootstate
+
+    def read_file(path: Path) -> bytes:
+        reading = Reading()
+        data = reading.read(path, MAX_STATE_BYTES)
+        if data is None:
+            raise InputError(reading.problems)
+        return data
+
+    return rootstate.find(Path.cwd() if directory is None else directory, MAX_STATE_BYTES, read_file)
+
+
 def _json_source(data: bytes, where: str, reading: Reading) -> None:
     """Certificates found by role; JSON that holds none of our modules' is read for any certificate."""
     document = load_json(data, where)
@@ -259,10 +278,18 @@ def main(argv: list[str]) -> int:
         "Exit status 1 when a certificate is expired, not yet valid or expires within the renewal window.",
         epilog="SOURCE: a directory of PEM files (from `tfext write-assets`), a PEM file, a "
         "terraform.tfstate file, or - for `terraform state pull` (or `terraform output -json`) on stdin. "
+        "Without SOURCE, in a root module's directory: `terraform state pull` run there (with terraform on "
+        "PATH), else ./terraform.tfstate; stderr says which was read. "
         f"Set {clock.ENV_NOW}=2030-01-01T00:00:00Z to judge at another time than now. "
         "Exit status: 0 all fine, 1 something to renew or unusable, 2 unusable input.",
     )
-    parser.add_argument("source", metavar="SOURCE", help="DIR, PEM file, terraform.tfstate, or - for stdin")
+    parser.add_argument(
+        "source",
+        metavar="SOURCE",
+        nargs="?",
+        help="DIR, PEM file, terraform.tfstate, or - for stdin; without it, the state of the root module "
+        "in the current directory",
+    )
     parser.add_argument(
         "--window-hours",
         type=float,
@@ -275,10 +302,17 @@ def main(argv: list[str]) -> int:
     prog = parser.prog
     if not 0 <= args.window_hours <= 1e7:  # also refuses nan and inf
         parser.error("--window-hours must not be negative (and at most 10000000)")
+    where = "stdin" if args.source == "-" else echo_path(args.source or ".")
     try:
         now = clock.now()
-        reading = load(args.source, sys.stdin)
-    except InputError as exc:
+        if args.source is None:
+            here = find_here()
+            say(prog, here.note)
+            where, reading = here.where, Reading()
+            _json_source(here.data, here.where, reading)
+        else:
+            reading = load(args.source, sys.stdin)
+    except TfextError as exc:  # InputError, and the E097/E098 of a root module's state
         say(prog, exc.render())
         return 2
     except ValueError as exc:
@@ -288,7 +322,6 @@ def main(argv: list[str]) -> int:
     if not found and not reading.bad:
         for problem in reading.problems:
             say(prog, problem.render())
-        where = "stdin" if args.source == "-" else echo_path(args.source)
         if reading.json:
             say(prog, roles.nothing_found(where).render())
         else:
