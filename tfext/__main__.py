@@ -4,9 +4,9 @@
     tfext --version                   this tfext's version (the git tag of its release is v<version>)
     tfext PROGRAM                     read a query on stdin, answer on stdout (the external protocol)
     tfext summary                     table of `terraform output -json certificates` (stdin)
-    tfext write-assets DIR            `terraform output -json` (stdin) as files, keys 0600
+    tfext write-assets DIR            `terraform output -json` (stdin) as files, keys 0600 (--prune)
     tfext inspect FILE...             each certificate's chain, subject, SANs, usages, validity (--json)
-    tfext check-expiration SOURCE     expiry table of a DIR, PEM file, state file or - (state pull on stdin)
+    tfext check-expiration [SOURCE]   expiry table of a DIR, PEM file, state file, -, or the state here
     tfext topology [DIR]              which CA signs what and which flag uses each file, as Mermaid or DOT
     tfext install-provider DIR        install the offline hashicorp/external provider into a mirror
     tfext env                         shell lines putting tfext and the offline provider config in reach

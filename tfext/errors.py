@@ -128,7 +128,9 @@ class Code(Enum):
     STDOUT_UNWRITABLE = (92, "stdout is closed or cannot be written")
     DISK_FULL = (93, "no space left to write the output")
 
-    # Tools short of their anchors (issue 23): the state a tool finds by itself in a root module's directory.
+    # Tools short of their anchors (issue 23): what write-assets leaves behind, and the state a tool finds
+    # by itself in a root module's directory.
+    STALE_FILES = (96, "files of members or nodes the input no longer holds")
     NO_STATE_HERE = (97, "no state found in this directory")
     STATE_PULL_FAILED = (98, "terraform state pull failed")
 

@@ -13,7 +13,9 @@ moment. `LAYOUT` is the one table of Tectonic's file names; the user-provided ex
 names. `CLIENT_LAYOUT` adds the kube module's clients of their own (`admin.crt`, ...), and `NODE_LAYOUT`
 puts each member's and node's own certificates (docs/per-node.md) in a directory of its own,
 `etcd/members/<member>/` and `kube/nodes/<node>/`: the `member_certs_dir` and `node_certs_dir` the
-user-provided flavors read, so the directory can be fed back to them.
+user-provided flavors read, so the directory can be fed back to them. The files of a member or node the
+input no longer holds (a node removed from `nodes`) are named on stderr (TFEXT-E096) and, with `--prune`,
+removed (`tfext.tools.stale`: only files of that layout, only under DIR, never through a link).
 
 Nothing is ever written outside DIR:
 - every directory is opened by descriptor, one component at a time, with O_NOFOLLOW: a symbolic link
@@ -465,7 +467,8 @@ def main(argv: list[str]) -> int:
         "each etcd member's and node's own under etcd/members/<member>/ and kube/nodes/<node>/: "
         "keys 0600, certificates 0644, each file written atomically. Where the outputs hold no key, each is "
         "read from the file the module's key_files output names (relative paths from the directory tfext "
-        "runs in: the root module's); from a state, key-directory records need --key-dir.",
+        "runs in: the root module's); from a state, key-directory records need --key-dir. The files of "
+        "members and nodes the input no longer holds are named on stderr, and removed with --prune.",
     )
     parser.add_argument("dir", type=Path, help="asset directory, e.g. generated/tls")
     parser.add_argument(
@@ -478,6 +481,13 @@ def main(argv: list[str]) -> int:
         metavar="KEY_DIR",
         help="the root module's key_dir, where a `terraform state pull` in key-directory mode has its keys "
         "(`terraform output -json` names its key files itself, in the key_files outputs)",
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove the files of members and nodes the input no longer holds (etcd/members/<member>/*, "
+        "kube/nodes/<node>/* as write-assets writes them, never anything else), and their directories "
+        "left empty; without it they are only named on stderr",
     )
     args = parser.parse_args(argv)
     prog = parser.prog
@@ -517,4 +527,51 @@ def main(argv: list[str]) -> int:
         return 1
     for path in written:
         sys.stdout.write(safe_text(f"{oct(path.stat().st_mode & 0o777)[2:]}  {echo_path(path)}") + "\n")
-    return 0
+    return left_behind(prog, raw, outputs, args.dir, args.prune)
+
+
+def left_behind(prog: str, document: object, outputs: dict[str, str], directory: Path, prune: bool) -> int:
+    """After a write: name on stderr the files of members and nodes the input no longer holds, or remove
+    them (`--prune`); the exit status (1 when one could not be removed)."""
+    from tfext.tools import stale
+
+    judged = stale.judged_roles(document, outputs)
+    found = stale.find(directory, judged, stale.present(outputs)) if judged else stale.Stale()
+    for parent in found.unlooked:
+        say(
+            prog,
+            f"{Code.STALE_FILES.tag} {echo_path(directory / parent)}: more than {stale.MAX_ENTRIES} entries; "
+            "only the first were looked at for files of members or nodes the input no longer holds",
+        )
+    if not found.files:
+        return 0
+    count = f"{len(found.files)} file{'s' if len(found.files) > 1 else ''}"
+    if not prune:
+        listed = "\n".join(f"  {echo_path(directory / f)}" for f in found.files)
+        say(
+            prog,
+            f"{Code.STALE_FILES.tag} {echo_path(directory)}: {count} of members or nodes the input no longer "
+            f"holds, left as they were:\n{listed}",
+        )
+        say(
+            prog,
+            "run it again with --prune to remove them and the member or node directories they leave empty "
+            "(nothing else is removed)",
+        )
+        return 0
+    done = stale.prune(directory, found.files)
+    if done.removed:
+        files = [r for r in done.removed if not r.endswith("/")]
+        emptied = len(done.removed) - len(files)
+        also = f", and {emptied} director{'ies' if emptied > 1 else 'y'} left empty" if emptied else ""
+        listed = "\n".join(
+            f"  {echo_path(directory / r)}{'/' if r.endswith('/') else ''}" for r in done.removed
+        )
+        say(
+            prog,
+            f"removed {len(files)} file{'s' if len(files) != 1 else ''} of members or nodes the input no "
+            f"longer holds{also}:\n{listed}",
+        )
+    for problem in done.problems:
+        say(prog, problem.render())
+    return 1 if done.problems else 0
