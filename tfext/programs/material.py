@@ -302,7 +302,10 @@ class Work:
                 f"{slot.name}_key_sha256": digest,
             }
         if path(self.query, f"{slot.name}_csr_path") and not key_text and slot is not self.module.ca:
-            out[f"{slot.name}_csr"] = "1"  # issued for a CSR: its key is the requester's, never ours
+            # Issued for a CSR: its key is the requester's, never ours. The facts say so too (the modules'
+            # `certificates` output), so that a tool reading outputs expects no key for it.
+            out[f"{slot.name}_csr"] = "1"
+            out[f"{slot.name}_info"] = json_text(certinfo.describe(cert) | {"key_from_csr": True})
         if slot is self.module.ca:
             out["ca_key_alg"] = keys.family(key) if key is not None else ""
         return out

@@ -234,9 +234,12 @@ locals {
   # check warns.
   # (Looked at after this plan's runs, which may have just made it: hence the reference to the records.)
   key_dir_here = var.key_dir == "" ? false : fileexists("${var.key_dir}/${nonsensitive(sensitive(length(local.records)) >= 0) ? ".tfext-key-dir" : ""}")
+  # A record naming a key file while this module has no key_dir: its keys were moved into a key
+  # directory (tfext move-keys) and the root module does not say where.
+  key_dir_missing = sort([for name, r in local.records : "${local.kind}/${name}" if try(r.key_file, "") != "" && var.key_dir == ""])
   key_files = {
     for name, r in local.records : name => (
-      try(r.key_file, "") != "" ? "${var.key_dir}/${r.key_file}" : try(r.key_path, "")
+      try(r.key_file, "") != "" && var.key_dir != "" ? "${var.key_dir}/${r.key_file}" : try(r.key_path, "")
     )
   }
   # A key file to look at: every given one, and a new one only where the key directory is (HCL's && does
@@ -264,7 +267,7 @@ locals {
   # for a CSR has no key of ours, and a key file elsewhere is checked on its own.
   incomplete = sort([
     for name, r in local.records : "${local.kind}/${name}"
-    if r.cert_pem == "" || (local.key_files[name] == "" && try(r.csr, "") == "" && nonsensitive(sensitive(r.key_pem) == ""))
+    if r.cert_pem == "" || (local.key_files[name] == "" && try(r.key_file, "") == "" && try(r.csr, "") == "" && nonsensitive(sensitive(r.key_pem) == ""))
   ])
   expiring = {
     for name, c in local.certs : name => "${local.kind}/${name} (${c.info.not_after})"

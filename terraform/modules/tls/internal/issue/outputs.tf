@@ -3,6 +3,10 @@ output "certs" {
   value       = local.certs
 
   precondition {
+    condition     = length(local.key_dir_missing) == 0
+    error_message = "TFEXT-E073 ${join(", ", local.key_dir_missing)}: the key is in a key directory (its record names the file, as tfext move-keys or key_dir left it), and this module has no key_dir. Set key_dir on the module to that directory (docs/upgrading.md)."
+  }
+  precondition {
     condition     = length(local.key_file_problems) == 0
     error_message = "TFEXT-E074 ${join(", ", local.key_file_problems)}: the key file is missing, or is not the one issued with its certificate (its SHA-256 differs). Nothing is issued again on its own: restore the file from your backup of the key directory, or issue that certificate anew with `terraform apply -replace=<its issued marker>` (`terraform state pull | tfext heal` names it)."
   }
