@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 import zipfile
 from collections import Counter
@@ -87,6 +88,9 @@ module "ingress" {
 }
 
 # The documented pattern: root outputs without keys (a root output is kept in state).
+output "kube" {
+  value = { for k, v in module.kube : k => v if !endswith(k, "key_pem") }
+}
 output "certificates" {
   value = {
     etcd = module.etcd.certificates, kube = module.kube.certificates,
@@ -346,6 +350,18 @@ def test_nodes_bring_csrs_a_new_csr_re_issues_its_certificate_only_and_bad_ones_
         assert cert.public_key().public_numbers() == key.public_key().public_numbers()
         assert cert.subject.rfc4514_string() == f"CN=system:node:{node},O=system:nodes"
         assert f"kubelet:{node}" not in out["key_files"]["kube"]  # no key of ours
+    # write-assets from the outputs: the nodes' certificates without keys (theirs), every other key from keys/
+    assets = subprocess.run(
+        [str(Path(sys.executable).parent / "tfext"), "write-assets", "assets"],
+        input=w.tf.run("output", "-json").stdout,
+        cwd=w.tf.workdir,
+        capture_output=True,
+        text=True,
+    )
+    assert assets.returncode == 0, assets.stderr[-2000:]
+    node_dir = w.tf.workdir / "assets" / "kube" / "nodes" / "n0"
+    assert (node_dir / "kubelet-client.crt").is_file() and not (node_dir / "kubelet-client.key").exists()
+    assert (w.tf.workdir / "assets" / "apiserver.key").stat().st_mode & 0o777 == 0o600
     before = serials(out)
     node_csrs(csr, "n1")  # n1 makes new keys and new CSRs
     after = w.step("n1 brings new CSRs")

@@ -170,12 +170,21 @@ def _from_values(
     where: str,
     rotation: object = None,
     key_files: object = None,
+    facts: object = None,
 ) -> list[Located]:
     """`values` by contract output name => one Located per slot with a certificate, then one per entry of
     each per-node map output (`node_kubelet_client_cert_pem = {w1 = ...}` is slot `kubelet:w1`); the CA
     gets the module's `ca_rotation` output. Where a key output is absent or empty, the module's
-    `key_files` output (certificate name => its key's file) says where the key is."""
+    `key_files` output (certificate name => its key's file) says where the key is, and its `certificates`
+    output (`facts`) which were issued for a CSR (`key_from_csr`: the key is the node's own)."""
     out = []
+    facts = facts if isinstance(facts, dict) else {}
+
+    def _csr(found: Located) -> None:
+        entry = facts.get(found.slot)
+        if isinstance(entry, dict) and entry.get("key_from_csr") is True and not found.has_key:
+            found.csr, found.key_expected = True, False
+
     for slot, (cert_output, key_output) in CONTRACT[kind].items():
         key = values.get(key_output) if key_output else None
         cert_where, key_where = f"{where}{cert_output}", f"{where}{key_output}"
@@ -183,6 +192,7 @@ def _from_values(
         if found is not None:
             found.rotation = rotation if slot == "ca" and isinstance(rotation, dict) else None
             _key_file_of(found, key_files)
+            _csr(found)
             out.append(found)
     for role, (cert_output, key_output) in PER_NODE.get(kind, {}).items():
         certs, keys = values.get(cert_output), values.get(key_output)
@@ -204,6 +214,7 @@ def _from_values(
             found = _located(kind, slot, instance, certs.get(node), key, cert_where, key_where)
             if found is not None:
                 _key_file_of(found, key_files)
+                _csr(found)
                 out.append(found)
     return out
 
@@ -280,7 +291,8 @@ def from_flat(values: dict[str, object]) -> list[Located]:
         where = f"output {prefix}_" if prefix else "output "
         rotation = values.get(f"{prefix}_{ROTATION_OUTPUT}" if prefix else ROTATION_OUTPUT)
         key_files = values.get(f"{prefix}_{KEY_FILES}" if prefix else KEY_FILES)
-        out += _from_values(kind, prefix or kind, chosen, where, rotation, key_files)
+        facts = values.get(f"{prefix}_certificates" if prefix else "certificates")
+        out += _from_values(kind, prefix or kind, chosen, where, rotation, key_files, facts)
     return out
 
 
@@ -296,7 +308,13 @@ def from_objects(values: dict[str, object]) -> list[Located]:
         if kind:
             instance = ".".join(path)
             out += _from_values(
-                kind, instance, value, f"output {instance}.", value.get(ROTATION_OUTPUT), value.get(KEY_FILES)
+                kind,
+                instance,
+                value,
+                f"output {instance}.",
+                value.get(ROTATION_OUTPUT),
+                value.get(KEY_FILES),
+                value.get("certificates"),
             )
         elif len(path) < MAX_OBJECT_DEPTH:
             stack.extend(((*path, str(k)), v) for k, v in reversed(list(value.items())))
