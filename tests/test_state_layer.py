@@ -577,3 +577,20 @@ def test_modules_work_fetched_as_a_git_subdirectory_source(tf_config, tmp_path):
     out = tf.outputs()
     cert(out["ingress"]).verify_directly_issued_by(cert(out["ca"]))
     assert tf.plan().returncode == 0
+
+
+def test_a_missing_tfext_command_is_explained_and_a_quiet_plan_needs_none(tf_config, tmp_path):
+    work = copy_example("tectonic", tmp_path / "w")
+    tf = Terraform(work, tf_config)
+    tf.init()
+    no_tfext = {"PATH": "/usr/local/bin:/usr/bin:/bin"}  # terraform and sh, not the venv's tfext
+    assert not any(Path(d, "tfext").exists() for d in no_tfext["PATH"].split(":"))
+    tf.env_extra.update(no_tfext)
+    plan = tf.plan()
+    text = " ".join(plan.output.split())
+    assert plan.returncode == 1 and "TFEXT-E094 the tfext command is not on PATH" in text
+    assert "tfext env" in text and "executable file not found" not in text
+    del tf.env_extra["PATH"]
+    tf.apply()
+    tf.env_extra.update(no_tfext)
+    assert tf.plan().returncode == 0  # nothing to issue: no program runs, so none is needed

@@ -120,6 +120,7 @@ class Code(Enum):
     IP_AS_NAME = (86, "an IP address where a DNS name belongs, or a name shaped like a bad IP")
     SAME_NAME_TWICE = (87, "the same name or address on two members or nodes")
     WILDCARD_NAME = (88, "wildcard in a member's or node's names")
+    OPTIONAL_OUTPUTS_EMPTY = (89, "a user-provided flavor's optional outputs are empty")
 
     INTERNAL = (90, "internal error")
 
@@ -127,6 +128,7 @@ class Code(Enum):
     STDIN_UNREADABLE = (91, "stdin is closed or cannot be read")
     STDOUT_UNWRITABLE = (92, "stdout is closed or cannot be written")
     DISK_FULL = (93, "no space left to write the output")
+    TFEXT_NOT_FOUND = (94, "the tfext command is not on PATH")
 
     # Tools short of their anchors (issue 23): what write-assets leaves behind, and the state a tool finds
     # by itself in a root module's directory.

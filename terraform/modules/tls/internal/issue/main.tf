@@ -85,10 +85,18 @@ locals {
   })
 }
 
+locals {
+  # Run as given, but the default `tfext` through a shell that says what to do when it is not on PATH
+  # (TFEXT-E094): Terraform's own error for that is 30 lines that never name the fix.
+  run = var.program[0] != "tfext" ? var.program : concat(
+    ["sh", "-c", "command -v tfext >/dev/null 2>&1 || { echo \"tfext $1: TFEXT-E094 the tfext command is not on PATH, so Terraform cannot run its programs. In the shell that runs terraform: eval \\\"\\$(<your tfext checkout>/.venv/bin/tfext env)\\\" (README: Your own root module), or set the module's tfext_command to the command's full path.\" >&2; exit 127; }; exec tfext \"$@\"", "tfext"], slice(var.program, 1, length(var.program)),
+  )
+}
+
 data "external" "issue" {
   count = local.issuing ? 1 : 0
 
-  program = var.program
+  program = local.run
   query   = local.issue_query
 }
 
@@ -142,7 +150,7 @@ locals {
 data "external" "heal" {
   count = length(local.heal_slots) > 0 ? 1 : 0
 
-  program = var.program
+  program = local.run
   query = merge(
     local.run_query,
     { plan_time = plantimestamp() },

@@ -65,3 +65,12 @@ locals {
   absent = { cert_pem = "", key_pem = sensitive(""), key_path = "", key_alg = "", info = {} }
   certs  = merge({ for slot in ["apiserver_kubelet_client", "admin"] : slot => local.absent }, module.given.certs)
 }
+
+# A swap from kube/self-signed without the optional pairs: the admin and apiserver-kubelet-client outputs
+# are empty, and a consumer wired to them would get nothing. Said at plan; the plan still succeeds.
+check "optional_pairs_given" {
+  assert {
+    condition     = length(local.optional_files) == 2
+    error_message = "TFEXT-E089 kube/user-provided: no ${join(" and no ", [for slot in ["apiserver_kubelet_client", "admin"] : slot if !contains(keys(local.optional_files), slot)])} files are given, so those outputs (${join(", ", [for slot in ["apiserver_kubelet_client", "admin"] : "${slot}_cert_pem/_key_pem" if !contains(keys(local.optional_files), slot)])}) are empty. Give their *_cert_pem_path and *_key_pem_path (tfext write-assets writes apiserver-kubelet-client.crt/.key and admin.crt/.key), or stop using those outputs."
+  }
+}
