@@ -148,7 +148,8 @@ def test_the_readme_per_node_lines_give_each_member_and_node_its_own_identity(us
     pernode = work.parent / "pernode"
     pernode.mkdir()
     main = with_per_node_lines(block("root-module"), block("per-node"))
-    assert main.count("members") == 1 and main.count("kubelet_serving") == 1
+    code = [line for line in main.splitlines() if not line.strip().startswith("#")]
+    assert sum("members" in ln for ln in code) == 1 and sum("kubelet_serving" in ln for ln in code) == 1
     (pernode / "main.tf").write_text(main)
     for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-no-color")):
         run = terraform(pernode, env, *args)
@@ -159,6 +160,69 @@ def test_the_readme_per_node_lines_give_each_member_and_node_its_own_identity(us
     assert sorted(out["kube"]["node_kubelet_client_cert_pem"]) == ["master-0", "worker-0", "worker-1"]
     assert sorted(out["kube"]["node_kubelet_serving_cert_pem"]) == ["worker-0"]
     assert terraform(pernode, env, "plan", "-detailed-exitcode", "-no-color").returncode == 0
+
+
+def day_two_block(tag: str) -> str:
+    """The fenced block under `<!-- tag -->` in docs/day-two.md."""
+    text = (REPO / "docs" / "day-two.md").read_text()
+    match = re.search(rf"<!-- {tag} -->\n```sh\n(.*?)```", text, re.S)
+    assert match, f"docs/day-two.md has no <!-- {tag} --> block"
+    return match.group(1)
+
+
+def certificates(work: Path, env: dict) -> dict:
+    """`terraform output certificates` as the docs run it (`-json`, to read it): module => name => facts."""
+    raw = terraform(work, env, "output", "-json", "certificates")
+    assert raw.returncode == 0, raw.stderr[-2000:]
+    return json.loads(raw.stdout)
+
+
+def test_the_docs_commands_work_in_the_readme_root_module(user):
+    """The commands the README and docs/day-two.md give, verbatim, in the README's root module: the
+    certificates output, one certificate and one CA re-issued by -replace, and the three rotation phases
+    (each followed by the refresh-only apply the README asks for), every plan after them quiet."""
+    home, env = user
+    work = home.parent / "docs-commands"  # a root module of its own: another test swaps a flavor in `user`
+    work.mkdir()
+    (work / "main.tf").write_text(block("root-module"))
+    for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-no-color")):
+        run = terraform(work, env, *args)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    text = terraform(work, env, "output", "-no-color", "certificates")
+    assert text.returncode == 0 and "kube_certs" in text.stdout, text.stderr[-2000:]
+
+    def serials() -> dict[str, str]:
+        return {
+            f"{m}.{n}": c["serial"] for m, certs in certificates(work, env).items() for n, c in certs.items()
+        }
+
+    before = serials()
+    bash(day_two_block("rotate-one").replace("terraform apply", "terraform apply -auto-approve"), work, env)
+    assert {k for k, v in serials().items() if before[k] != v} == {"etcd_certs.server"}
+    before = serials()
+    bash(day_two_block("rotate-ca").replace("terraform apply", "terraform apply -auto-approve"), work, env)
+    changed = {k for k, v in serials().items() if before[k] != v}
+    assert changed >= {
+        "kube_certs.ca",
+        "kube_certs.apiserver",
+        "identity_certs.server",
+        "ingress_certs.ingress",
+    }
+    assert not any(k.startswith("etcd_certs.") for k in changed)
+
+    phases = [ln for ln in block("rotate-phases").splitlines() if ln.startswith("terraform apply")]
+    assert len(phases) == 3
+    for line in phases:
+        command = line.split("   #", 1)[0].strip().replace("terraform apply", "terraform apply -auto-approve")
+        refresh = command.replace("-auto-approve", "-refresh-only -auto-approve")  # README: after each
+        bash(f"{command}\n{refresh}", work, env)
+        setting = re.search(r"'kube_ca_rotation=(\{.*?\})'", command).group(1)
+        quiet = terraform(
+            work, env, "plan", "-detailed-exitcode", "-no-color", "-var", f"kube_ca_rotation={setting}"
+        )
+        assert quiet.returncode == 0, quiet.stdout[-3000:]
+    out = outputs(work, env)
+    assert out["kube"]["ca_rotation"]["generation"] == 1 and out["kube"]["ca_rotation"]["phase"] == "finish"
 
 
 def test_the_readme_pins_this_release_and_its_git_source_form_works(tf_config, tmp_path):
