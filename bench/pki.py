@@ -31,7 +31,7 @@ CLUSTER_NAME = "demo"
 BASE_DOMAIN = "example.com"
 SERVICE_CIDR = "10.3.0.0/16"
 VALIDITY_HOURS = 26280
-IDENTITY_DNS_NAMES = [  # terraform/modules/tls/identity/self-signed/variables.tf default
+IDENTITY_DNS_NAMES = [  # terraform/modules/tls/identity/self-signed/variables.tf.json default
     "tectonic-identity-api.tectonic-system.svc",
     "tectonic-identity-api.tectonic-system.svc.cluster.local",
 ]

@@ -1,8 +1,13 @@
-"""The polymorphism contract, read from the HCL itself: every flavor of a module declares exactly the same
-outputs with the same `sensitive` marks, so swapping `source` can never break a caller."""
+"""The polymorphism contract, read from the configuration itself: every flavor of a module declares exactly
+the same outputs with the same `sensitive` marks, so swapping `source` can never break a caller.
+
+A flavor's variables and outputs are declared in its generated `variables.tf.json` and `outputs.tf.json`
+(Terraform's JSON syntax), and nowhere in its hand-written HCL. That Terraform reads them is checked where
+every flavor is initialised and run: tests/test_terraform_test_files.py."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -15,26 +20,28 @@ from tfext import catalog
 FLAVORS = {name: tuple(f.name for f in module.flavors) for name, module in catalog.MODULES.items()}
 
 # The outputs each module promises (issues 2, 3, 13, 14 and 21), beside `certificates`, `id` and `key_files`:
-# output => sensitive, from the catalogue that writes every outputs.tf (and the tools' contract).
+# output => sensitive, from the catalogue that writes every outputs.tf.json (and the tools' contract).
 PROMISED = {
     name: {o.name: o.sensitive for o in module.outputs if o.name not in ("certificates", "id", "key_files")}
     for name, module in catalog.MODULES.items()
 }
 
-BLOCK = re.compile(r'^(output|variable) "([^"]+)" \{(.*?)^\}', re.S | re.M)
+HCL_BLOCK = re.compile(r'^\s*(output|variable)\s+"([^"]+)"', re.M)
 
 
-def blocks(directory, kind: str) -> dict[str, str]:
-    text = "\n".join(p.read_text() for p in sorted(directory.glob("*.tf")))
-    return {name: body for k, name, body in BLOCK.findall(text) if k == kind}
+def blocks(directory, kind: str) -> dict[str, dict]:
+    """The `kind` blocks (variable, output) a flavor declares: name => body, from its JSON files."""
+    found: dict[str, dict] = {}
+    for path in sorted(directory.glob("*.tf.json")):
+        declared = json.loads(path.read_text()).get(kind, {})
+        assert not set(found) & set(declared), f"{path}: declared twice"
+        found.update(declared)
+    return found
 
 
 def outputs(directory) -> dict[str, bool]:
     """Output name => declared sensitive."""
-    return {
-        name: bool(re.search(r"^\s*sensitive\s*=\s*true", body, re.M))
-        for name, body in blocks(directory, "output").items()
-    }
+    return {name: body.get("sensitive", False) is True for name, body in blocks(directory, "output").items()}
 
 
 @pytest.mark.parametrize("module", sorted(FLAVORS))
@@ -68,11 +75,20 @@ def test_no_other_module_directories_exist():
 
 @pytest.mark.parametrize("flavor", [f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl])
 def test_every_variable_is_typed_and_described(flavor):
-    for name, body in blocks(MODULES / flavor, "variable").items():
-        assert re.search(r"^\s*type\s*=", body, re.M), f"{flavor}: variable {name} has no type"
-        assert re.search(r'^\s*description\s*=\s*"\S', body, re.M), (
-            f"{flavor}: variable {name} has no description"
-        )
+    declared = blocks(MODULES / flavor, "variable")
+    assert declared, f"{flavor} declares no variable"
+    for name, body in declared.items():
+        assert body.get("type", "").strip(), f"{flavor}: variable {name} has no type"
+        assert body.get("description", "").strip(), f"{flavor}: variable {name} has no description"
+
+
+@pytest.mark.parametrize("flavor", [f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl])
+def test_variables_and_outputs_are_the_generated_ones_alone(flavor):
+    """The catalogue is their one statement: a flavor's HCL (main.tf, versions.tf) declares none."""
+    for tf in sorted((MODULES / flavor).glob("*.tf")):
+        assert HCL_BLOCK.findall(tf.read_text()) == [], f"{tf.name} declares what the catalogue states"
+    names = {i.name for i in catalog.MODULES[flavor.split("/")[0]].flavor(flavor.split("/")[1]).inputs}
+    assert set(blocks(MODULES / flavor, "variable")) == names
 
 
 @pytest.mark.parametrize("flavor", [f"{m}/{f}" for m, fl in FLAVORS.items() for f in fl])
@@ -103,7 +119,7 @@ def test_no_program_list_can_hold_an_empty_string():
 
 
 def test_every_generated_file_is_the_committed_one():
-    """variables.tf, outputs.tf, README.md and the query schemas are written from tfext/catalog.py."""
+    """variables.tf.json, outputs.tf.json, README.md and the query schemas are written from the catalogue."""
     script = MODULES.parent.parent.parent / "scripts" / "generate.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

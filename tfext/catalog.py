@@ -1,6 +1,7 @@
 """The catalogue: every module, flavor, certificate slot, output and input of tfext, stated once.
 
-`scripts/generate.py` writes from it each flavor's `variables.tf` and `outputs.tf`, the query schemas
+`scripts/generate.py` writes from it each flavor's `variables.tf.json` and `outputs.tf.json` (Terraform's
+JSON syntax, holding the HCL expressions and templates stated here), the query schemas
 (`tfext/schemas/*.json`) and the module READMEs; the programs take their slots from it
 (`tfext.programs.MODULES`), and the tools their output contract (`tfext.tools.roles.CONTRACT`, `PER_NODE`).
 Hand-written HCL keeps only each flavor's wiring (`main.tf`). docs/design.md says what to edit for a new
@@ -112,7 +113,7 @@ class Flavor:
     name: str  # "self-signed", "signed", "user-provided"
     generating: bool
     title: str  # the query schema's title
-    header: str  # what variables.tf says first
+    header: str  # what variables.tf.json says first (its "//" comment)
     build: Callable[[], tuple[Input, ...]]  # its inputs, in order
     query: tuple[QueryKey, ...] = ()  # query keys no input becomes (a CA stage's certificate, say)
     # "<module>/<flavor>" whose inputs this one accepts and ignores, so that a swap is `source` plus paths

@@ -4,6 +4,7 @@ tools read their tables from it."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -72,12 +73,68 @@ def test_every_query_key_an_input_becomes_is_in_the_programs_schema(module, flav
 
 
 def test_vocabularies_are_the_codes():
-    kube = (REPO / "terraform/modules/tls/kube/self-signed/variables.tf").read_text()
+    declared = json.loads((REPO / "terraform/modules/tls/kube/self-signed/variables.tf.json").read_text())
+    kube = "\n".join(
+        rule["condition"] for v in declared["variable"].values() for rule in v.get("validation", [])
+    )
     assert catalog.hcl_value(list(keys.KEY_ALGORITHMS)) in kube
     assert catalog.hcl_value(list(keys.KEY_FORMATS)) in kube
     assert catalog.hcl_value(list(catalog.rotation_phases())) in kube
     assert catalog.quoted(NODE_NAME.pattern) in kube
     assert f"length(var.nodes) <= {MAX_NODES}" in kube
+
+
+def _generate():
+    spec = importlib.util.spec_from_file_location("generate", REPO / "scripts" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("quoted", "template"),
+    [
+        # literal text: the HCL string's escapes resolved (JSON escapes it again)
+        (r"e.g. [\"tfext\"] or a \\ back", 'e.g. ["tfext"] or a \\ back'),
+        # the template's own escapes are the same in both syntaxes
+        (r"$${not} %%{not} $$ %", r"$${not} %%{not} $$ %"),
+        # an interpolation is an expression: its strings keep their escapes, nested templates included
+        (
+            r'got ${join(", ", [for n in var.x : can(regex("^a\\.b$", n)) ? "${n}}" : "(\"no\")"])}.',
+            r'got ${join(", ", [for n in var.x : can(regex("^a\\.b$", n)) ? "${n}}" : "(\"no\")"])}.',
+        ),
+        (r"%{if var.x}\"x\"%{endif}", '%{if var.x}"x"%{endif}'),
+    ],
+)
+def test_a_message_is_the_same_template_in_json(quoted, template):
+    """The generator writes a Rule's message (what stands between the quotes of an HCL string) into a JSON
+    string: the same template, as tests/validation's messages and a plan on a state written by the HCL
+    modules confirm with Terraform."""
+    assert _generate().template(quoted) == template
+
+
+VARIABLE_ARGUMENTS = {"description", "type", "default", "nullable", "sensitive", "validation"}
+
+
+def test_every_generated_module_file_is_terraform_json():
+    """Each flavor's variables.tf.json and outputs.tf.json: what Terraform's JSON syntax takes, with every
+    expression a "${...}" template and every literal where Terraform wants one (`terraform test` in each
+    flavor, tests/test_terraform_test_files.py, has Terraform read them)."""
+    for module, flavor in FLAVORS:
+        directory = REPO / "terraform/modules/tls" / module.name / flavor.name
+        variables = json.loads((directory / "variables.tf.json").read_text())
+        outputs = json.loads((directory / "outputs.tf.json").read_text())
+        assert set(variables) <= {"//", "variable", "locals"} and set(outputs) == {"//", "output"}
+        for name, body in variables["variable"].items():
+            assert set(body) <= VARIABLE_ARGUMENTS, name
+            assert isinstance(body["description"], str) and isinstance(body["type"], str), name
+            for rule in body.get("validation", []):
+                assert rule["condition"].startswith("${") and rule["condition"].endswith("}"), name
+        for name, body in outputs["output"].items():
+            assert set(body) <= {"description", "value", "sensitive", "precondition"}, name
+            assert body["value"].startswith("${") and body["value"].endswith("}"), name
+        assert (directory / "main.tf").exists() and not (directory / "variables.tf").exists()
+        assert not (directory / "outputs.tf").exists()
     common = json.loads((REPO / "tfext/schemas/common.json").read_text())["$defs"]
     assert common["rotation_phase"]["enum"] == ["", *catalog.rotation_phases()]
 

@@ -222,7 +222,7 @@ def test_the_limit_is_the_same_number_the_variables_check():
     from harness import MODULES
 
     for flavor in ("kube/self-signed", "kube/user-provided", "etcd/signed", "etcd/user-provided"):
-        text = (MODULES / flavor / "variables.tf").read_text()
-        assert f"<= {MAX_NODES}\n" in text and f"at most {MAX_NODES} per module" in text, flavor
+        text = (MODULES / flavor / "variables.tf.json").read_text()
+        assert f"<= {MAX_NODES}}}" in text and f"at most {MAX_NODES} per module" in text, flavor
     many = json.dumps([f"n{i}" for i in range(MAX_NODES + 1)])
     assert refusal({"nodes": many}) == [(Code.NODE_LIST_INVALID, "query.nodes")]

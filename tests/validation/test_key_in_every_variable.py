@@ -2,7 +2,7 @@
 
 Terraform prints a failing condition's plain values (`var.x is "..."`) and every validation's message, and
 the programs and preconditions behind the variables print messages of their own. So for every variable of
-every flavor (read from its variables.tf, so that a new one is covered the day it is added), a real PEM
+every flavor (read from its variables.tf.json, so that a new one is covered the day it is added), a real PEM
 private key is given as its value, in the variable's type: the string itself, a list element, a map key,
 a nested field. Each case is one module call of one root module (one `terraform init`), its key coming from
 a root variable that has no validation of its own, so that whatever prints the key is the module's doing.
@@ -144,42 +144,20 @@ class Variable:
 
 
 def variables(flavor: str) -> list[Variable]:
-    """The variables a flavor declares, read from its variables.tf."""
-    text = (MODULES / flavor / "variables.tf").read_text()
+    """The variables a flavor declares, read from its variables.tf.json (generated from tfext/catalog.py)."""
+    declared = json.loads((MODULES / flavor / "variables.tf.json").read_text())["variable"]
     out = []
-    for match in re.finditer(r'^variable "([a-z_0-9]+)" \{', text, re.M):
-        body = _block(text, match.end() - 1)
-        type_at = re.search(r"^  type\s*=\s*", body, re.M)
-        assert type_at is not None, f"{flavor} {match.group(1)}: no type"
-        type_text = _expression(body, type_at.end())
+    for name, body in declared.items():
+        assert "type" in body, f"{flavor} {name}: no type"
         out.append(
             Variable(
-                match.group(1),
-                re.sub(r"\s+", "", type_text),
-                re.search(r"^  validation \{", body, re.M) is not None,
-                re.search(r"^  sensitive\s*=\s*true", body, re.M) is not None,
+                name,
+                re.sub(r"\s+", "", body["type"]),
+                bool(body.get("validation")),
+                body.get("sensitive", False) is True,
             )
         )
     return out
-
-
-def _block(text: str, start: int) -> str:
-    depth = 0
-    for i in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0:
-            return text[start : i + 1]
-    raise AssertionError("unbalanced braces")
-
-
-def _expression(text: str, start: int) -> str:
-    """From `start` to the end of the line, or of the brackets opened on it."""
-    depth = 0
-    for i in range(start, len(text)):
-        depth += {"(": 1, "{": 1, "[": 1, ")": -1, "}": -1, "]": -1}.get(text[i], 0)
-        if text[i] == "\n" and depth == 0:
-            return text[start:i]
-    return text[start:]
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ module "certs" {
   source = "../../internal/issue"
   count  = local.mode == "external" ? 0 : 1
 
-  plain_inputs = local.plain_inputs # variables.tf: the key directory and the CSRs
+  plain_inputs = local.plain_inputs # variables.tf.json: the key directory and the CSRs
 
   program = local.program
   query   = merge(local.issuing, local.names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)

@@ -38,7 +38,7 @@ module "given" {
     { for slot, f in local.member_files : "${slot}_cert_path" => f.cert },
     { for slot, f in local.member_files : "${slot}_key_path" => f.key },
   )
-  generating_inputs = local.ignored_inputs # variables.tf: etcd/signed's inputs, accepted and ignored
+  generating_inputs = local.ignored_inputs # variables.tf.json: etcd/signed's inputs, accepted and ignored
   ignored_ca_key    = local.ignored_ca_key
   slots             = concat(["ca", "server", "peer", "client"], keys(local.member_files))
 }

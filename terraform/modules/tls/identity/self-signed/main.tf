@@ -20,7 +20,7 @@ locals {
 module "certs" {
   source = "../../internal/issue"
 
-  plain_inputs = local.plain_inputs # variables.tf: ca_key_alg, the CA key's file, the key directory, the CSRs
+  plain_inputs = local.plain_inputs # variables.tf.json: ca_key_alg, the CA key's file, the key directory, the CSRs
   # Checked at every plan, before the program, when the CA comes from a flavor that does not have its
   # key (kube/user-provided without ca_key_pem_path gives an empty ca_key_pem and ca_key_path).
   guard = nonsensitive(sensitive(var.ca_key_pem) == "") && var.ca_key_path == "" ? "TFEXT-E053 ca_key_pem: no CA private key was given (ca_key_pem and ca_key_path are empty), and this flavor signs with it. Pass the kube module's ca_key_pem and ca_key_path outputs; from kube/user-provided, set its ca_key_pem_path first. Or use identity/user-provided with files signed elsewhere." : ""

@@ -14,7 +14,7 @@ module "given" {
     identity_dns_names   = jsonencode(var.identity_dns_names)
     renewal_window_hours = tostring(var.renewal_window_hours)
   }
-  generating_inputs = local.ignored_inputs # variables.tf: identity/self-signed's inputs, accepted and ignored
+  generating_inputs = local.ignored_inputs # variables.tf.json: identity/self-signed's inputs, accepted and ignored
   ignored_ca_key    = local.ignored_ca_key
   slots             = ["ca", "server", "client"]
 }

@@ -12,7 +12,7 @@ module "given" {
     base_address         = var.base_address
     renewal_window_hours = tostring(var.renewal_window_hours)
   }
-  generating_inputs = local.ignored_inputs # variables.tf: ingress/self-signed's inputs, accepted and ignored
+  generating_inputs = local.ignored_inputs # variables.tf.json: ingress/self-signed's inputs, accepted and ignored
   ignored_ca_key    = local.ignored_ca_key
   slots             = ["ca", "ingress"]
 }

@@ -93,7 +93,7 @@ locals {
 module "certs" {
   source = "../../internal/issue"
 
-  plain_inputs = local.plain_inputs # variables.tf: ca_key_alg, the key directory and the CSRs
+  plain_inputs = local.plain_inputs # variables.tf.json: ca_key_alg, the key directory and the CSRs
 
   program              = local.program
   query                = merge(local.issuing, local.apiserver_names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)

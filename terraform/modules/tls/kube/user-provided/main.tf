@@ -46,7 +46,7 @@ module "given" {
     { for slot, f in local.given_files : "${slot}_cert_path" => f.cert },
     { for slot, f in local.given_files : "${slot}_key_path" => f.key },
   )
-  generating_inputs = local.ignored_inputs # variables.tf: kube/self-signed's inputs, accepted and ignored
+  generating_inputs = local.ignored_inputs # variables.tf.json: kube/self-signed's inputs, accepted and ignored
   ignored_ca_key    = local.ignored_ca_key
   slots             = concat(["ca", "apiserver", "kubelet"], keys(local.given_files))
 }
