@@ -1,7 +1,7 @@
-# The Tectonic wiring of ../tectonic with every generated key in a key directory (docs/design.md): each
-# new key is a 0600 file in `key_dir`, and Terraform's state, plan files and logs hold only its name and
-# hash. Create the directory first, then apply; write the assets from the outputs, which name the key
-# files and hold no key:
+# The Tectonic wiring of ../tectonic, with its variables (variables.tf is a link to that example's), and
+# every generated key in a key directory (docs/design.md): each new key is a 0600 file in `key_dir`, and
+# Terraform's state, plan files and logs hold only its name and hash. Create the directory first, then
+# apply; write the assets from the outputs, which name the key files and hold no key:
 #   install -d -m 0700 keys
 #   terraform init && terraform apply
 #   terraform output -json | tfext write-assets generated/tls
