@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Write what tfext/catalog.py states: each flavor's variables.tf.json, outputs.tf.json and README.md, and
-the query schemas (tfext/schemas/*.json). Edit the catalogue, then run this; never edit those files by hand.
+"""Write what tfext/catalog.py states: each flavor's variables.tf.json, outputs.tf.json and README.md, the
+query schemas (tfext/schemas/*.json) and the program's mock for the terraform test files
+(terraform/modules/tls/internal/testing). Edit the catalogue, then run this; never edit those files by hand.
 The module files are in Terraform's JSON syntax, the one HashiCorp provides for generated configuration;
 each flavor's hand-written wiring stays HCL (main.tf, versions.tf).
 
@@ -174,6 +175,28 @@ def outputs_json(module: Module) -> dict:
     )
     notes = [GENERATED, f"Identical in every flavor of this module. Each flavor's main.tf defines {reads}."]
     return {"//": notes, "output": {o.name: output(o) for o in module.outputs}}
+
+
+def program_mock() -> dict:
+    """internal/testing's mock of the external provider, for the user-provided flavors' `terraform test`
+    files: what their program returns for well-formed files. It cannot see the query, so it answers for
+    every slot of every module: "certificate of <slot>", no key file, facts naming the slot."""
+    result: dict[str, str] = {}
+    for slot in dict.fromkeys(s.name for m in catalog.MODULES.values() for s in m.slots):
+        result[f"{slot}_cert_pem"] = f"certificate of {slot}"
+        result[f"{slot}_key_path"] = ""
+        result[f"{slot}_info"] = json.dumps({"subject": f"CN={slot}", "serial": slot})
+    notes = [
+        GENERATED,
+        "What a user-provided flavor's program returns for well-formed files, for the flavors' terraform "
+        'test files (mock_provider "external" { source = "../../internal/testing" }): the files are the '
+        "program's business (tests/validation); this pins what each module makes of its result. It answers "
+        "for every slot of every module, since a mock does not see the query.",
+    ]
+    return {
+        "//": notes,
+        "mock_data": {"external": {"defaults": {"result": result | {"ca_key_alg": "", "warnings": "[]"}}}},
+    }
 
 
 # --- JSON schemas -------------------------------------------------------------------------------------------
@@ -368,6 +391,7 @@ def readme(module: Module, flavor: Flavor) -> str:
 def generated() -> dict[Path, str]:
     """Every generated file, by path, with the text it must hold."""
     files = {SCHEMAS_DIR / "common.json": _json(common_schema())}
+    files[MODULES_DIR / "internal" / "testing" / "program.tfmock.json"] = _json(program_mock())
     for module in catalog.MODULES.values():
         for flavor in module.flavors:
             directory = MODULES_DIR / module.name / flavor.name

@@ -19,24 +19,12 @@ run "issues_the_identity_pair_with_the_ca_given" {
   }
 
   assert {
-    condition     = startswith(output.server_cert_pem, "-----BEGIN CERTIFICATE-----")
-    error_message = "server_cert_pem is not a PEM certificate"
+    condition     = alltrue([for pem in [output.server_cert_pem, output.client_cert_pem, output.ca_cert_pem] : startswith(pem, "-----BEGIN CERTIFICATE-----")])
+    error_message = "server_cert_pem, client_cert_pem and ca_cert_pem must each be a PEM certificate"
   }
   assert {
-    condition     = startswith(output.client_cert_pem, "-----BEGIN CERTIFICATE-----")
-    error_message = "client_cert_pem is not a PEM certificate"
-  }
-  assert {
-    condition     = startswith(output.ca_cert_pem, "-----BEGIN CERTIFICATE-----")
-    error_message = "ca_cert_pem is not a PEM certificate"
-  }
-  assert {
-    condition     = nonsensitive(strcontains(output.server_key_pem, "PRIVATE KEY-----"))
-    error_message = "server_key_pem is not a PEM private key"
-  }
-  assert {
-    condition     = nonsensitive(strcontains(output.client_key_pem, "PRIVATE KEY-----"))
-    error_message = "client_key_pem is not a PEM private key"
+    condition     = nonsensitive(alltrue([for pem in [output.server_key_pem, output.client_key_pem] : strcontains(pem, "PRIVATE KEY-----")]))
+    error_message = "server_key_pem and client_key_pem must each be a PEM private key"
   }
   assert {
     condition     = join(",", sort(keys(output.certificates))) == "client,server"

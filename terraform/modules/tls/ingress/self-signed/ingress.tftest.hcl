@@ -20,12 +20,8 @@ run "issues_the_ingress_pair_with_the_ca_given" {
   }
 
   assert {
-    condition     = startswith(output.cert_pem, "-----BEGIN CERTIFICATE-----")
-    error_message = "cert_pem is not a PEM certificate"
-  }
-  assert {
-    condition     = startswith(output.ca_cert_pem, "-----BEGIN CERTIFICATE-----")
-    error_message = "ca_cert_pem is not a PEM certificate"
+    condition     = alltrue([for pem in [output.cert_pem, output.ca_cert_pem] : startswith(pem, "-----BEGIN CERTIFICATE-----")])
+    error_message = "cert_pem and ca_cert_pem must each be a PEM certificate"
   }
   assert {
     condition     = nonsensitive(strcontains(output.key_pem, "PRIVATE KEY-----"))

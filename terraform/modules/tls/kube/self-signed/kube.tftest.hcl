@@ -8,28 +8,12 @@ variables {
 
 run "issues_the_kube_pki" {
   assert {
-    condition     = startswith(output.ca_cert_pem, "-----BEGIN CERTIFICATE-----")
-    error_message = "ca_cert_pem is not a PEM certificate"
+    condition     = alltrue([for pem in [output.ca_cert_pem, output.apiserver_cert_pem, output.kubelet_cert_pem] : startswith(pem, "-----BEGIN CERTIFICATE-----")])
+    error_message = "ca_cert_pem, apiserver_cert_pem and kubelet_cert_pem must each be a PEM certificate"
   }
   assert {
-    condition     = startswith(output.apiserver_cert_pem, "-----BEGIN CERTIFICATE-----")
-    error_message = "apiserver_cert_pem is not a PEM certificate"
-  }
-  assert {
-    condition     = startswith(output.kubelet_cert_pem, "-----BEGIN CERTIFICATE-----")
-    error_message = "kubelet_cert_pem is not a PEM certificate"
-  }
-  assert {
-    condition     = nonsensitive(strcontains(output.ca_key_pem, "PRIVATE KEY-----"))
-    error_message = "ca_key_pem is not a PEM private key"
-  }
-  assert {
-    condition     = nonsensitive(strcontains(output.apiserver_key_pem, "PRIVATE KEY-----"))
-    error_message = "apiserver_key_pem is not a PEM private key"
-  }
-  assert {
-    condition     = nonsensitive(strcontains(output.kubelet_key_pem, "PRIVATE KEY-----"))
-    error_message = "kubelet_key_pem is not a PEM private key"
+    condition     = nonsensitive(alltrue([for pem in [output.ca_key_pem, output.apiserver_key_pem, output.kubelet_key_pem] : strcontains(pem, "PRIVATE KEY-----")]))
+    error_message = "ca_key_pem, apiserver_key_pem and kubelet_key_pem must each be a PEM private key"
   }
   assert {
     condition     = join(",", sort(keys(output.certificates))) == "admin,apiserver,apiserver_kubelet_client,ca,kubelet"
@@ -41,32 +25,16 @@ run "issues_the_kube_pki" {
   }
 }
 
-run "refuses_a_url_that_is_not_https" {
+# One plan, each input refused by its own validation: a URL that is not https, a service CIDR that is
+# not one, a key format it does not know.
+run "refuses_what_each_validation_refuses" {
   command = plan
 
   variables {
     kube_apiserver_url = "http://api.example.com"
+    service_cidr       = "10.3.0.0"
+    key_format         = "der"
   }
 
-  expect_failures = [var.kube_apiserver_url]
-}
-
-run "refuses_a_service_cidr_that_is_not_one" {
-  command = plan
-
-  variables {
-    service_cidr = "10.3.0.0"
-  }
-
-  expect_failures = [var.service_cidr]
-}
-
-run "refuses_a_key_format_it_does_not_know" {
-  command = plan
-
-  variables {
-    key_format = "der"
-  }
-
-  expect_failures = [var.key_format]
+  expect_failures = [var.kube_apiserver_url, var.service_cidr, var.key_format]
 }
