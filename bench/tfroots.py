@@ -39,7 +39,7 @@ def copy_example(terraform_dir: Path, name: str, dest: Path) -> Path:
     src = terraform_dir / "examples" / name
     dest.mkdir(parents=True, exist_ok=True)
     modules = os.path.relpath(terraform_dir / "modules", dest.resolve())
-    for tf in sorted(src.glob("*.tf")):
+    for tf in sorted([*src.glob("*.tf"), *src.glob("*.tfvars")]):  # through links, tfvars included
         text = tf.read_text().replace('"../../modules/', f'"{modules}/')
         (dest / tf.name).write_text(text)
     return dest

@@ -139,7 +139,7 @@ def copy_example(name: str, dest: Path) -> Path:
     """Copy an example root module, pointing its module sources at this checkout's modules."""
     src = EXAMPLES / name
     dest.mkdir(parents=True, exist_ok=True)
-    for tf in src.glob("*.tf"):
+    for tf in [*src.glob("*.tf"), *src.glob("*.tfvars")]:  # through links: key-dir's are tectonic's
         text = tf.read_text().replace('"../../modules/', f'"{modules_source(dest)}/')
         (dest / tf.name).write_text(text)
     return dest

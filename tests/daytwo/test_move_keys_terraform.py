@@ -120,6 +120,10 @@ def set_key_dir(work: Path, on: bool) -> None:
     """docs/day-two.md's step 3: `key_dir = "keys"` on every generating module, identity and ingress
     signing with the kube CA's key file; or, with `on` false, the root module as it was."""
     main = work / "main.tf"
+    if "key_dir              = var.key_dir" in main.read_text():  # the tectonic example: its variable
+        tfvars = work / "terraform.tfvars"
+        tfvars.write_text('key_dir = "keys"\n') if on else tfvars.unlink(missing_ok=True)
+        return
     text = re.sub(
         r'\n  key_dir = "keys"\n(  ca_key_path = module.kube_certs.ca_key_path\n)?', "\n", main.read_text()
     )

@@ -21,6 +21,7 @@ module "kube_certs" {
   key_algorithm        = var.key_algorithm
   renewal_window_hours = var.renewal_window_hours
   ca_rotation          = var.kube_ca_rotation
+  key_dir              = var.key_dir
 }
 
 module "etcd_certs" {
@@ -34,6 +35,7 @@ module "etcd_certs" {
   key_algorithm          = var.key_algorithm
   renewal_window_hours   = var.renewal_window_hours
   ca_rotation            = var.etcd_ca_rotation
+  key_dir              = var.key_dir
 }
 
 module "identity_certs" {
@@ -45,6 +47,8 @@ module "identity_certs" {
   validity_period      = var.validity_period
   key_algorithm        = var.key_algorithm
   renewal_window_hours = var.renewal_window_hours
+  ca_key_path          = module.kube_certs.ca_key_path # its file, where the kube module keeps its keys in one
+  key_dir              = var.key_dir
 }
 
 module "ingress_certs" {
@@ -57,4 +61,6 @@ module "ingress_certs" {
   validity_period      = var.validity_period
   key_algorithm        = var.key_algorithm
   renewal_window_hours = var.renewal_window_hours
+  ca_key_path          = module.kube_certs.ca_key_path # its file, where the kube module keeps its keys in one
+  key_dir              = var.key_dir
 }

@@ -84,3 +84,9 @@ variable "etcd_ca_rotation" {
   default  = {}
   nullable = false
 }
+
+variable "key_dir" {
+  description = "A directory (0700) for every private key the modules generate, out of Terraform's state (README: Secrets). Empty: keys are kept in state. ../key-dir sets it."
+  type        = string
+  default     = ""
+}
