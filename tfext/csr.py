@@ -11,7 +11,8 @@ from __future__ import annotations
 from cryptography import x509
 
 from tfext.errors import Code, TfextError
-from tfext.verify import Report, check_key_strength, read_file
+from tfext.files import read_file
+from tfext.verify import Report, check_key_strength
 
 
 def load_request(path: str, where: str):

@@ -1,7 +1,15 @@
-"""Files written safely: every directory opened by descriptor, one component at a time, never through a
-symbolic link, and refused when others could swap what is in it; every file written whole (a temporary
-file beside it, its mode set before any byte, fsynced) before it takes its name. Used by
-`tfext write-assets` (its asset directory) and the programs (a key directory, `tfext.keydir`)."""
+"""Files read and written safely.
+
+Reading (`read_regular_file`, and `read_file` for a PEM file a query names): at most a bounded number of
+bytes of a regular file, opened without waiting and checked by its descriptor, so that a FIFO, device,
+directory or kernel file is refused unread; messages name the file, never its content. Used by the
+programs (`tfext.verify`, `tfext.csr`, a CA key file) and the tools (`tfext.tools.sources`, `keyfiles`).
+
+Writing: every directory opened by descriptor, one component at a time, never through a symbolic link,
+and refused when others could swap what is in it; every file written whole (a temporary file beside it,
+its mode set before any byte, fsynced) before it takes its name. Used by `tfext write-assets` (its asset
+directory) and the programs (a key directory, `tfext.keydir`).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +19,106 @@ import os
 import secrets
 import stat
 
-from tfext.errors import Code, TfextError
+from tfext.errors import Code, TfextError, echo_path
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 DIRECTORY_MODE = 0o755
+MAX_PEM_FILE_BYTES = 1024 * 1024
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def show_path(path: str) -> str:
+    """A path as it can be shown: never PEM text, key material or control characters (`echo_path`)."""
+    return echo_path(path)
+
+
+def looks_like_pem_text(value: str) -> bool:
+    """A file's content where its path belongs (a `file()` too many in HCL)."""
+    return "-----BEGIN" in value or "PRIVATE KEY" in value
+
+
+# Opening never waits: not for a FIFO's writer (O_NONBLOCK), nor does a terminal become ours (O_NOCTTY).
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_regular_file(path: str | os.PathLike, limit: int, label: str, *, missing_hint: str = "") -> bytes:
+    """The one way tfext reads a file it is given: at most `limit` bytes of a regular file, never waiting.
+
+    The file is opened without blocking and without becoming a controlling terminal, and the descriptor
+    (not the path, which may be swapped meanwhile) is checked: a FIFO, socket, device or directory is
+    refused unread. A regular file that says it is empty, or larger than `limit`, is not read either: that
+    covers kernel files such as /proc/kmsg (size 0, a read waits for messages) and /proc/kcore. Raises
+    TfextError naming `label`, never the content.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise TfextError.of(Code.FILE_MISSING, label, "a symbolic link to a missing file") from None
+        raise TfextError.of(Code.FILE_MISSING, label, f"no such file{missing_hint}") from None
+    except OSError as exc:
+        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
+    except ValueError:  # a NUL byte: no file system takes it in a path
+        raise TfextError.of(Code.FILE_UNREADABLE, label, "the path holds a NUL byte") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise TfextError.of(Code.FILE_UNREADABLE, label, "is a directory, expected a file")
+        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would wait, or never end
+            raise TfextError.of(
+                Code.FILE_UNREADABLE, label, "is not a regular file (a FIFO, socket or device)"
+            )
+        if info.st_size == 0:
+            raise TfextError.of(Code.FILE_EMPTY, label, "the file is empty (or a kernel file, not read)")
+        if info.st_size > limit:
+            raise TfextError.of(Code.FILE_TOO_LARGE, label, f"larger than {limit} bytes; not read")
+        chunks, size = [], 0
+        while size <= limit:
+            try:
+                chunk = os.read(fd, limit + 1 - size)
+            except BlockingIOError:
+                raise TfextError.of(
+                    Code.FILE_UNREADABLE, label, "reading it would wait (not an ordinary file)"
+                ) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:  # it grew since fstat
+        raise TfextError.of(Code.FILE_TOO_LARGE, label, f"larger than {limit} bytes; not read")
+    return data
+
+
+def read_file(path: str, where: str) -> bytes:
+    """Read a user's PEM file with errors that say which input and what to do."""
+    if looks_like_pem_text(path):
+        raise TfextError.of(
+            Code.NOT_A_PATH,
+            f"{where} path",
+            f"got {show_path(path)} where a file path belongs; pass the path "
+            '(e.g. "${path.root}/tls/ca.crt"), not file(...) of it',
+        )
+    label = f"{where} ({show_path(path)})"
+    hint = (
+        'nothing expands "~": use pathexpand("~/...") in HCL'
+        if path.startswith("~")
+        else "relative paths are resolved against the directory terraform runs in"
+    )
+    data = read_regular_file(path, MAX_PEM_FILE_BYTES, label, missing_hint=f"; check the path ({hint})")
+    if not data.strip():
+        raise TfextError.of(Code.FILE_EMPTY, label, "the file is empty")
+    return data
+
+
+# --- writing ----------------------------------------------------------------------------------------
 
 
 class WriteError(TfextError):

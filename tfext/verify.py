@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import ipaddress
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -22,11 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tfext import keys
-from tfext.errors import Code, Problem, TfextError, echo, echo_path
+from tfext.errors import Code, Problem, TfextError, echo
+from tfext.files import read_file, show_path
 from tfext.issue import KeyPair, subject_key_id
 from tfext.profiles import MASTERS_GROUP, NODE_USER_PREFIX, NODES_GROUP, Inputs, Profile
 
-MAX_PEM_FILE_BYTES = 1024 * 1024
 # A leaf and the intermediates above it in one file: Go gives up at depth 100, real chains have 2 or 3.
 # Judging a longer one would only multiply signature checks.
 MAX_CHAIN_CERTS = 10
@@ -56,95 +54,7 @@ GO_HANDLED_EXTENSIONS = frozenset(
 MAX_SERIAL_BITS = 159  # 20 octets of a positive DER integer (RFC 5280 4.1.2.2)
 
 
-# --- reading files ------------------------------------------------------------------------------------
-
-
-def show_path(path: str) -> str:
-    """A path as it can be shown: never PEM text, key material or control characters (`echo_path`)."""
-    return echo_path(path)
-
-
-def looks_like_pem_text(value: str) -> bool:
-    """A file's content where its path belongs (a `file()` too many in HCL)."""
-    return "-----BEGIN" in value or "PRIVATE KEY" in value
-
-
-# Opening never waits: not for a FIFO's writer (O_NONBLOCK), nor does a terminal become ours (O_NOCTTY).
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
-
-
-def read_regular_file(path: str | os.PathLike, limit: int, label: str, *, missing_hint: str = "") -> bytes:
-    """The one way tfext reads a file it is given: at most `limit` bytes of a regular file, never waiting.
-
-    The file is opened without blocking and without becoming a controlling terminal, and the descriptor
-    (not the path, which may be swapped meanwhile) is checked: a FIFO, socket, device or directory is
-    refused unread. A regular file that says it is empty, or larger than `limit`, is not read either: that
-    covers kernel files such as /proc/kmsg (size 0, a read waits for messages) and /proc/kcore. Raises
-    TfextError naming `label`, never the content.
-    """
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except FileNotFoundError:
-        if os.path.islink(path):
-            raise TfextError.of(Code.FILE_MISSING, label, "a symbolic link to a missing file") from None
-        raise TfextError.of(Code.FILE_MISSING, label, f"no such file{missing_hint}") from None
-    except OSError as exc:
-        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
-    except ValueError:  # a NUL byte: no file system takes it in a path
-        raise TfextError.of(Code.FILE_UNREADABLE, label, "the path holds a NUL byte") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise TfextError.of(Code.FILE_UNREADABLE, label, "is a directory, expected a file")
-        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would wait, or never end
-            raise TfextError.of(
-                Code.FILE_UNREADABLE, label, "is not a regular file (a FIFO, socket or device)"
-            )
-        if info.st_size == 0:
-            raise TfextError.of(Code.FILE_EMPTY, label, "the file is empty (or a kernel file, not read)")
-        if info.st_size > limit:
-            raise TfextError.of(Code.FILE_TOO_LARGE, label, f"larger than {limit} bytes; not read")
-        chunks, size = [], 0
-        while size <= limit:
-            try:
-                chunk = os.read(fd, limit + 1 - size)
-            except BlockingIOError:
-                raise TfextError.of(
-                    Code.FILE_UNREADABLE, label, "reading it would wait (not an ordinary file)"
-                ) from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise TfextError.of(Code.FILE_UNREADABLE, label, exc.strerror or "cannot be read") from None
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:  # it grew since fstat
-        raise TfextError.of(Code.FILE_TOO_LARGE, label, f"larger than {limit} bytes; not read")
-    return data
-
-
-def read_file(path: str, where: str) -> bytes:
-    """Read a user's PEM file with errors that say which input and what to do."""
-    if looks_like_pem_text(path):
-        raise TfextError.of(
-            Code.NOT_A_PATH,
-            f"{where} path",
-            f"got {show_path(path)} where a file path belongs; pass the path "
-            '(e.g. "${path.root}/tls/ca.crt"), not file(...) of it',
-        )
-    label = f"{where} ({show_path(path)})"
-    hint = (
-        'nothing expands "~": use pathexpand("~/...") in HCL'
-        if path.startswith("~")
-        else "relative paths are resolved against the directory terraform runs in"
-    )
-    data = read_regular_file(path, MAX_PEM_FILE_BYTES, label, missing_hint=f"; check the path ({hint})")
-    if not data.strip():
-        raise TfextError.of(Code.FILE_EMPTY, label, "the file is empty")
-    return data
+# --- parsing what was read ------------------------------------------------------------------------
 
 
 def _block_types(data: bytes) -> list[str]:
@@ -535,10 +445,18 @@ def check_issued_by(
 
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether `issuer`'s key verifies `cert`'s signature (a weak but genuine one too); never with a key Go
-    refuses."""
-    if keys.go_refusal(issuer.public_key()):
-        return False  # never computed with a key Go refuses (reported on the issuer): it can take seconds
+    """Whether `issuer` issued `cert`: the names match and `issuer`'s key verifies `cert`'s signature.
+
+    The one judgement of a signature, for the programs and the tools alike. A weak but genuine signature
+    (SHA-1, MD5) is `issuer`'s all the same: its weakness is WEAK_SIGNATURE (`check_strength`), not a
+    forgery. A key Go refuses (an RSA key over 8192 bits or with a huge exponent, which can take seconds a
+    check; reported on the issuer) is never used.
+    """
+    try:
+        if cert.issuer != issuer.subject or keys.go_refusal(issuer.public_key()):
+            return False
+    except (ValueError, UnsupportedAlgorithm):  # a key that does not parse
+        return False
     try:
         cert.verify_directly_issued_by(issuer)
         return True
@@ -546,8 +464,7 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
     except (ValueError, UnsupportedAlgorithm):
         pass
-    # cryptography refuses SHA-1 and MD5 here: a weak but genuine signature is WEAK_SIGNATURE (reported by
-    # check_strength), not a forgery, so check it by hand.
+    # cryptography refuses SHA-1 and MD5 here: check a weak signature by hand.
     try:
         algorithm = cert.signature_hash_algorithm
         pub = issuer.public_key()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tfext.errors import Code, TfextError, echo_path, redact
-from tfext.verify import load_given, parse_certificates, read_file
+from tfext.files import read_file
+from tfext.verify import load_given, parse_certificates
 
 from . import _gen
 from .conftest import assert_clean, tfext_process

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tfext.errors import Code, TfextError
-from tfext.verify import MAX_PEM_FILE_BYTES, read_file, read_regular_file
+from tfext.files import MAX_PEM_FILE_BYTES, read_file, read_regular_file
 
 from .conftest import BUDGET_SECONDS, assert_clean, tfext_process
 

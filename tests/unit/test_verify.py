@@ -15,9 +15,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tfext import issue, profiles
 from tfext.errors import Code, TfextError
+from tfext.files import MAX_PEM_FILE_BYTES, read_file
 from tfext.issue import KeyPair
 from tfext.verify import (
-    MAX_PEM_FILE_BYTES,
     Given,
     Report,
     check_ca,
@@ -26,7 +26,6 @@ from tfext.verify import (
     name_matches,
     parse_certificates,
     parse_private_key,
-    read_file,
 )
 
 from ._pki import (

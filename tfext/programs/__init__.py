@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from tfext.programs.engine import Module, PerNode, Slot
+from tfext.programs.slots import Module, PerNode, Slot
 
 
 @cache

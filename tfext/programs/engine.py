@@ -1,7 +1,7 @@
 """The one engine every module program runs: issue, adopt or verify each certificate slot.
 
-A module is a CA slot (maybe) and leaf slots, each bound to a role profile. For each slot the query says
-what to do, by which keys it carries:
+A module is a CA slot (maybe) and leaf slots, each bound to a role profile (`tfext.programs.slots`). For
+each slot the query says what to do, by which keys it carries:
 
 - `<slot>_issued_at` (+ `plan_time`): the issue-time gate. When they are equal, this plan creates or
   replaces the slot's capture in Terraform state, so we issue (the CA slot adopts a given CA instead when
@@ -14,62 +14,20 @@ Result keys per slot: `<slot>_cert_pem`, `<slot>_key_pem` (a key generated in th
 `<slot>_key_path` (instead of the text of a key read from a file: the module reads it itself, so that it
 never sits unmarked in state), `<slot>_info` (JSON facts for the `certificates` output); the CA slot also
 gives `ca_key_alg`. Verified runs add `warnings` (JSON list).
+
+The engine decides which slots to issue, adopt or verify; `material.py` does it, imported only when
+there is work, and it never imports the engine back.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from tfext.errors import Code, TfextError
-from tfext.profiles import NODE_USER_PREFIX, Inputs, Node, Profile
+from tfext.profiles import NODE_USER_PREFIX, Inputs
 from tfext.programs.inputs import certificate_inputs, listing, options, path
-
-
-@dataclass(frozen=True)
-class Slot:
-    name: str  # result keys start with it: "server" -> server_cert_pem, "peer:etcd-0" -> peer:etcd-0_...
-    profile: Profile
-    node: Node | None = None  # the member or node a per-node slot is for
-
-    def inputs(self, module_inputs: Inputs) -> Inputs:
-        """The inputs that shape this slot: a per-node slot's are the module's, with its member or node."""
-        return module_inputs if self.node is None else dataclasses.replace(module_inputs, node=self.node)
-
-
-@dataclass(frozen=True)
-class PerNode:
-    """A role issued once per member or node: slot `<prefix>:<name>` for each entry of `Inputs.<source>`."""
-
-    prefix: str
-    profile: Profile
-    source: str  # "members", "nodes" or "serving_nodes"
-
-
-@dataclass(frozen=True)
-class Module:
-    name: str
-    ca: Slot
-    leaves: tuple[Slot, ...]
-    service_hosts: int = 1  # highest service CIDR host number its certificates use
-    per_node: tuple[PerNode, ...] = ()
-
-    @property
-    def slots(self) -> tuple[Slot, ...]:
-        """The slots every query of this module may name (per-node slots depend on the query)."""
-        return (self.ca, *self.leaves)
-
-    def slots_for(self, inputs: Inputs) -> tuple[Slot, ...]:
-        """Every slot of one query: the fixed ones, then one per member or node and per-node role."""
-        per_node = tuple(
-            Slot(f"{role.prefix}:{node.name}", role.profile, node)
-            for role in self.per_node
-            for node in getattr(inputs, role.source)
-        )
-        return self.slots + per_node
+from tfext.programs.slots import Module, Slot
 
 
 def placeholder(slot: Slot) -> dict[str, str]:
@@ -172,7 +130,3 @@ def check_common_names(issuing: list[Slot], inputs: Inputs) -> None:
             f"{MAX_COMMON_NAME - len(NODE_USER_PREFIX)} characters, member names of at most "
             f"{MAX_COMMON_NAME}",
         )
-
-
-def json_text(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)

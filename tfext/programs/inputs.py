@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tfext import keys
 from tfext.errors import Code, Problem, TfextError, echo
+from tfext.nodes import MAX_NODE_NAME, NODE_NAME, is_node_name  # noqa: F401 - tfext.catalog reads them here
 from tfext.profiles import DEFAULT_IDENTITY_NAMES, DEFAULT_RENEWAL_WINDOW_HOURS, Inputs, Node
 
 # Tectonic passed "/dev/null" for a path that was not given; "" and a missing key mean the same.
@@ -22,11 +23,7 @@ DNS_NAME = re.compile(
 DEFAULT_VALIDITY_HOURS = 26280
 HOURS = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²"), bounded like the schema
 MAX_LISTED = 5  # bad list items quoted in one message
-# A Kubernetes node name (and ours for an etcd member): a lowercase RFC 1123 subdomain, which is also a
-# DNS name, so it can stand in a SAN. No ":" either: slot names are "<role>:<node>".
-NODE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 MAX_NODES = 1000  # members or nodes in one query: more is a mistake, and a run that long would time out
-MAX_NODE_NAME = 253
 
 
 def path(query: dict[str, str], key: str) -> str:
@@ -245,12 +242,6 @@ class _Entries(dict):
     def __init__(self, pairs: list[tuple[str, object]]):
         super().__init__(pairs)
         self.repeated = [k for k, n in Counter(k for k, _ in pairs).items() if n > 1]
-
-
-def is_node_name(name: object) -> bool:
-    """A Kubernetes node name (lowercase RFC 1123 subdomain, at most 253 characters): safe as a slot name,
-    a DNS SAN and a directory name alike (no ':', '/', '..')."""
-    return isinstance(name, str) and len(name) <= MAX_NODE_NAME and NODE_NAME.match(name) is not None
 
 
 def _check_names(names: list[str], key: str) -> None:

@@ -8,6 +8,7 @@ result in state unmarked, so a returned key would show in `terraform show`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 
@@ -16,11 +17,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tfext import certinfo, keys
 from tfext.errors import Code, TfextError
+from tfext.files import read_file, show_path
 from tfext.issue import KeyPair, issue
 from tfext.profiles import Inputs
-from tfext.programs.engine import Module, Slot, json_text
 from tfext.programs.inputs import Options, path
-from tfext.rotation import Bundle, check_leaf_phase, check_size, given_bundle, phase_of
+from tfext.programs.slots import Module, Slot
+from tfext.rotation import Bundle, check_leaf_phase, check_size, given_bundle, issuer_of, phase_of
 from tfext.verify import (
     Given,
     Report,
@@ -29,13 +31,14 @@ from tfext.verify import (
     key_id,
     load_given,
     parse_certificates,
-    read_file,
-    show_path,
 )
 
 
 @dataclass
 class Work:
+    """One run's work for a module: the slots to issue (`issue_ca`, `issue_leaves`), the CA to adopt
+    (`adopt_ca`), the files to verify (`verify_ca`, `verify_leaves`)."""
+
     module: Module
     query: dict[str, str]
     inputs: Inputs
@@ -43,97 +46,48 @@ class Work:
     now: dt.datetime
 
     def produce(self, issuing: list[Slot], given: list[Slot]) -> dict[str, str]:
+        """The result for the slots to issue (the CA adopted instead where the query gives one) and the slots
+        whose files to verify. Every problem of the files is reported at once; issuing stops at the first."""
         report = Report()
         result: dict[str, str] = {}
         ca_slot = self.module.ca
         signer: KeyPair | None = None
         trust: Bundle | None = None
         ca_unusable = False
-
         if ca_slot in issuing:
-            signer, cert_text, key_text = self._issue_or_adopt_ca(report)
-            key_file = self._key_file(ca_slot) if key_text is None else ""
-            result |= self._emit(ca_slot, signer.cert, cert_text, key_text or "", signer.key, key_file)
-            trust = Bundle(signer.cert, None)
+            signer, result = self.adopt_ca(report) if self._adopts_ca else self.issue_ca()
+            trust = Bundle(signer.cert)
         elif ca_slot in given:
-            # Read every file even when one fails, so that one run reports every problem.
-            # A CA that fails its own checks is not used to judge the leaves (that would only add noise);
-            # the leaves' own problems are still reported.
-            ca = self._gather(report, ca_slot, chain_allowed=True)
-            if ca is not None:
-                trust = self._given_bundle(report, ca)
-            if trust is not None:
-                # One CA passes through as given; the two of a rotation are re-encoded, signing CA first.
-                text = ca.cert_text if trust.other is None else _cert_pem(trust.signing)
-                result |= self._emit(ca_slot, trust.signing, text, "", ca.key, self._key_file(ca_slot))
-                result |= self._bundle_facts(trust)
-            ca_unusable = trust is None or bool(report.errors)
-            trust = None if ca_unusable else trust
-
-        leaves_to_issue = [s for s in issuing if s is not ca_slot]
-        if leaves_to_issue and signer is None:
-            signer = self._inline_signer(report)
-        for slot in leaves_to_issue:
-            pair, cert_text, key_text = self._issue(slot, signer)
-            result |= self._emit(slot, pair.cert, cert_text, key_text)
-
-        leaves_given = [s for s in given if s is not ca_slot]
-        if leaves_given and trust is None and not ca_unusable:
-            trust = self._inline_trust()
-        for slot in leaves_given:
-            leaf = self._gather(report, slot, chain_allowed=True)
-            if leaf is None:
-                continue
-            issuer = trust.issuer_of(leaf.cert) if trust is not None else None
-            check_leaf(
-                slot.profile,
-                slot.inputs(self.inputs),
-                leaf,
-                issuer,
-                report,
-                self.now,
-                self.opts.renewal_window,
-            )
-            if trust is not None and (detail := check_leaf_phase(trust, issuer, self.phase)):
-                report.error(Code.BUNDLE_PHASE, slot.name, detail)
-            result |= self._emit(slot, leaf.cert, leaf.cert_text, "", key_file=self._key_file(slot))
-
+            trust, result = self.verify_ca(report)
+            ca_unusable = trust is None
+        leaves = [s for s in issuing if s is not ca_slot]
+        if leaves:
+            result |= self.issue_leaves(leaves, signer if signer is not None else self._inline_signer(report))
+        leaves = [s for s in given if s is not ca_slot]
+        if leaves:
+            if trust is None and not ca_unusable:
+                trust = self._inline_trust()
+            result |= self.verify_leaves(leaves, trust, report)
         report.raise_errors()
         if given:
             result["warnings"] = json_text([w.render() for w in report.warnings])
         return result
 
-    # --- the CA -----------------------------------------------------------------------------------
+    # --- issue --------------------------------------------------------------------------------------
 
-    def _issue_or_adopt_ca(self, report: Report) -> tuple[KeyPair, str, str | None]:
-        """Generate the module's CA, or take the one the user gave (inline PEM or files) after checking it.
-
-        The key text is None when the key came from a file (the result names the file instead).
-        """
+    def issue_ca(self) -> tuple[KeyPair, dict[str, str]]:
+        """A new self-signed CA for the module."""
         slot = self.module.ca
-        if self.query.get("ca_cert_pem"):
-            pair = self._inline_signer(report)
-            if self._inline_trust().other is not None:
-                raise TfextError.of(
-                    Code.TOO_MANY_CERTS,
-                    "ca_cert_pem",
-                    "holds two CAs; the CA this module adopts is one certificate (a rotation's bundle "
-                    "goes to the modules that sign with the kube CA, not back into it)",
-                )
-            return pair, self.query["ca_cert_pem"], self.query.get("ca_key_pem", "")
-        if path(self.query, "ca_cert_path"):
-            ca = self._load(slot, chain_allowed=False)
-            if ca.key is None:
-                raise TfextError.of(
-                    Code.MISSING_KEY,
-                    "query.ca_key_path",
-                    "signing needs the CA key as well as its certificate",
-                )
-            pair = KeyPair(ca.cert, ca.key)
-            check_ca(pair, self._where(slot), report, self.now, self.opts.renewal_window)
-            report.raise_errors()
-            return pair, ca.cert_text, None
-        return self._issue(slot, None)
+        pair, cert_text, key_text = self._issue(slot, None)
+        return pair, self._emit(slot, pair.cert, cert_text, key_text, pair.key)
+
+    def issue_leaves(self, slots: list[Slot], signer: KeyPair) -> dict[str, str]:
+        """A new key and certificate for each slot (a certificate alone for a slot given a CSR)."""
+        result: dict[str, str] = {}
+        for slot in slots:
+            pair, cert_text, key_text = self._issue(slot, signer)
+            result |= self._emit(slot, pair.cert, cert_text, key_text)
+        return result
 
     def _issue(self, slot: Slot, issuer: KeyPair | None) -> tuple[KeyPair, str, str]:
         """A new key and certificate for `slot` (self-signed without an issuer), with their PEM texts; for a
@@ -162,6 +116,82 @@ class Work:
             now=self.now,
         )
         return pair, _cert_pem(pair.cert), keys.to_pem(pair.key, self.opts.key_format)
+
+    # --- adopt --------------------------------------------------------------------------------------
+
+    @property
+    def _adopts_ca(self) -> bool:
+        """The query gives the module's CA (inline PEM, or files): it is adopted, not issued."""
+        return bool(self.query.get("ca_cert_pem") or path(self.query, "ca_cert_path"))
+
+    def adopt_ca(self, report: Report) -> tuple[KeyPair, dict[str, str]]:
+        """Take the CA the user gave, after checking it: inline PEM (its key given or in a key file), or files
+        (the result names the key file instead of holding the key)."""
+        slot = self.module.ca
+        if self.query.get("ca_cert_pem"):
+            pair = self._inline_signer(report)
+            if self._inline_trust().other is not None:
+                raise TfextError.of(
+                    Code.TOO_MANY_CERTS,
+                    "ca_cert_pem",
+                    "holds two CAs; the CA this module adopts is one certificate (a rotation's bundle "
+                    "goes to the modules that sign with the kube CA, not back into it)",
+                )
+            key_text = self.query.get("ca_key_pem", "")
+            return pair, self._emit(slot, pair.cert, self.query["ca_cert_pem"], key_text, pair.key)
+        ca = self._load(slot, chain_allowed=False)
+        if ca.key is None:
+            raise TfextError.of(
+                Code.MISSING_KEY,
+                "query.ca_key_path",
+                "signing needs the CA key as well as its certificate",
+            )
+        pair = KeyPair(ca.cert, ca.key)
+        check_ca(pair, self._where(slot), report, self.now, self.opts.renewal_window)
+        report.raise_errors()
+        return pair, self._emit(slot, pair.cert, ca.cert_text, "", pair.key, self._key_file(slot))
+
+    # --- verify -------------------------------------------------------------------------------------
+
+    def verify_ca(self, report: Report) -> tuple[Bundle | None, dict[str, str]]:
+        """The user's CA file, checked, and its result; the bundle is None when the CA cannot be used to judge
+        the leaves (their own problems are still reported: judging them against a broken CA would only add
+        noise). Every file is read even when one fails, so that one run reports every problem."""
+        slot = self.module.ca
+        ca = self._gather(report, slot, chain_allowed=True)
+        trust = self._given_bundle(report, ca) if ca is not None else None
+        if trust is None:
+            return None, {}
+        # One CA passes through as given; the two of a rotation are re-encoded, signing CA first.
+        text = ca.cert_text if trust.other is None else _cert_pem(trust.signing)
+        result = self._emit(slot, trust.signing, text, "", ca.key, self._key_file(slot))
+        result |= self._bundle_facts(trust)
+        return (None if report.errors else trust), result
+
+    def verify_leaves(self, slots: list[Slot], trust: Bundle | None, report: Report) -> dict[str, str]:
+        """Each slot's files checked against its profile and the CA that issued it (of `trust`), and passed
+        through unchanged."""
+        result: dict[str, str] = {}
+        for slot in slots:
+            leaf = self._gather(report, slot, chain_allowed=True)
+            if leaf is None:
+                continue
+            issuer = issuer_of(trust, leaf.cert) if trust is not None else None
+            check_leaf(
+                slot.profile,
+                slot.inputs(self.inputs),
+                leaf,
+                issuer,
+                report,
+                self.now,
+                self.opts.renewal_window,
+            )
+            if trust is not None and (detail := check_leaf_phase(trust, issuer, self.phase)):
+                report.error(Code.BUNDLE_PHASE, slot.name, detail)
+            result |= self._emit(slot, leaf.cert, leaf.cert_text, "", key_file=self._key_file(slot))
+        return result
+
+    # --- the CA to sign with or to check against ----------------------------------------------------
 
     def _inline_signer(self, report: Report) -> KeyPair:
         """The CA to sign with, given inline: the first certificate of `ca_cert_pem` (a CA bundle while a
@@ -313,3 +343,7 @@ class Work:
 
 def _cert_pem(cert: x509.Certificate) -> str:
     return cert.public_bytes(Encoding.PEM).decode("ascii")
+
+
+def json_text(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)

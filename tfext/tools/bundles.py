@@ -13,47 +13,51 @@ else inferred from the certificates:
 
 Which CA signed a leaf is always checked on the certificates (`Issuers`: key identifiers, then the
 signature), never assumed. The CAs are renamed as the `certificates` output names them: `kube/ca` (the
-signing CA), `kube/ca_incoming` or `kube/ca_outgoing` (the other one).
+signing CA), `kube/ca_incoming` or `kube/ca_outgoing` (the other one). Which CA signs and which one is the
+incoming one in each phase is `tfext.rotation`'s rule, the programs' too; a `Rotation` is a
+`tfext.rotation.Bundle` of the certificates found, with what the tools show of it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from tfext.errors import Code, Problem
-from tfext.rotation import PHASES
+from tfext.rotation import (
+    INCOMING,
+    OUTGOING,
+    PHASES,
+    Bundle,
+    next_phase,
+    oldest_first,
+    phase_signed_by,
+    signer,
+)
 from tfext.tools.sources import Found, Issuers
 
 FINGERPRINT_SHOWN = 8  # hex digits of a fingerprint shown beside a CA's part ("signing CA a119ae16")
 ROTATION_DOC = "docs/ca-rotation.md"
 
 
-@dataclass
-class Rotation:
-    """The CAs of one CA role (shared by the modules given the same CAs) and its phase."""
+def _start(found: Found) -> dt.datetime:
+    """When a CA starts: the incoming CA of a rotation is the one that starts later."""
+    return found.cert.not_valid_before_utc
+
+
+@dataclass(kw_only=True)
+class Rotation(Bundle[Found]):
+    """The CAs of one CA role (shared by the modules given the same CAs) and its phase (always known here:
+    trust, reissue or finish)."""
 
     names: list[str]  # the CA roles holding these CAs: kube/ca first, then identity/ca, ingress/ca
-    phase: str  # trust, reissue or finish
     source: str  # "ca_rotation output" or "inferred from the certificates"
-    signing: Found
-    other: Found | None = None
     generation: int | None = None
     leaves: dict[str, str] = field(default_factory=dict)  # leaf fingerprint => part of the CA that signed it
 
     @property
     def name(self) -> str:
         return self.names[0]
-
-    @property
-    def other_part(self) -> str:
-        """ "incoming" (trust), "outgoing" (reissue), or "" outside a rotation."""
-        if self.other is None:
-            return ""
-        return "incoming" if self.phase == "trust" else "outgoing"
-
-    @property
-    def cas(self) -> list[Found]:
-        return [self.signing] if self.other is None else [self.signing, self.other]
 
     def part(self, fingerprint: str) -> str:
         """ "signing", "incoming" or "outgoing" for a CA of this rotation, else ""."""
@@ -71,8 +75,8 @@ class Rotation:
         """ "outgoing"/"incoming" by age for the signing CA too (the one the part does not say), else ""."""
         if self.other is None:
             return ""
-        older = min(self.cas, key=lambda f: f.cert.not_valid_before_utc)
-        return "outgoing" if fingerprint == older.fingerprint else "incoming"
+        older = oldest_first(self.cas, _start)[0]
+        return OUTGOING if fingerprint == older.fingerprint else INCOMING
 
     def describe(self) -> str:
         """`phase trust (generation 1, ca_rotation output): signing CA a119ae16 (outgoing), incoming CA
@@ -106,8 +110,8 @@ class Rotation:
     def next_step(self, fingerprint: str) -> str:
         """What to apply when the CA `fingerprint` of this rotation expires soon (TFEXT-E059)."""
         generation = "N" if self.generation is None else str(self.generation)
-        if self.other is not None and self.age(fingerprint) == "outgoing":
-            following = "reissue" if self.phase == "trust" else "finish"
+        if self.other is not None and self.age(fingerprint) == OUTGOING:
+            following = next_phase(self.phase) or "finish"
             return (
                 f"a rotation is under way (phase {self.phase}): go on with ca_rotation = "
                 f'{{ generation = {generation}, phase = "{following}" }}'
@@ -181,22 +185,25 @@ def resolve(
                 on[leaf.fingerprint] = issuer.fingerprint
         said = _said_phase(rotation)
         names = [c.name for c in group]
+        generation = _generation(rotation)
         if len(cas) == 1:
             phase, source = (said or "finish"), ("ca_rotation output" if said else "inferred: one CA")
-            result = Rotation(names, phase, source, cas[0], None, _generation(rotation))
+            result = Rotation(cas[0], None, phase, names=names, source=source, generation=generation)
         else:
-            older, newer = sorted(cas, key=lambda f: (f.cert.not_valid_before_utc, cas.index(f)))
+            older, newer = oldest_first(cas, _start)
+            part = {OUTGOING: older, INCOMING: newer}
             signing_fp = rotation.get("signing_ca") if isinstance(rotation, dict) else None
             if said in ("trust", "reissue"):
                 phase, source = said, "ca_rotation output"
-                signing = by_fp.get(signing_fp) or (older if said == "trust" else newer)
+                signing = by_fp.get(signing_fp) or part[signer(said)]
             elif newer.fingerprint in on.values():
-                phase, source, signing = "reissue", "inferred: leaves on the newer CA", newer
+                phase, source, signing = phase_signed_by(INCOMING), "inferred: leaves on the newer CA", newer
             elif older.fingerprint in on.values():
-                phase, source, signing = "trust", "inferred: leaves on the older CA", older
+                phase, source, signing = phase_signed_by(OUTGOING), "inferred: leaves on the older CA", older
             elif head.ordered:
                 signing = cas[0]
-                phase, source = ("trust" if signing is older else "reissue"), "inferred: the bundle's order"
+                phase = phase_signed_by(OUTGOING if signing is older else INCOMING)
+                source = "inferred: the bundle's order"
             else:
                 phase, source, signing = "trust", "inferred: no leaf, taken as trust", older
             if said == "finish":
@@ -209,7 +216,7 @@ def resolve(
                     )
                 )
             other = newer if signing is older else older
-            result = Rotation(names, phase, source, signing, other, _generation(rotation))
+            result = Rotation(signing, other, phase, names=names, source=source, generation=generation)
         result.leaves = {leaf: result.part(ca) for leaf, ca in on.items()}
         out.append(result)
     return out, problems

@@ -140,32 +140,30 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     return ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
 
 
+def _expiry_table(what: str, authority: str, expiries: list[Expiry], no_authority: str) -> list[str]:
+    """One of the two tables (certificates, certificate authorities); none without a row."""
+    header = (what, "EXPIRES", "RESIDUAL TIME", authority, "STATUS")
+    rows = [
+        (e.name, clock.human(e.not_after), clock.residual(e.residual), e.authority or no_authority, e.status)
+        for e in expiries
+    ]
+    return _table(header, rows) if rows else []
+
+
 def render(expiries: list[Expiry], window_hours: float, bad: list[Bad] = ()) -> str:
     """Two tables, as kubeadm prints them: certificates, then certificate authorities; then the
     certificates that could not be judged, each with its code."""
-    leaves = [e for e in expiries if not e.is_ca]
     cas = [e for e in expiries if e.is_ca]
+    sections = [
+        _expiry_table("CERTIFICATE", "CERTIFICATE AUTHORITY", [e for e in expiries if not e.is_ca], "-"),
+        _expiry_table("CERTIFICATE AUTHORITY", "SIGNED BY", cas, "(self)"),
+        _table(("UNUSABLE CERTIFICATE", "PROBLEM"), [(b.name, b.text) for b in bad]) if bad else [],
+    ]
     lines: list[str] = []
-    if leaves:
-        header = ("CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "STATUS")
-        rows = [
-            (e.name, clock.human(e.not_after), clock.residual(e.residual), e.authority or "-", e.status)
-            for e in leaves
-        ]
-        lines += _table(header, rows)
-    if cas:
-        if lines:
+    for section in sections:
+        if section and lines:
             lines.append("")
-        header = ("CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "SIGNED BY", "STATUS")
-        rows = [
-            (e.name, clock.human(e.not_after), clock.residual(e.residual), e.authority or "(self)", e.status)
-            for e in cas
-        ]
-        lines += _table(header, rows)
-    if bad:
-        if lines:
-            lines.append("")
-        lines += _table(("UNUSABLE CERTIFICATE", "PROBLEM"), [(b.name, b.text) for b in bad])
+        lines += section
     attention = [e.name for e in expiries if e.needs_attention] + [b.name for b in bad]
     if attention:
         hours = f"{window_hours:g}"

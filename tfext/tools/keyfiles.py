@@ -2,7 +2,7 @@
 records (`key_file`, relative to the module's `key_dir`) or by a module's `key_files` output, and the key
 files a user-provided flavor was given.
 
-Every read is the tools' one bounded reader (`tfext.verify.read_regular_file`: a regular file of at most
+Every read is the tools' one bounded reader (`tfext.files.read_regular_file`: a regular file of at most
 1 MiB, never a FIFO or device, never waiting). A message names the file and the certificate, never the
 key: a missing file or one whose SHA-256 is not the one its record holds is TFEXT-E074, with the remedy.
 
@@ -19,7 +19,7 @@ import re
 from pathlib import PurePosixPath
 
 from tfext.errors import Code, TfextError, echo_path
-from tfext.verify import MAX_PEM_FILE_BYTES, read_regular_file
+from tfext.files import MAX_PEM_FILE_BYTES, read_regular_file
 
 # What to do about a key file that is missing or not the one its certificate was issued with.
 RESTORE = (

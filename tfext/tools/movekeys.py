@@ -36,13 +36,16 @@ from tfext.errors import Code, Problem, TfextError, echo_path
 from tfext.tools import state as states
 from tfext.tools.cli import Parser, guarded, refuse_content_as_path, say
 from tfext.tools.keyfiles import in_key_dir, read_key_file, sha256_text, shown
-from tfext.tools.pairs import HEAL, first_certificate, judge
+from tfext.tools.pairs import HEAL, Verdict, first_certificate, judge
 from tfext.tools.statefile import read_state
 
 PROG = "tfext move-keys"
 KEY_MARK = "PRIVATE KEY"  # in every PEM private key's header, whatever its format
-# Where each record keeps its key text: `kept`/`healed` as `key_pem`, tfext 0.2-0.4's `sealed` as `key`.
-KEY_FIELD = {states.KEPT: "key_pem", states.HEALED: "key_pem", states.SEALED: "key"}
+# Where each record keeps its key text (`tfext.tools.state.FIELDS`): `kept`/`healed` as `key_pem`, tfext
+# 0.2-0.4's `sealed` as `key`, each in `triggers_replace`.
+KEY_FIELD = {
+    layout: states.FIELDS[layout]["key_pem"][1] for layout in (states.KEPT, states.HEALED, states.SEALED)
+}
 
 
 @dataclass
@@ -71,34 +74,31 @@ class Holder:
 
     @property
     def triggers(self) -> dict:
-        """The record's `triggers_replace` map, to read and change in place."""
-        held = self.instance["attributes"].get("triggers_replace")
-        if isinstance(held, dict) and isinstance(held.get("value"), dict):
-            return held["value"]
-        return held if isinstance(held, dict) else {}
+        """The record's `triggers_replace` map (its key, or its key file's name and hash), to read and change
+        in place."""
+        return states.holder_of(self.instance, self.record, "key_pem")[0]
 
     @property
     def key_field(self) -> str:
         return KEY_FIELD[self.record]
 
+    def text(self, name: str) -> str:
+        """A field of the record (`tfext.tools.state.FIELDS`) as text, "" when it holds none."""
+        holder, element = states.holder_of(self.instance, self.record, name)
+        value = holder.get(element)
+        return value if isinstance(value, str) else ""
+
     @property
     def key(self) -> str:
-        value = self.triggers.get(self.key_field)
-        return value if isinstance(value, str) else ""
+        return self.text("key_pem")
 
     @property
     def key_file(self) -> str:
-        value = self.triggers.get("key_file")
-        return value if isinstance(value, str) else ""
+        return self.text("key_file")
 
     @property
     def cert_pem(self) -> str:
-        if self.record == states.SEALED:
-            given = states.attribute(self.instance, "input")
-            value = given.get("cert_pem") if isinstance(given, dict) else None
-        else:
-            value = self.triggers.get("cert_pem")
-        return value if isinstance(value, str) else ""
+        return self.text("cert_pem")
 
 
 def holders(state: dict) -> list[Holder]:
@@ -111,11 +111,7 @@ def holders(state: dict) -> list[Holder]:
             continue
         module, slot = states.module_of(resource), instance["index_key"]
         holder = Holder(resource, instance, "")
-        role = holder.triggers.get("role") if holder.record != states.SEALED else None
-        if holder.record == states.SEALED:
-            given = states.attribute(instance, "input")
-            role = given.get("role") if isinstance(given, dict) else None
-        named = role.split("/", 1)[0] if isinstance(role, str) else ""
+        named = holder.text("role").split("/", 1)[0]
         holder.kind = named if named in states.KINDS else kinds.get((module, slot), "")
         out.append(holder)
     return out
@@ -171,21 +167,22 @@ def refusals_before_moving(state: dict, moving: list[Holder]) -> list[Problem]:
                 )
             )
         elif not verdict.whole:
-            problems.append(
-                Problem(
-                    verdict.code or Code.INTERNAL,
-                    f"{holder.role} ({holder.address})",
-                    f"{verdict.detail}: moved, it would be a key file of no certificate; {HEAL}",
-                )
-            )
+            problems.append(_not_its_key(holder, holder.address, verdict, moved=True))
     return problems
+
+
+def _not_its_key(holder: Holder, where: str, verdict: Verdict, *, moved: bool) -> Problem:
+    """A record whose key is not its certificate's (`judge`), or is missing: which, and how to heal it."""
+    detail = verdict.detail + (": moved, it would be a key file of no certificate" if moved else "")
+    return Problem(verdict.code or Code.INTERNAL, f"{holder.role} ({where})", f"{detail}; {HEAL}")
 
 
 def our_data_sources(state: dict) -> list[dict]:
     """The `data.external` resources of the tfext modules (`issue`, `heal`, `verify`): their query or
     result may hold keys, and Terraform reads them again whenever it needs them."""
-    from tfext.programs import PROGRAMS
+    from tfext import catalog
 
+    programs = {program for module in catalog.MODULES.values() for program in module.programs}
     out = []
     for resource in state.get("resources") or []:
         if (
@@ -195,9 +192,9 @@ def our_data_sources(state: dict) -> list[dict]:
         ):
             continue
         instances = resource.get("instances")
-        programs = [states.attribute(i, "program") for i in instances or [] if isinstance(i, dict)]
+        called = [states.attribute(i, "program") for i in instances or [] if isinstance(i, dict)]
         if states.module_of(resource) and any(
-            isinstance(p, list) and p and p[-1] in PROGRAMS for p in programs
+            isinstance(p, list) and p and p[-1] in programs for p in called
         ):
             out.append(resource)
     return out
@@ -327,13 +324,7 @@ def to_state(state: dict, key_dir: str) -> tuple[int, int]:
             continue
         verdict = judge(holder.cert_pem, key)
         if not verdict.whole:
-            problems.append(
-                Problem(
-                    verdict.code or Code.INTERNAL,
-                    f"{holder.role} ({shown(path)})",
-                    f"{verdict.detail}; {HEAL}",
-                )
-            )
+            problems.append(_not_its_key(holder, shown(path), verdict, moved=False))
             continue
         keys[id(holder)] = key
     if problems:

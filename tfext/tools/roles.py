@@ -25,13 +25,14 @@ records name each key's file relative to the module's key directory, which `loca
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 
 from tfext import catalog
 from tfext.errors import Code, Problem, TfextError, echo, echo_path
-from tfext.programs.inputs import is_node_name
+from tfext.nodes import is_node_name
 from tfext.tools import state
 from tfext.tools.bundles import Candidate, Rotation, resolve
 from tfext.tools.pairs import first_certificate
@@ -296,9 +297,9 @@ def from_flat(values: dict[str, object]) -> list[Located]:
     return out
 
 
-def from_objects(values: dict[str, object]) -> list[Located]:
-    """Module objects anywhere in the outputs (`{"kube": {"ca_cert_pem": ..., ...}}`), named by path."""
-    out: list[Located] = []
+def module_objects(values: dict[str, object]) -> Iterator[tuple[str, str, dict]]:
+    """(path, module, object) of each module object anywhere in the outputs (`{"kube": {"ca_cert_pem": ...,
+    ...}}`, at most MAX_OBJECT_DEPTH deep), in document order; the path names it (`tls.a`)."""
     stack: list[tuple[tuple[str, ...], object]] = [((k,), v) for k, v in reversed(list(values.items()))]
     while stack:
         path, value = stack.pop()
@@ -306,18 +307,18 @@ def from_objects(values: dict[str, object]) -> list[Located]:
             continue
         kind = kind_of_object(value)
         if kind:
-            instance = ".".join(path)
-            out += _from_values(
-                kind,
-                instance,
-                value,
-                f"output {instance}.",
-                value.get(ROTATION_OUTPUT),
-                value.get(KEY_FILES),
-                value.get("certificates"),
-            )
+            yield ".".join(path), kind, value
         elif len(path) < MAX_OBJECT_DEPTH:
             stack.extend(((*path, str(k)), v) for k, v in reversed(list(value.items())))
+
+
+def from_objects(values: dict[str, object]) -> list[Located]:
+    """Module objects anywhere in the outputs (`{"kube": {"ca_cert_pem": ..., ...}}`), named by path."""
+    out: list[Located] = []
+    for instance, kind, value in module_objects(values):
+        facts = value.get("certificates")
+        rotation, key_files = value.get(ROTATION_OUTPUT), value.get(KEY_FILES)
+        out += _from_values(kind, instance, value, f"output {instance}.", rotation, key_files, facts)
     return out
 
 

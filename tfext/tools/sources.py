@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 
-from tfext import certinfo, keys
+from tfext import certinfo
 from tfext.errors import Code, Problem, TfextError, echo_path, safe_text
+from tfext.files import MAX_PEM_FILE_BYTES, read_regular_file
 from tfext.tools import state
-from tfext.verify import MAX_PEM_FILE_BYTES, parse_fully, read_regular_file
+from tfext.verify import parse_fully, signed_by
 
 MAX_FILE_BYTES = MAX_PEM_FILE_BYTES  # certificates are small; a bigger file is not one of ours
 MAX_JSON_BYTES = 16 << 20  # a Terraform state or `terraform output -json`
@@ -82,21 +82,15 @@ class Found:
         return self.cert.issuer.public_bytes()
 
     @functools.cached_property
-    def key_id(self) -> bytes | None:
-        """subjectKeyIdentifier, if the certificate has one."""
-        try:
-            return self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-        except x509.ExtensionNotFound:
-            return None
+    def key_id(self) -> str | None:
+        """subjectKeyIdentifier in hex (`certinfo.key_ids`); None where there is none (or an empty one, which
+        Go ignores too)."""
+        return certinfo.key_ids(self.cert)[0] or None
 
     @functools.cached_property
-    def authority_key_id(self) -> bytes | None:
-        """authorityKeyIdentifier's key id, if the certificate has one."""
-        try:
-            ext = self.cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
-        except x509.ExtensionNotFound:
-            return None
-        return ext.key_identifier
+    def authority_key_id(self) -> str | None:
+        """authorityKeyIdentifier's key id in hex (`certinfo.key_ids`); None where there is none."""
+        return certinfo.key_ids(self.cert)[1] or None
 
 
 @dataclass(frozen=True)
@@ -440,25 +434,14 @@ def merge(found: Iterable[Found]) -> list[Found]:
     return sorted(merged, key=lambda f: f.name)
 
 
-def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether `issuer` issued `cert`: names match and the signature verifies with its key. A key Go refuses
-    (an RSA key over 8192 bits or with a huge exponent, which can take seconds a check) is never used."""
-    try:
-        if keys.go_refusal(issuer.public_key()):
-            return False
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
-
-
 class Issuers:
     """Who signed whom among a run's certificates, with bounded work.
 
     Candidates are the CAs whose subject is the certificate's issuer (byte for byte, as Go matches) and
     whose subjectKeyIdentifier, when both are present, is the certificate's authorityKeyIdentifier; at most
     MAX_CANDIDATES are tried. Each pair is checked at most once, and at most MAX_SIGNATURE_CHECKS signatures
-    are checked in a run: past that, `exhausted` is set and the remaining answers are "not found".
+    are checked in a run: past that, `exhausted` is set and the remaining answers are "not found". A
+    signature is judged by `tfext.verify.signed_by`, as the programs judge it.
     """
 
     def __init__(self, certificates: Iterable[Found], limit: int = MAX_SIGNATURE_CHECKS):

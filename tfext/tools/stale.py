@@ -7,7 +7,7 @@ still hand it to a user-provided flavor. write-assets names them on stderr (TFEX
 content) and, with `--prune`, removes them.
 
 What counts as stale is narrow, so that nothing else is ever touched:
-- only the files tfext's own layout writes in a member's or node's directory (`assets.NODE_LAYOUT`:
+- only the files tfext's own layout writes in a member's or node's directory (`layout.NODE_LAYOUT`:
   `kube/nodes/<node>/kubelet-client.crt`, `.key`, `kubelet-serving.*`, `etcd/members/<member>/server.*`,
   `peer.*`), in a directory named as a node (`is_node_name`), as regular files: any other file, a
   symbolic link, a directory of another name is left alone and keeps its directory;
@@ -35,6 +35,8 @@ from pathlib import Path
 
 from tfext.errors import Code, Problem, echo_path
 from tfext.files import WriteError, open_directory
+from tfext.nodes import is_node_name
+from tfext.tools.layout import ENTRY, NODE_LAYOUT
 
 MAX_ENTRIES = 10000  # entries looked at in one per-node directory (1000 nodes is the modules' limit)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -43,7 +45,6 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEX
 def node_files() -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
     """(module, per-node role) => (its per-node directory under DIR, the files of one member or node):
     `("kube", "kubelet")` => `("kube/nodes", ("kubelet-client.crt", "kubelet-client.key"))`."""
-    from tfext.tools.assets import NODE_LAYOUT
     from tfext.tools.roles import PER_NODE
 
     out = {}
@@ -72,7 +73,7 @@ def judged_roles(document: object, outputs: dict[str, str]) -> set[tuple[str, st
 def _maps_held(document: dict) -> set[tuple[str, str]]:
     """Per-node map outputs in `terraform output -json` (or one output's value): flat
     (`<prefix>_node_kubelet_client_cert_pem`) or in module objects, at any depth the tools read."""
-    from tfext.tools.roles import MAX_OBJECT_DEPTH, PER_NODE, kind_of_object
+    from tfext.tools.roles import PER_NODE, module_objects
 
     wrapped = bool(document) and all(isinstance(v, dict) and "value" in v for v in document.values())
     values = {k: v["value"] for k, v in document.items()} if wrapped else document
@@ -83,26 +84,15 @@ def _maps_held(document: dict) -> set[tuple[str, str]]:
                 for role, (cert, _) in roles.items():
                     if name == cert or name.endswith("_" + cert):
                         held.add((kind, role))
-    stack = [(1, value) for value in values.values()]
-    while stack:
-        depth, value = stack.pop()
-        if not isinstance(value, dict):
-            continue
-        kind = kind_of_object(value)
-        if kind:
-            held |= {
-                (kind, r)
-                for r, (cert, _) in PER_NODE.get(kind, {}).items()
-                if isinstance(value.get(cert), dict)
-            }
-        elif depth < MAX_OBJECT_DEPTH:
-            stack.extend((depth + 1, v) for v in value.values())
+    for _, kind, value in module_objects(values):
+        held |= {
+            (kind, r) for r, (cert, _) in PER_NODE.get(kind, {}).items() if isinstance(value.get(cert), dict)
+        }
     return held
 
 
 def present(outputs: dict[str, str]) -> set[tuple[str, str, str]]:
     """(module, role, node) of every member's and node's certificate write-assets writes."""
-    from tfext.tools.assets import ENTRY
     from tfext.tools.roles import PER_NODE
 
     by_output = {
@@ -173,7 +163,6 @@ def _open_below(root: int, relative: str) -> int | None:
 def _node_dirs(root: int, parent: str, found: Stale):
     """(node, descriptor) of each directory under `parent` named as a member or node (links and other
     names skipped), at most MAX_ENTRIES entries looked at."""
-    from tfext.programs.inputs import is_node_name
 
     fd = _open_below(root, parent)
     if fd is None:

@@ -17,8 +17,10 @@ one of three layouts, and `records` gives one `Record` per stage and slot, which
 - `terraform_data.captured[slot]` alone (tfext 0.1, whose `input` also holds `key_pem`; or a capture of a
   later release whose seal was never made: then without its key).
 
-A slot with a marker and none of these has a Record without a certificate. Key text is kept only for the
-tools that write it or match it to its certificate; no Record shows it in a repr.
+`FIELDS` is where each layout keeps each of a Record's fields, read by `records` and by the tools that
+change a record (`tfext move-keys`, through `holder_of`). A slot with a marker and none of these has a
+Record without a certificate. Key text is kept only for the tools that write it or match it to its
+certificate; no Record shows it in a repr.
 
 In key-directory mode (a module with `key_dir`, or a state moved by `tfext move-keys`) a `kept`, `healed`
 or `sealed` record holds no key text: `key_file` names the key's file relative to the module's key
@@ -158,62 +160,38 @@ class Record:
         return owner(self.module)
 
 
-def _kept(instance: dict) -> dict:
-    triggers = attribute(instance, "triggers_replace")
-    return triggers if isinstance(triggers, dict) else {}
-
-
-def _from_kept(module: str, slot: str, layout: str, resource: dict, instance: dict) -> Record:
-    held = _kept(instance)
-    return Record(
-        module,
-        slot,
-        layout,
-        address(resource, instance),
-        role=_text(held.get("role")),
-        cert_pem=_text(held.get("cert_pem")),
-        key_pem=_text(held.get("key_pem")),
-        info=_text(held.get("info")),
-        key_alg=_text(held.get("key_alg")),
-        key_file=_text(held.get("key_file")),
-        key_sha256=_text(held.get("key_sha256")),
-        key_path=_text(held.get("key_path")),
-        csr=_text(held.get("csr")),
-    )
-
-
-def _from_sealed(module: str, slot: str, resource: dict, instance: dict) -> Record:
-    given = attribute(instance, "input")
-    given = given if isinstance(given, dict) else {}
-    return Record(
-        module,
-        slot,
-        SEALED,
-        address(resource, instance),
-        role=_text(given.get("role")),
-        cert_pem=_text(given.get("cert_pem")),
-        key_pem=_text(_kept(instance).get("key")),
-        info=_text(given.get("info")),
-        key_alg=_text(given.get("key_alg")),
+# Where each layout keeps what a Record holds: field => (attribute, element of it). `kept` and `healed` keep
+# everything in `triggers_replace`; `sealed` the certificate in `input` and the key in `triggers_replace`
+# (as `key`); a tfext 0.1 `captured`, everything in `input`.
+_IN_KEPT = ("role", "cert_pem", "key_pem", "info", "key_alg", "key_file", "key_sha256", "key_path", "csr")
+FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    KEPT: {name: ("triggers_replace", name) for name in _IN_KEPT},
+    HEALED: {name: ("triggers_replace", name) for name in _IN_KEPT},
+    SEALED: {
+        **{name: ("input", name) for name in ("role", "cert_pem", "info", "key_alg")},
+        "key_pem": ("triggers_replace", "key"),
         # moved into a key directory by `tfext move-keys` (the module reads them so too)
-        key_file=_text(_kept(instance).get("key_file")),
-        key_sha256=_text(_kept(instance).get("key_sha256")),
-    )
+        "key_file": ("triggers_replace", "key_file"),
+        "key_sha256": ("triggers_replace", "key_sha256"),
+    },
+    CAPTURED: {name: ("input", name) for name in ("cert_pem", "key_pem", "info", "key_alg")},
+}
 
 
-def _from_captured(module: str, slot: str, resource: dict, instance: dict) -> Record:
-    given = attribute(instance, "input")
-    given = given if isinstance(given, dict) else {}
-    return Record(
-        module,
-        slot,
-        CAPTURED,
-        address(resource, instance),
-        cert_pem=_text(given.get("cert_pem")),
-        key_pem=_text(given.get("key_pem")),  # tfext 0.1 kept the key here
-        info=_text(given.get("info")),
-        key_alg=_text(given.get("key_alg")),
-    )
+def holder_of(instance: dict, layout: str, name: str) -> tuple[dict, str]:
+    """(the map, its element) where a record of `layout` keeps field `name` (`FIELDS`); the map is {} when
+    the record has none. The map is the state's own: a tool that moves a key changes it in place."""
+    attribute_name, element = FIELDS[layout][name]
+    value = attribute(instance, attribute_name)
+    return (value if isinstance(value, dict) else {}), element
+
+
+def _record(module: str, slot: str, layout: str, resource: dict, instance: dict) -> Record:
+    values = {}
+    for name in FIELDS[layout]:
+        holder, element = holder_of(instance, layout, name)
+        values[name] = _text(holder.get(element))
+    return Record(module, slot, layout, address(resource, instance), **values)
 
 
 def is_record(resource: dict, instance: dict) -> bool:
@@ -240,15 +218,15 @@ def records(state: dict) -> list[Record]:
         stamp = attribute(marker[1], "input") if marker else None
         legacy = marker is not None and not isinstance(stamp, dict)  # a bare timestamp: before tfext 0.4
         if KEPT in held and not (legacy and (SEALED in held or CAPTURED in held)):
-            record = _from_kept(module, slot, KEPT, *held[KEPT])
+            record = _record(module, slot, KEPT, *held[KEPT])
             if not record.cert_pem and HEALED in held:
-                record = _from_kept(module, slot, HEALED, *held[HEALED])
+                record = _record(module, slot, HEALED, *held[HEALED])
         elif SEALED in held:
-            record = _from_sealed(module, slot, *held[SEALED])
+            record = _record(module, slot, SEALED, *held[SEALED])
         elif CAPTURED in held:
-            record = _from_captured(module, slot, *held[CAPTURED])
+            record = _record(module, slot, CAPTURED, *held[CAPTURED])
         elif HEALED in held:  # its `kept` removed by hand: what the stage would heal it with
-            record = _from_kept(module, slot, HEALED, *held[HEALED])
+            record = _record(module, slot, HEALED, *held[HEALED])
         else:
             record = Record(module, slot, NONE, record_address(module, MARKER, slot))
         record.marked = marker is not None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from tfext import certinfo
 from tfext.errors import Code, Problem, echo_path, safe_text
 from tfext.tools.cli import Parser, guarded, read_stdin, refuse_content_as_path, say
+from tfext.tools.layout import NODE_LAYOUT, node_role, role_files
 from tfext.tools.roles import nothing_found
 from tfext.tools.sources import (
     MAX_FILES,
@@ -68,7 +70,7 @@ CONTROLLER, KUBECONFIG = "kube-controller-manager", "kubeconfig (kubelets, admin
 ADMIN_KUBECONFIG = "kubeconfig (admin)"
 IDENTITY, CONSOLE, INGRESS = "Tectonic Identity", "Tectonic Console", "Tectonic Ingress controller"
 
-# Every file of the layout (tfext.tools.assets.LAYOUT), in its order, and who consumes it.
+# Every file of the layout (tfext.tools.layout.LAYOUT), in its order, and who consumes it.
 USES: tuple[Asset, ...] = (
     Asset(
         "ca.crt",
@@ -165,7 +167,7 @@ USES: tuple[Asset, ...] = (
     ),
 )
 # Each member's and node's own certificate (`tfext.tools.roles.PER_NODE`; its files are
-# tfext.tools.assets.NODE_LAYOUT's): what it is, and who consumes it on that member or node.
+# tfext.tools.layout.NODE_LAYOUT's): what it is, and who consumes it on that member or node.
 NODE_USES: dict[tuple[str, str], tuple[str, tuple[Use, ...]]] = {
     ("kube", "kubelet"): ("kubelet client", _uses(KUBELET, "kubeconfig client-certificate / client-key")),
     ("kube", "serving"): ("kubelet serving", _uses(KUBELET, "--tls-cert-file / --tls-private-key-file")),
@@ -178,7 +180,6 @@ CONSUMERS = (ETCD, APISERVER, KUBELET, CONTROLLER, KUBECONFIG, ADMIN_KUBECONFIG,
 
 def node_asset(cert_file: str) -> Asset | None:
     """The Asset of one member's or node's certificate file (`kube/nodes/w1/kubelet-client.crt`)."""
-    from tfext.tools.assets import node_role, role_files
 
     found = node_role(cert_file)
     if found is None:
@@ -225,6 +226,23 @@ class Graph:
     signs: list[tuple[str, str]]  # (issuer node id, node id)
     unknown_issuers: dict[str, str]  # node id of a missing issuer => its subject
     uses: dict[tuple[str, str], list[str]]  # (node id, consumer) => settings
+
+    def modules(self) -> Iterator[tuple[str, str, list[CertNode]]]:
+        """(module, title, its nodes) of each module that has nodes, in MODULE_TITLES' order."""
+        for module, title in MODULE_TITLES.items():
+            members = [n for n in self.nodes if n.module == module]
+            if members:
+                yield module, title, members
+
+    def consumers(self) -> list[str]:
+        """The consumers that use a node, in CONSUMERS' order."""
+        return [c for c in CONSUMERS if any(key[1] == c for key in self.uses)]
+
+    def used_by(self) -> Iterator[tuple[CertNode, str, list[str]]]:
+        """(node, consumer, settings) of each use: a leaf a consumer presents, or a CA it trusts."""
+        by_id = {n.id: n for n in self.nodes}
+        for (node_id, consumer), settings in self.uses.items():
+            yield by_id[node_id], consumer, settings
 
 
 def _ident(text: str) -> str:
@@ -322,30 +340,9 @@ def _mermaid_text(text: str) -> str:
     return re.sub(r'[#"<>&`]', lambda m: f"#{ord(m.group())};", text)
 
 
-def to_mermaid(graph: Graph) -> str:
-    """The graph as a Mermaid flowchart: modules as subgraphs, consumers on the right."""
-    out = ["flowchart LR"]
-    for module, title in MODULE_TITLES.items():
-        members = [n for n in graph.nodes if n.module == module]
-        if not members:
-            continue
-        out.append(f'  subgraph m_{module}["{title}"]')
-        for node in members:
-            label = "<br/>".join(_mermaid_text(line) for line in _label_lines(node))
-            out.append(f'    {node.id}[["{label}"]]' if node.is_ca else f'    {node.id}["{label}"]')
-        out.append("  end")
-    for missing, subject in graph.unknown_issuers.items():
-        out.append(f'  {missing}{{{{"issuer not given<br/>{_mermaid_text(subject)}"}}}}')
-    consumers = [c for c in CONSUMERS if any(key[1] == c for key in graph.uses)]
-    out.append('  subgraph consumers["consumers"]')
-    out += [f'    {_consumer_id(c)}(["{c}"])' for c in consumers]
-    out.append("  end")
-    out += [f"  {issuer} -->|signs| {node}" for issuer, node in graph.signs]
-    by_id = {n.id: n for n in graph.nodes}
-    for (node_id, consumer), settings in graph.uses.items():
-        arrow = "-.->" if by_id[node_id].is_ca else "-->"
-        out.append(f'  {node_id} {arrow}|"{", ".join(settings)}"| {_consumer_id(consumer)}')
-    return "\n".join(out) + "\n"
+def _mermaid_node(node: CertNode) -> str:
+    label = "<br/>".join(_mermaid_text(line) for line in _label_lines(node))
+    return f'    {node.id}[["{label}"]]' if node.is_ca else f'    {node.id}["{label}"]'
 
 
 def _dot_text(text: str) -> str:
@@ -354,41 +351,87 @@ def _dot_text(text: str) -> str:
     return safe_text(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def to_dot(graph: Graph) -> str:
-    """The graph as Graphviz DOT: modules as clusters, CAs in bold, trust edges dashed."""
-    out = [
+def _dot_node(node: CertNode) -> str:
+    label = "\\n".join(_dot_text(line) for line in _label_lines(node))
+    style = ", style=bold, shape=box3d" if node.is_ca else ""
+    return f'    {node.id} [label="{label}"{style}];'
+
+
+@dataclass(frozen=True)
+class DrawingFormat:
+    """How one drawing format writes each part of the graph; `draw` walks the graph once, for every format."""
+
+    head: tuple[str, ...]
+    group: Callable[[str, str, list[str]], list[str]]  # (id, title, its members' lines) => its lines
+    module_id: str  # a module's group; `{}` is the module
+    consumers_id: str  # the consumers' group
+    node: Callable[[CertNode], str]
+    unknown: Callable[[str, str], str]  # (node id, subject) of an issuer that was not given
+    consumer: Callable[[str], str]
+    signs: Callable[[str, str], str]  # (issuer id, node id)
+    use: Callable[[CertNode, str, str], str]  # (node, consumer id, settings): a CA trusted, a leaf presented
+    tail: tuple[str, ...] = ()
+
+
+# A Mermaid flowchart: modules as subgraphs, consumers on the right.
+MERMAID = DrawingFormat(
+    head=("flowchart LR",),
+    group=lambda ident, title, lines: [f'  subgraph {ident}["{title}"]', *lines, "  end"],
+    module_id="m_{}",
+    consumers_id="consumers",
+    node=_mermaid_node,
+    unknown=lambda ident, subject: f'  {ident}{{{{"issuer not given<br/>{_mermaid_text(subject)}"}}}}',
+    consumer=lambda name: f'    {_consumer_id(name)}(["{name}"])',
+    signs=lambda issuer, node: f"  {issuer} -->|signs| {node}",
+    use=lambda node, consumer, settings: (
+        f'  {node.id} {"-.->" if node.is_ca else "-->"}|"{settings}"| {consumer}'
+    ),
+)
+
+# Graphviz DOT: modules as clusters, CAs in bold, trust edges dashed.
+DOT = DrawingFormat(
+    head=(
         "digraph tls {",
         "  rankdir=LR;",
         '  node [shape=box, fontname="Helvetica"];',
         '  edge [fontname="Helvetica", fontsize=10];',
-    ]
-    for module, title in MODULE_TITLES.items():
-        members = [n for n in graph.nodes if n.module == module]
-        if not members:
-            continue
-        out.append(f"  subgraph cluster_{module} {{")
-        out.append(f'    label="{title}";')
-        for node in members:
-            label = "\\n".join(_dot_text(line) for line in _label_lines(node))
-            style = ", style=bold, shape=box3d" if node.is_ca else ""
-            out.append(f'    {node.id} [label="{label}"{style}];')
-        out.append("  }")
-    for missing, subject in graph.unknown_issuers.items():
-        out.append(f'  {missing} [label="issuer not given\\n{_dot_text(subject)}", style=dashed];')
-    consumers = [c for c in CONSUMERS if any(key[1] == c for key in graph.uses)]
-    out.append("  subgraph cluster_consumers {")
-    out.append('    label="consumers";')
-    out += [f'    {_consumer_id(c)} [label="{_dot_text(c)}", shape=ellipse];' for c in consumers]
-    out.append("  }")
-    out += [f'  {issuer} -> {node} [label="signs"];' for issuer, node in graph.signs]
-    by_id = {n.id: n for n in graph.nodes}
-    for (node_id, consumer), settings in graph.uses.items():
-        style = ", style=dashed" if by_id[node_id].is_ca else ""
-        out.append(
-            f'  {node_id} -> {_consumer_id(consumer)} [label="{_dot_text(", ".join(settings))}"{style}];'
-        )
-    out.append("}")
-    return "\n".join(out) + "\n"
+    ),
+    group=lambda ident, title, lines: [f"  subgraph {ident} {{", f'    label="{title}";', *lines, "  }"],
+    module_id="cluster_{}",
+    consumers_id="cluster_consumers",
+    node=_dot_node,
+    unknown=lambda ident, subject: (
+        f'  {ident} [label="issuer not given\\n{_dot_text(subject)}", style=dashed];'
+    ),
+    consumer=lambda name: f'    {_consumer_id(name)} [label="{_dot_text(name)}", shape=ellipse];',
+    signs=lambda issuer, node: f'  {issuer} -> {node} [label="signs"];',
+    use=lambda node, consumer, settings: (
+        f'  {node.id} -> {consumer} [label="{_dot_text(settings)}"{", style=dashed" if node.is_ca else ""}];'
+    ),
+    tail=("}",),
+)
+
+
+def draw(graph: Graph, drawing: DrawingFormat) -> str:
+    """The graph in `drawing`'s format: each module's certificates as a group, the issuers not given, the
+    consumers, who signs what, and which consumer uses which certificate through which settings."""
+    out = list(drawing.head)
+    for module, title, members in graph.modules():
+        out += drawing.group(drawing.module_id.format(module), title, [drawing.node(n) for n in members])
+    out += [drawing.unknown(missing, subject) for missing, subject in graph.unknown_issuers.items()]
+    consumers = [drawing.consumer(c) for c in graph.consumers()]
+    out += drawing.group(drawing.consumers_id, "consumers", consumers)
+    out += [drawing.signs(issuer, node) for issuer, node in graph.signs]
+    out += [drawing.use(node, _consumer_id(c), ", ".join(used)) for node, c, used in graph.used_by()]
+    return "\n".join([*out, *drawing.tail]) + "\n"
+
+
+def to_mermaid(graph: Graph) -> str:
+    return draw(graph, MERMAID)
+
+
+def to_dot(graph: Graph) -> str:
+    return draw(graph, DOT)
 
 
 # --- inputs ---------------------------------------------------------------------------------------------
@@ -439,7 +482,6 @@ def _node_assets_under(directory: Path) -> list[Asset]:
     """Each member's and node's certificate file in `directory` (`kube/nodes/<node>/kubelet-client.crt`,
     `etcd/members/<member>/server.crt`, ...), for every entry named as a node is; `from_directory` reads
     them as it reads the layout's files (no link followed)."""
-    from tfext.tools.assets import NODE_LAYOUT
 
     found: list[Asset] = []
     for template in (t for t in NODE_LAYOUT.values() if t.endswith(".crt")):
@@ -468,7 +510,6 @@ def from_outputs(
 ) -> tuple[dict[str, x509.Certificate | list[x509.Certificate]], set[str]]:
     """Certificates and key presence from `terraform output -json` or `terraform state pull` of any root
     module calling the tfext modules, found by role (`tfext.tools.roles`); key values are never parsed."""
-    from tfext.tools.assets import role_files
     from tfext.tools.roles import locate, parse
 
     items = locate(document)
