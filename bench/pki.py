@@ -26,7 +26,7 @@ from tfext.profiles import Inputs
 from tfext.programs import MODULES
 from tfext.programs.inputs import certificate_inputs
 
-# terraform/examples/tectonic/variables.tf defaults, and the locals main.tf derives from them.
+# terraform/examples/tectonic/cluster.tf and variables.tf defaults, and the locals main.tf derives from them.
 CLUSTER_NAME = "demo"
 BASE_DOMAIN = "example.com"
 SERVICE_CIDR = "10.3.0.0/16"

@@ -116,6 +116,27 @@ def variable(i: Input) -> dict:
     return block
 
 
+# What shapes every certificate a generating flavor issues: a change of one re-issues them all.
+ISSUING = {
+    "validity_period": "tostring(var.validity_period)",
+    "key_algorithm": "var.key_algorithm",
+    "key_format": "var.key_format",
+}
+
+
+# A flavor that signs with a CA it is given re-issues when that CA changes: the first certificate of
+# ca_cert_pem signs (a bundle of two while the CA is rotated), so only a change of it counts, and a bundle
+# of one keeps the hash it had before bundles existed.
+SIGNING_CA_NOTE = (
+    "`ca_hash`: the hash of the CA that signs, the first certificate of ca_cert_pem (a bundle of two while "
+    "the kube CA is rotated, docs/ca-rotation.md); one CA alone keeps its hash from before bundles."
+)
+SIGNING_CA_HASH = (
+    'sha256(length(regexall("-----BEGIN CERTIFICATE-----", var.ca_cert_pem)) > 1 ? '
+    'regex("(?s)^.*?-----END CERTIFICATE-----\\n?", var.ca_cert_pem) : var.ca_cert_pem)'
+)
+
+
 def plain_value(i: Input) -> str:
     """An input as internal/issue's plain_inputs (a map of strings) takes it."""
     if i.type == "map(string)":
@@ -138,10 +159,15 @@ def variables_json(module: Module, flavor: Flavor) -> dict:
     config: dict = {"//": paragraphs(*notes), "variable": {i.name: variable(i) for i in own + ignored}}
     if flavor.generating:
         config["locals"] = {
-            "//": "Read by main.tf, as internal/issue's plain_inputs: the inputs no query carries as they "
-            "are, refused like the query's when they hold PEM text (TFEXT-E028, never printed).",
+            "//": "Read by main.tf: as internal/issue's plain_inputs, the inputs no query carries as they are, "
+            "refused like the query's when they hold PEM text (TFEXT-E028, never printed); and `issuing`, the "
+            "inputs that shape every certificate the flavor issues (in each one's hash and query).",
             "plain_inputs": {i.name: expression(plain_value(i)) for i in own if i.plain},
+            "issuing": {name: expression(value) for name, value in ISSUING.items()},
         }
+        if any(i.name == "ca_key_path" for i in own):  # signs with a CA it is given
+            config["locals"]["//"] += " " + SIGNING_CA_NOTE
+            config["locals"]["ca_hash"] = expression(SIGNING_CA_HASH)
     if ignored:
         secret = " || ".join(f"var.{i.name} != null" for i in ignored if i.sensitive)
         config["locals"] = {

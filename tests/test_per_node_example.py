@@ -51,8 +51,7 @@ def user_provided_root(dest: Path, tls: Path) -> Path:
               etcd_peer_key_pem_path   = "${{var.tls}}/etcd/peer.key"
               etcd_client_crt_pem_path = "${{var.tls}}/etcd-client.crt"
               etcd_client_key_pem_path = "${{var.tls}}/etcd-client.key"
-              etcd_cert_dns_names      = flatten([for m in values(var.etcd_members) : m.dns_names])
-              etcd_cert_ip_addresses   = flatten([for m in values(var.etcd_members) : m.ip_addresses])
+              etcd_cert_dns_names      = var.etcd_service_names
               members                  = var.etcd_members
               member_certs_dir         = "${{var.tls}}/etcd/members"
             }}

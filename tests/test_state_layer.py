@@ -483,7 +483,10 @@ def test_identity_and_ingress_without_a_ca_key_fail_the_plan(tf_config, tmp_path
     tf.init()
     plan = tf.plan()
     assert plan.returncode == 1
-    assert " ".join(plan.output.split()).count("TFEXT-E053 ca_key_pem") == 2
+    shown = " ".join(plan.output.split())
+    assert shown.count("TFEXT-E053") == 2, shown
+    assert "TFEXT-E053 identity: no private key of the CA" in shown
+    assert "TFEXT-E053 ingress: no private key of the CA" in shown
     assert not (work / "terraform.tfstate").exists() or tf.state_resources() == []  # nothing was created
 
 

@@ -178,6 +178,9 @@ def swap_to_user_provided(source: Path, dest: Path, modules: tuple[str, ...]) ->
 
 @pytest.mark.parametrize("modules", [MODULE_NAMES, ("kube_certs",)], ids=["all-four", "kube-alone"])
 def test_swapping_flavors_by_source_keeps_every_output(tectonic, tf_config, tmp_path, modules):
+    # The cluster this test swaps is "prod", as the tests before it left the shared workspace; applied
+    # here too (a no-op then), so that it holds when it runs alone.
+    tectonic.apply("-var", "cluster_name=prod")
     generated = tectonic.outputs()
     tls = tmp_path / "generated" / "tls"
     write_assets(generated, tls)

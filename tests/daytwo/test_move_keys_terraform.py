@@ -120,7 +120,7 @@ def set_key_dir(work: Path, on: bool) -> None:
     """docs/day-two.md's step 3: `key_dir = "keys"` on every generating module, identity and ingress
     signing with the kube CA's key file; or, with `on` false, the root module as it was."""
     main = work / "main.tf"
-    if "key_dir              = var.key_dir" in main.read_text():  # the tectonic example: its variable
+    if re.search(r"key_dir +\= var\.key_dir", main.read_text()):  # the tectonic example: its variable
         tfvars = work / "terraform.tfvars"
         tfvars.write_text('key_dir = "keys"\n') if on else tfvars.unlink(missing_ok=True)
         return

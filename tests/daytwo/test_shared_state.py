@@ -36,11 +36,12 @@ def test_the_example_is_the_tectonic_wiring_plus_a_pg_backend():
     shared, tectonic = EXAMPLES / "shared-state", EXAMPLES / "tectonic"
     assert sorted(p.name for p in shared.glob("*.tf")) == [
         "backend.tf",
+        "cluster.tf",
         "main.tf",
         "outputs.tf",
         "variables.tf",
     ]
-    for name in ("main.tf", "outputs.tf", "variables.tf"):
+    for name in ("cluster.tf", "main.tf", "outputs.tf", "variables.tf"):
         assert (shared / name).is_symlink(), f"{name} should link to ../tectonic/{name}"
         assert (shared / name).resolve() == (tectonic / name).resolve()
     assert 'backend "pg" {}' in (shared / "backend.tf").read_text()

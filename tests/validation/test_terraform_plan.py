@@ -71,6 +71,11 @@ module "kube" {
   apiserver_key_pem_path       = var.files.apiserver_key
   kubelet_cert_pem_path        = var.files.kubelet_cert
   kubelet_key_pem_path         = var.files.kubelet_key
+  # The optional pairs, given so that the good material plans without TFEXT-E089's warning.
+  apiserver_kubelet_client_cert_pem_path = lookup(var.files, "apiserver_kubelet_client_cert", "")
+  apiserver_kubelet_client_key_pem_path  = lookup(var.files, "apiserver_kubelet_client_key", "")
+  admin_cert_pem_path                    = lookup(var.files, "admin_cert", "")
+  admin_key_pem_path                     = lookup(var.files, "admin_key", "")
   kube_apiserver_url           = var.kube_apiserver_url
   service_cidr                 = var.service_cidr
   renewal_window_hours         = var.renewal_window_hours
@@ -135,6 +140,7 @@ def kube_files(kit: Kit) -> dict[str, str]:
         "apiserver_key": q["apiserver_key_path"],
         "kubelet_cert": q["kubelet_cert_path"],
         "kubelet_key": q["kubelet_key_path"],
+        **{f"{slot}_{part}": q[f"{slot}_{part}_path"] for slot in ("apiserver_kubelet_client", "admin") for part in ("cert", "key")},
     }
 
 

@@ -8,7 +8,7 @@ The human commands read one of three shapes, all of the same applied root module
   modules too): an object holding a module's outputs;
 - `terraform state pull`, outputs or none: the resources our modules keep, read by `tfext.tools.state`.
   Generating flavors keep each certificate with its key and role in `terraform_data.kept[slot]` (or
-  `healed[slot]`), and before tfext 0.4 in `sealed[slot]` (`captured[slot]` in tfext 0.1); user-provided
+  `healed[slot]`), and up to tfext 0.4 in `sealed[slot]` (`captured[slot]` in tfext 0.1); user-provided
   flavors keep `<slot>_cert_pem` and `<slot>_key_path` in `data.external.verify`, whose program names
   the module.
 

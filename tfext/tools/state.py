@@ -8,7 +8,7 @@ Each issuing stage (terraform/modules/tls/internal/issue, e.g. `module.kube_cert
 `module.etcd_certs.module.member["etcd-0"]`) keeps each certificate slot (`apiserver`, `kubelet:w1`) in
 one of three layouts, and `records` gives one `Record` per stage and slot, whichever it is:
 
-- `terraform_data.kept[slot]` (tfext 0.4 on; its marker `issued[slot]` holds `{at = ...}`): the
+- `terraform_data.kept[slot]` (tfext 0.5 on; its marker `issued[slot]` holds `{at = ...}`): the
   certificate, its facts and its key, all elements of `triggers_replace` (`marker`, `role`, `at`,
   `cert_pem`, `info`, `key_alg`, `key_pem`). When its `cert_pem` is "", the certificate was healed and
   `terraform_data.healed[slot]`, of the same shape, holds it.
@@ -216,7 +216,7 @@ def records(state: dict) -> list[Record]:
     for (module, slot), held in found.items():
         marker = held.get(MARKER)
         stamp = attribute(marker[1], "input") if marker else None
-        legacy = marker is not None and not isinstance(stamp, dict)  # a bare timestamp: before tfext 0.4
+        legacy = marker is not None and not isinstance(stamp, dict)  # a bare timestamp: tfext 0.4 or earlier
         if KEPT in held and not (legacy and (SEALED in held or CAPTURED in held)):
             record = _record(module, slot, KEPT, *held[KEPT])
             if not record.cert_pem and HEALED in held:

@@ -1,6 +1,6 @@
 # The tectonic example with its state in PostgreSQL, through Terraform's built-in `pg` backend (state
-# locking included), so that workstations and CI runners share one state. main.tf, variables.tf and
-# outputs.tf are symbolic links to ../tectonic's: the same wiring, one copy.
+# locking included), so that workstations and CI runners share one state. main.tf, cluster.tf,
+# variables.tf and outputs.tf are symbolic links to ../tectonic's: the same wiring, one copy.
 #
 # The connection string stays out of the repository: give it at init time,
 #   terraform init -backend-config="conn_str=postgres://USER@HOST/DATABASE?sslmode=verify-full"

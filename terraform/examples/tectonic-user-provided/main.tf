@@ -1,6 +1,6 @@
 # The same wiring as ../tectonic with every module switched to its user-provided flavor: only the
-# `source` lines and the flavor-specific inputs (file paths) differ. outputs.tf is a symbolic link to
-# ../tectonic/outputs.tf: the outputs are the same by contract.
+# `source` lines and the flavor-specific inputs (file paths) differ. outputs.tf and cluster.tf are
+# symbolic links to ../tectonic's: the outputs are the same by contract, and so are the cluster's names.
 
 terraform {
   required_version = ">= 1.5"

@@ -35,7 +35,7 @@ module "etcd_certs" {
   key_algorithm          = var.key_algorithm
   renewal_window_hours   = var.renewal_window_hours
   ca_rotation            = var.etcd_ca_rotation
-  key_dir              = var.key_dir
+  key_dir                = var.key_dir
 }
 
 module "identity_certs" {

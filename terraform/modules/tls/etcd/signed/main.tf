@@ -13,12 +13,6 @@ locals {
   mode        = var.self_signed ? "generate" : (local.ca_key != "" ? "sign" : "external")
   program     = concat(var.tfext_command, ["etcd-signed"])
 
-  # What shapes the certificates; a change re-issues exactly the certificates it shapes.
-  issuing = {
-    validity_period = tostring(var.validity_period)
-    key_algorithm   = var.key_algorithm
-    key_format      = var.key_format
-  }
   names = {
     dns_names    = jsonencode(var.etcd_cert_dns_names)
     ip_addresses = jsonencode(var.etcd_cert_ip_addresses)
@@ -43,8 +37,7 @@ locals {
       "peer:${m}"   = "${var.member_csr_dir}/${m}/peer.csr"
     }
   }
-  csrs     = merge({ for slot, csr in var.csr_paths : slot => csr if csr != "" }, values(local.member_csrs)...)
-  csr_hash = { for slot, csr in local.csrs : slot => [try(filesha256(csr), "missing:${csr}")] }
+  csrs = merge(var.csr_paths, values(local.member_csrs)...)
 }
 
 # The etcd CA of each generation the rotation phase keeps (internal/rotation's stages; none for an
@@ -75,7 +68,7 @@ locals {
   ca_hash    = local.mode == "external" ? "" : sha256(local.signing_ca.cert_pem)
   # The CA key a leaf stage signs with: its file in key-directory mode (never its text in a query), else
   # its text.
-  signing_key = local.mode == "external" ? {} : local.key_dir == "" ? { ca_key_pem = local.signing_ca.key_pem } : { ca_key_path = abspath(local.signing_ca.key_path) }
+  signer = local.mode == "external" ? null : { cert_pem = local.signing_ca.cert_pem, key_pem = local.signing_ca.key_pem, key_path = local.signing_ca.key_path }
 }
 
 module "certs" {
@@ -85,13 +78,14 @@ module "certs" {
   plain_inputs = local.plain_inputs # variables.tf.json: the key directory and the CSRs
 
   program = local.program
-  query   = merge(local.issuing, local.names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)
+  query   = merge(local.issuing, local.names)
   certs = {
-    server = sha256(jsonencode(concat([local.issuing, local.names, local.ca_hash], lookup(local.csr_hash, "server", []))))
-    peer   = sha256(jsonencode(concat([local.issuing, local.names, local.ca_hash], lookup(local.csr_hash, "peer", []))))
-    client = sha256(jsonencode(concat([local.issuing, local.ca_hash], lookup(local.csr_hash, "client", []))))
+    server = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
+    peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
+    client = sha256(jsonencode([local.issuing, local.ca_hash]))
   }
-  csr_paths            = { for slot, csr in local.csrs : slot => csr if contains(["server", "peer", "client"], slot) }
+  signer               = local.signer
+  csr_paths            = var.csr_paths
   key_dir              = local.key_dir
   upstream             = module.ca[module.rotation.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
@@ -106,12 +100,12 @@ module "member" {
 
   program = local.program
   query = merge(local.issuing, {
-    members     = jsonencode({ (each.key) = each.value })
-    ca_cert_pem = local.signing_ca.cert_pem
-  }, local.signing_key)
+    members = jsonencode({ (each.key) = each.value })
+  })
   certs = {
-    for role in ["server", "peer"] : "${role}:${each.key}" => sha256(jsonencode(concat([local.issuing, local.ca_hash, "${role}:${each.key}", each.value], lookup(local.csr_hash, "${role}:${each.key}", []))))
+    for role in ["server", "peer"] : "${role}:${each.key}" => sha256(jsonencode([local.issuing, local.ca_hash, "${role}:${each.key}", each.value]))
   }
+  signer               = local.signer
   csr_paths            = local.member_csrs[each.key]
   key_dir              = local.key_dir
   upstream             = module.ca[module.rotation.signing].co_issued

@@ -16,8 +16,10 @@
 resource "terraform_data" "issued" {
   for_each = var.certs
 
-  input            = { at = plantimestamp() }
-  triggers_replace = each.value
+  input = { at = plantimestamp() }
+  # A certificate issued for a CSR is issued again when the CSR (its key) changes: the file's hash joins
+  # what shapes it (a missing file is the program's to report).
+  triggers_replace = lookup(local.csr_of, each.key, "") == "" ? each.value : sha256("${each.value} ${try(filesha256(local.csr_of[each.key]), "missing:${local.csr_of[each.key]}")}")
 
   lifecycle {
     ignore_changes = [input]
@@ -34,13 +36,21 @@ resource "terraform_data" "issued" {
       condition     = local.guarded || each.key != local.first_slot # said once per stage
       error_message = var.guard
     }
+    # Checked at every plan, before any program runs: a stage that signs with a CA it is given needs that
+    # CA's key (kube/user-provided without ca_key_pem_path gives an empty ca_key_pem and ca_key_path).
+    precondition {
+      condition     = local.signer_has_key || each.key != local.first_slot
+      error_message = "TFEXT-E053 ${local.kind}: no private key of the CA that signs these certificates was given (ca_key_pem and ca_key_path are empty). Pass the kube module's ca_key_pem and ca_key_path outputs (from kube/user-provided, set its ca_key_pem_path first), or use the user-provided flavor with files signed elsewhere. If this module generated the CA and its key is missing from state, `terraform state pull | tfext heal` names what to issue again."
+    }
   }
 }
 
 locals {
-  kind       = split("-", var.program[length(var.program) - 1])[0]
-  guarded    = var.guard == ""
-  first_slot = keys(var.certs)[0]
+  kind           = split("-", var.program[length(var.program) - 1])[0]
+  guarded        = var.guard == ""
+  first_slot     = keys(var.certs)[0]
+  csr_of         = { for name, csr in var.csr_paths : name => csr if csr != "" }
+  signer_has_key = var.signer == null ? true : (var.signer.key_path != "" || nonsensitive(sensitive(var.signer.key_pem) != ""))
 
   plain_query   = merge({ for k, v in var.query : k => v if !endswith(k, "_pem") }, var.plain_inputs)
   pem_misplaced = sort([for k, v in local.plain_query : k if strcontains(v, "-----BEGIN")])
@@ -61,10 +71,17 @@ locals {
 
   # What every run of this stage is told besides the stage's query: where new keys go (a key directory),
   # and which slots are issued for a CSR's key.
+  # The CA that signs this stage's certificates; its key's file when it is in one (a key directory), its
+  # text never then: the query is kept in state.
+  signer_query = var.signer == null ? {} : merge(
+    { ca_cert_pem = var.signer.cert_pem },
+    var.signer.key_path == "" ? { ca_key_pem = var.signer.key_pem } : { ca_key_path = abspath(var.signer.key_path) },
+  )
   run_query = merge(
     var.query,
+    local.signer_query,
     var.key_dir == "" ? {} : { key_dir = abspath(var.key_dir) },
-    { for name, csr in var.csr_paths : "${name}_csr_path" => csr if csr != "" },
+    { for name, csr in local.csr_of : "${name}_csr_path" => csr },
   )
   issue_query = merge(
     local.run_query,

@@ -63,3 +63,13 @@ variable "plain_inputs" {
   type        = map(string)
   default     = {}
 }
+
+variable "signer" {
+  description = "The CA that signs this stage's certificates: { cert_pem (its first certificate signs), key_pem (sensitive), key_path (its file, in a key directory, or \"\") }; null for a stage that issues its own CA."
+  type = object({
+    cert_pem = string
+    key_pem  = string
+    key_path = string
+  })
+  default = null
+}

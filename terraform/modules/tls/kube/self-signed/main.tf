@@ -5,11 +5,6 @@
 locals {
   program = concat(var.tfext_command, ["kube-self-signed"])
 
-  issuing = {
-    validity_period = tostring(var.validity_period)
-    key_algorithm   = var.key_algorithm
-    key_format      = var.key_format
-  }
   apiserver_names = {
     kube_apiserver_url = var.kube_apiserver_url
     service_cidr       = var.service_cidr
@@ -38,8 +33,7 @@ locals {
       contains(keys(var.kubelet_serving), n) ? { "serving:${n}" = "${var.node_csr_dir}/${n}/kubelet-serving.csr" } : {},
     )
   }
-  csrs     = merge({ for slot, csr in var.csr_paths : slot => csr if csr != "" }, values(local.node_csrs)...)
-  csr_hash = { for slot, csr in local.csrs : slot => [try(filesha256(csr), "missing:${csr}")] }
+  csrs = merge(var.csr_paths, values(local.node_csrs)...)
 }
 
 # The kube CA of each generation the rotation phase keeps (internal/rotation's stages).
@@ -69,23 +63,21 @@ moved {
 locals {
   signing_ca = module.ca[module.rotation.signing].certs.ca
   ca_hash    = sha256(local.signing_ca.cert_pem)
-  # The CA key a leaf stage signs with: its file in key-directory mode (its text never in a query, which
-  # Terraform keeps in state), else its text.
-  signing_key = local.key_dir == "" ? { ca_key_pem = local.signing_ca.key_pem } : { ca_key_path = abspath(local.signing_ca.key_path) }
+  signer     = { cert_pem = local.signing_ca.cert_pem, key_pem = local.signing_ca.key_pem, key_path = local.signing_ca.key_path }
 
   # Certificate => what shapes it (a CSR's hash only when there is one, so other hashes stay as they were).
   leaves = {
-    apiserver                = sha256(jsonencode(concat([local.issuing, local.apiserver_names, local.ca_hash], lookup(local.csr_hash, "apiserver", []))))
-    kubelet                  = sha256(jsonencode(concat([local.issuing, local.ca_hash], lookup(local.csr_hash, "kubelet", []))))
-    apiserver_kubelet_client = sha256(jsonencode(concat([local.issuing, local.ca_hash, "apiserver_kubelet_client"], lookup(local.csr_hash, "apiserver_kubelet_client", []))))
-    admin                    = sha256(jsonencode(concat([local.issuing, local.ca_hash, "admin"], lookup(local.csr_hash, "admin", []))))
+    apiserver                = sha256(jsonencode([local.issuing, local.apiserver_names, local.ca_hash]))
+    kubelet                  = sha256(jsonencode([local.issuing, local.ca_hash]))
+    apiserver_kubelet_client = sha256(jsonencode([local.issuing, local.ca_hash, "apiserver_kubelet_client"]))
+    admin                    = sha256(jsonencode([local.issuing, local.ca_hash, "admin"]))
   }
   # Each node's certificates hash that node's entry only, so adding or removing a node issues or drops
   # exactly its own.
   node_leaves = {
     for n in var.nodes : n => merge(
-      { "kubelet:${n}" = sha256(jsonencode(concat([local.issuing, local.ca_hash, n], lookup(local.csr_hash, "kubelet:${n}", [])))) },
-      contains(keys(var.kubelet_serving), n) ? { "serving:${n}" = sha256(jsonencode(concat([local.issuing, local.ca_hash, n, var.kubelet_serving[n]], lookup(local.csr_hash, "serving:${n}", [])))) } : {},
+      { "kubelet:${n}" = sha256(jsonencode([local.issuing, local.ca_hash, n])) },
+      contains(keys(var.kubelet_serving), n) ? { "serving:${n}" = sha256(jsonencode([local.issuing, local.ca_hash, n, var.kubelet_serving[n]])) } : {},
     )
   }
 }
@@ -96,9 +88,10 @@ module "certs" {
   plain_inputs = local.plain_inputs # variables.tf.json: ca_key_alg, the key directory and the CSRs
 
   program              = local.program
-  query                = merge(local.issuing, local.apiserver_names, { ca_cert_pem = local.signing_ca.cert_pem }, local.signing_key)
+  query                = merge(local.issuing, local.apiserver_names)
   certs                = local.leaves
-  csr_paths            = { for slot, csr in local.csrs : slot => csr if contains(keys(local.leaves), slot) }
+  signer               = local.signer
+  csr_paths            = var.csr_paths
   key_dir              = local.key_dir
   upstream             = module.ca[module.rotation.signing].co_issued
   renewal_window_hours = var.renewal_window_hours
@@ -115,9 +108,9 @@ module "node" {
   query = merge(local.issuing, {
     nodes           = jsonencode([each.key])
     kubelet_serving = jsonencode({ for n, spec in var.kubelet_serving : n => spec if n == each.key })
-    ca_cert_pem     = local.signing_ca.cert_pem
-  }, local.signing_key)
+  })
   certs                = each.value
+  signer               = local.signer
   csr_paths            = local.node_csrs[each.key]
   key_dir              = local.key_dir
   upstream             = module.ca[module.rotation.signing].co_issued

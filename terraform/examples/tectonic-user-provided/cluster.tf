@@ -1,0 +1,1 @@
+../tectonic/cluster.tf
