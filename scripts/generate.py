@@ -159,9 +159,10 @@ def variables_json(module: Module, flavor: Flavor) -> dict:
     config: dict = {"//": paragraphs(*notes), "variable": {i.name: variable(i) for i in own + ignored}}
     if flavor.generating:
         config["locals"] = {
-            "//": "Read by main.tf: as internal/issue's plain_inputs, the inputs no query carries as they are, "
-            "refused like the query's when they hold PEM text (TFEXT-E028, never printed); and `issuing`, the "
-            "inputs that shape every certificate the flavor issues (in each one's hash and query).",
+            "//": "Read by main.tf: as internal/issue's plain_inputs, the inputs no query carries as they "
+            "are, refused like the query's when they hold PEM text (TFEXT-E028, never printed); and "
+            "`issuing`, the inputs that shape every certificate the flavor issues (in each one's hash and "
+            "query).",
             "plain_inputs": {i.name: expression(plain_value(i)) for i in own if i.plain},
             "issuing": {name: expression(value) for name, value in ISSUING.items()},
         }

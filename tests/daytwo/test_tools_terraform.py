@@ -152,7 +152,8 @@ def test_check_expiration_reads_the_root_modules_state_by_itself(expiring, tmp_p
     )
     as_json = sh(tf, "tfext check-expiration --json")
     by_itself = json.loads(as_json.stdout)["certificates"]
-    from_pipe = json.loads(sh(tf, "terraform state pull | tfext check-expiration --json -").stdout)["certificates"]
+    piped_json = sh(tf, "terraform state pull | tfext check-expiration --json -")
+    from_pipe = json.loads(piped_json.stdout)["certificates"]
     # The two runs are moments apart: each certificate's time left may differ by those moments, no more.
     for a, b in zip(by_itself, from_pipe, strict=True):
         assert 0 <= b.pop("residual_seconds") - a.pop("residual_seconds") + 60 <= 120, (a, b)

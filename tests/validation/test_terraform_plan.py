@@ -140,7 +140,11 @@ def kube_files(kit: Kit) -> dict[str, str]:
         "apiserver_key": q["apiserver_key_path"],
         "kubelet_cert": q["kubelet_cert_path"],
         "kubelet_key": q["kubelet_key_path"],
-        **{f"{slot}_{part}": q[f"{slot}_{part}_path"] for slot in ("apiserver_kubelet_client", "admin") for part in ("cert", "key")},
+        **{
+            f"{slot}_{part}": q[f"{slot}_{part}_path"]
+            for slot in ("apiserver_kubelet_client", "admin")
+            for part in ("cert", "key")
+        },
     }
 
 
