@@ -1421,8 +1421,9 @@ KUBE = Module(
             "apiserver",
             ("apiserver_cert_pem", "apiserver_key_pem"),
             (
-                "kube-apiserver --tls-cert-file, and --kubelet-client-certificate.",
-                "kube-apiserver --tls-private-key-file, and --kubelet-client-key.",
+                "kube-apiserver --tls-cert-file. Tectonic also gave it as --kubelet-client-certificate "
+                "(it keeps clientAuth for that); apiserver_kubelet_client_cert_pem is that identity now.",
+                "kube-apiserver --tls-private-key-file.",
             ),
         ),
         *pair(
