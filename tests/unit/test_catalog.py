@@ -139,6 +139,43 @@ def test_every_generated_module_file_is_terraform_json():
     assert common["rotation_phase"]["enum"] == ["", *catalog.rotation_phases()]
 
 
+def _for_expressions(text: str):
+    """Each for-expression of an HCL template: (its collection, its body after the first ':')."""
+    for start in range(len(text)):
+        if text[start] in "[{" and text[start + 1 :].startswith("for "):
+            depth, end = 0, start
+            for end in range(start, len(text)):
+                depth += {"[": 1, "{": 1, "(": 1, "]": -1, "}": -1, ")": -1}.get(text[end], 0)
+                if depth == 0:
+                    break
+            inner = text[start + 5 : end]
+            collection, _, body = inner.partition(" in ")[2].partition(" : ")
+            yield collection, body
+
+
+def test_no_validation_rule_is_quadratic_in_the_nodes():
+    """Terraform evaluates every rule's condition and message at every plan, even when the rule holds
+    (measured with Terraform 1.11). Its distinct() compares each item with every other, and so does a
+    for-expression over every node inside one over every node: at 1000 nodes the kubelet_serving rules
+    took 4 minutes of each plan. Each rule and message is linear in the nodes (sets, grouping maps)."""
+    found = []
+    for module, flavor in FLAVORS:
+        directory = REPO / "terraform/modules/tls" / module.name / flavor.name
+        variables = json.loads((directory / "variables.tf.json").read_text())
+        for name, body in variables["variable"].items():
+            for rule in body.get("validation", []):
+                for part in (rule["condition"], rule["error_message"]):
+                    if "distinct(" in part:
+                        found.append(f"{module.name}/{flavor.name} var.{name}: distinct()")
+                    for collection, loop_body in _for_expressions(part):
+                        if "var." in collection and any("var." in c for c, _ in _for_expressions(loop_body)):
+                            found.append(f"{module.name}/{flavor.name} var.{name}: {collection} in a loop")
+    assert not found, found
+    # The test sees a quadratic rule when there is one.
+    quadratic = "${[for n in var.nodes : n if length([for x in var.nodes : x if x == n]) > 1]}"
+    assert any("var." in c for _, b in _for_expressions(quadratic) for c, _ in _for_expressions(b))
+
+
 def test_importing_the_catalogue_imports_no_cryptography():
     code = "import sys, tfext.catalog, tfext.programs; "
     code += "tfext.programs.MODULES; print('cryptography' in sys.modules)"
