@@ -166,6 +166,9 @@ def variables_json(module: Module, flavor: Flavor) -> dict:
             "plain_inputs": {i.name: expression(plain_value(i)) for i in own if i.plain},
             "issuing": {name: expression(value) for name, value in ISSUING.items()},
         }
+        if module.per_node:  # the CA's run issues for several stages: the module's own leaves are one
+            config["locals"]["//"] += " `leaf_slots`: the stage of the module's own leaves."
+            config["locals"]["leaf_slots"] = [s.name for s in module.leaves]
         if any(i.name == "ca_key_path" for i in own):  # signs with a CA it is given
             config["locals"]["//"] += " " + SIGNING_CA_NOTE
             config["locals"]["ca_hash"] = expression(SIGNING_CA_HASH)

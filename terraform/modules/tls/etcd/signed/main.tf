@@ -20,8 +20,7 @@ locals {
   }
   # Members with an identity of their own: the CA stage's query carries every member (a new CA's run
   # issues their certificates too); each member's stage, its own.
-  member_list  = { members = jsonencode(var.members) }
-  member_slots = flatten([for m, _ in var.members : ["server:${m}", "peer:${m}"]])
+  member_list = { members = jsonencode(var.members) }
   given_ca = {
     ca_cert_path = local.mode == "sign" ? local.ca_cert : ""
     ca_key_path  = local.mode == "sign" ? local.ca_key : ""
@@ -50,7 +49,7 @@ module "ca" {
   program              = local.program
   query                = merge(local.issuing, local.names, local.member_list, local.given_ca)
   certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.value.salt))) }
-  co_issued            = each.value.signing ? concat(["server", "peer", "client"], local.member_slots) : []
+  co_issued            = each.value.signing ? merge({ certs = local.leaf_slots }, { for m, _ in var.members : "member:${m}" => ["server:${m}", "peer:${m}"] }) : {}
   csr_paths            = each.value.signing ? local.csrs : {}
   key_dir              = local.key_dir
   renewal_window_hours = var.renewal_window_hours
@@ -87,7 +86,7 @@ module "certs" {
   signer               = local.signer
   csr_paths            = var.csr_paths
   key_dir              = local.key_dir
-  upstream             = module.ca[module.rotation.signing].co_issued
+  upstream             = module.ca[module.rotation.signing].co_issued["certs"]
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -108,7 +107,7 @@ module "member" {
   signer               = local.signer
   csr_paths            = local.member_csrs[each.key]
   key_dir              = local.key_dir
-  upstream             = module.ca[module.rotation.signing].co_issued
+  upstream             = module.ca[module.rotation.signing].co_issued["member:${each.key}"]
   renewal_window_hours = var.renewal_window_hours
 }
 

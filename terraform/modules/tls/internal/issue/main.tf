@@ -87,11 +87,13 @@ locals {
     local.run_query,
     { plan_time = plantimestamp() },
     { for name, m in terraform_data.issued : "${name}_issued_at" => try(m.input.at, m.input) },
-    { for name in var.co_issued : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
+    { for name in flatten(values(var.co_issued)) : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
   )
   issue_result = try(data.external.issue[0].result, {})
-  fresh        = local.upstream ? var.upstream.public : local.issue_result
-  fresh_keys   = local.upstream ? var.upstream.keys : local.issue_keys
+  # What the program answers for each slot besides its key (`<slot>_<field>`), as the records read it.
+  answer_fields = ["cert_pem", "info", "key_alg", "key_file", "key_path", "key_sha256", "csr"]
+  fresh         = local.upstream ? var.upstream.public : local.issue_result
+  fresh_keys    = local.upstream ? var.upstream.keys : local.issue_keys
   # A key the program read from a file (a given CA to sign with) comes back as the file's path, never as
   # text, and is read here.
   issue_keys = sensitive({

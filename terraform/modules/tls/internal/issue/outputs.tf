@@ -17,11 +17,20 @@ output "certs" {
 }
 
 output "co_issued" {
-  description = "What this stage's run issued for the next stage (var.co_issued), when it ran in this plan: pass it as that stage's `upstream`."
+  description = "Stage name => what this stage's run issued for that stage (var.co_issued), when it ran in this plan: pass it as that stage's `upstream`."
+  # Each stage gets its own slots' answers only: handing every stage the whole run (every node's
+  # certificates to each node's stage) made a first plan quadratic in the nodes.
   value = {
-    issuing = local.issuing
-    public  = { for k, v in local.issue_result : k => v if !endswith(k, "_key_pem") }
-    keys    = sensitive({ for name in var.co_issued : name => lookup(local.issue_result, "${name}_key_pem", "") })
+    for stage, slots in var.co_issued : stage => {
+      issuing = local.issuing
+      public = merge({}, [
+        for slot in slots : {
+          for field in local.answer_fields : "${slot}_${field}" => local.issue_result["${slot}_${field}"]
+          if can(local.issue_result["${slot}_${field}"])
+        }
+      ]...)
+      keys = sensitive({ for slot in slots : slot => lookup(local.issue_result, "${slot}_key_pem", "") })
+    }
   }
 }
 

@@ -14,9 +14,9 @@ variable "certs" {
 }
 
 variable "co_issued" {
-  description = "Slots of the next stage that this stage's run issues too whenever it issues (a new CA signs its first leaves in the same run)."
-  type        = list(string)
-  default     = []
+  description = "The stages after this one (a name each) => their slots that this stage's run issues too whenever it issues (a new CA signs its first leaves in the same run)."
+  type        = map(list(string))
+  default     = {}
 }
 
 variable "upstream" {

@@ -18,10 +18,10 @@ locals {
     nodes           = jsonencode(var.nodes)
     kubelet_serving = jsonencode(var.kubelet_serving)
   }
-  leaf_names = concat(
-    ["apiserver", "kubelet", "apiserver_kubelet_client", "admin"],
-    [for n in var.nodes : "kubelet:${n}"],
-    [for n, _ in var.kubelet_serving : "serving:${n}"],
+  # The certificates of each stage after the CA's, by name: what a new CA's run issues for each.
+  stage_slots = merge(
+    { certs = local.leaf_slots }, # variables.tf.json, from the catalogue
+    { for n in var.nodes : "node:${n}" => concat(["kubelet:${n}"], can(var.kubelet_serving[n]) ? ["serving:${n}"] : []) },
   )
 
   # Keys in a key directory (docs/design.md), and certificates issued for CSRs: a slot => CSR file, and the
@@ -30,7 +30,7 @@ locals {
   node_csrs = {
     for n in var.nodes : n => var.node_csr_dir == "" ? {} : merge(
       { "kubelet:${n}" = "${var.node_csr_dir}/${n}/kubelet-client.csr" },
-      contains(keys(var.kubelet_serving), n) ? { "serving:${n}" = "${var.node_csr_dir}/${n}/kubelet-serving.csr" } : {},
+      can(var.kubelet_serving[n]) ? { "serving:${n}" = "${var.node_csr_dir}/${n}/kubelet-serving.csr" } : {},
     )
   }
   csrs = merge(var.csr_paths, values(local.node_csrs)...)
@@ -46,8 +46,8 @@ module "ca" {
   query         = merge(local.issuing, local.apiserver_names, local.node_list, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
   # A given CA is identified by its certificate (its key must match it, which tfext checks).
   certs = { ca = sha256(jsonencode(concat([local.issuing, sha256(var.ca_cert_pem)], each.value.salt))) }
-  # A new CA that signs issues its first leaves in the same run.
-  co_issued            = each.value.signing ? local.leaf_names : []
+  # A new CA that signs issues its first leaves in the same run, for each stage after it.
+  co_issued            = each.value.signing ? local.stage_slots : {}
   csr_paths            = each.value.signing ? local.csrs : {}
   key_dir              = local.key_dir
   renewal_window_hours = var.renewal_window_hours
@@ -64,6 +64,8 @@ locals {
   signing_ca = module.ca[module.rotation.signing].certs.ca
   ca_hash    = sha256(local.signing_ca.cert_pem)
   signer     = { cert_pem = local.signing_ca.cert_pem, key_pem = local.signing_ca.key_pem, key_path = local.signing_ca.key_path }
+  # What the signing CA's run issued for each stage after it (its co_issued).
+  ca_run = module.ca[module.rotation.signing].co_issued
 
   # Certificate => what shapes it (a CSR's hash only when there is one, so other hashes stay as they were).
   leaves = {
@@ -77,7 +79,7 @@ locals {
   node_leaves = {
     for n in var.nodes : n => merge(
       { "kubelet:${n}" = sha256(jsonencode([local.issuing, local.ca_hash, n])) },
-      contains(keys(var.kubelet_serving), n) ? { "serving:${n}" = sha256(jsonencode([local.issuing, local.ca_hash, n, var.kubelet_serving[n]])) } : {},
+      can(var.kubelet_serving[n]) ? { "serving:${n}" = sha256(jsonencode([local.issuing, local.ca_hash, n, var.kubelet_serving[n]])) } : {},
     )
   }
 }
@@ -93,7 +95,7 @@ module "certs" {
   signer               = local.signer
   csr_paths            = var.csr_paths
   key_dir              = local.key_dir
-  upstream             = module.ca[module.rotation.signing].co_issued
+  upstream             = local.ca_run["certs"]
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -113,7 +115,7 @@ module "node" {
   signer               = local.signer
   csr_paths            = local.node_csrs[each.key]
   key_dir              = local.key_dir
-  upstream             = module.ca[module.rotation.signing].co_issued
+  upstream             = local.ca_run["node:${each.key}"]
   renewal_window_hours = var.renewal_window_hours
 }
 
