@@ -5,6 +5,7 @@
     python bench/run.py --quick                 fewer runs, scale 1 and 5 only (about 2 minutes)
     python bench/run.py --sections per-node --merge   one section, merged into bench/results.json
     python bench/run.py --sections thousand --thousand 10,100 --merge   issue 22's scale, without 1000
+    TFEXT_BENCH_PG=<conn str> python bench/run.py --sections thousand   its roots on a pg backend
     python bench/run.py --list                  the sections and the goals
 
 Medians of several runs; every comparison is measured side by side (variants interleaved round by

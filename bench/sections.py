@@ -603,7 +603,9 @@ def section_thousand(ctx: Context) -> dict[str, Series]:
     Side by side: each size's variants interleaved round by round."""
     tls_mirror = os.environ.get("TFEXT_TLS_MIRROR")
     series: dict[str, Series] = {}
-    found: dict = {"sizes": {}, "runs": ctx.thousand_runs, "tls": bool(tls_mirror)}
+    backend = "pg" if os.environ.get("TFEXT_BENCH_PG") else "local"
+    found: dict = {"sizes": {}, "runs": ctx.thousand_runs, "tls": bool(tls_mirror), "backend": backend}
+    ctx.note(f"thousand: Terraform's {backend} backend (TFEXT_BENCH_PG names a PostgreSQL for the pg one)")
     if not tls_mirror:
         ctx.note(
             "thousand: TFEXT_TLS_MIRROR is not set, so hashicorp/tls is not measured: tfext and the floor"

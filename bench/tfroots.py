@@ -212,9 +212,30 @@ class Terraform:
         return done.check(f"terraform plan in {self.workdir.name}")
 
     def forget_state(self) -> None:
-        """Back to an empty state (nothing real to destroy: the state holds only data and captures)."""
+        """Back to an empty state (nothing real to destroy: the state holds only data and captures); on a
+        pg backend (TFEXT_BENCH_PG), a new workspace, which starts empty."""
+        if (self.workdir / PG_BACKEND_FILE).exists():
+            self.forgotten = getattr(self, "forgotten", 0) + 1
+            self.run("workspace", "new", "-no-color", f"run{self.forgotten}").check("terraform workspace new")
+            return
         for name in ("terraform.tfstate", "terraform.tfstate.backup"):
             (self.workdir / name).unlink(missing_ok=True)
+
+
+# With TFEXT_BENCH_PG set (a PostgreSQL connection string, as Terraform's pg backend takes it), the
+# thousand section's roots keep their state there, each in a schema of its own: the backend the README
+# recommends over the local one, which rewrites the whole state file after each resource.
+PG_BACKEND_FILE = "backend_pg.tf"
+
+
+def use_pg_backend(dest: Path) -> None:
+    conn = os.environ.get("TFEXT_BENCH_PG", "")
+    if conn:
+        schema = "bench_" + "".join(c if c.isalnum() else "_" for c in dest.name)
+        (dest / PG_BACKEND_FILE).write_text(
+            f'terraform {{\n  backend "pg" {{\n    conn_str    = "{conn}"\n'
+            f'    schema_name = "{schema}"\n  }}\n}}\n'
+        )
 
 
 # --- issue 22: a thousand nodes, side by side with hashicorp/tls --------------------------------------------
@@ -270,6 +291,7 @@ module "etcd" {{
     )
     if key_dir:
         (dest / "keys").mkdir(mode=0o700, exist_ok=True)
+    use_pg_backend(dest)
     set_nodes(dest, nodes)
     return dest
 
@@ -281,6 +303,7 @@ def tls_root(dest: Path, nodes: int) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     template = (Path(__file__).resolve().parent / "roots" / "tls-per-node.tf").read_text()
     (dest / "main.tf").write_text(template.replace("MEMBERS", str(PER_NODE_MEMBERS)))
+    use_pg_backend(dest)
     set_nodes(dest, nodes)
     return dest
 
@@ -291,6 +314,7 @@ def floor_data_root(dest: Path, resources: int) -> Path:
     (dest / "main.tf").write_text(
         f'resource "terraform_data" "floor" {{\n  count = {resources}\n  input = "x"\n}}\n'
     )
+    use_pg_backend(dest)
     return dest
 
 
