@@ -190,6 +190,7 @@ class Terraform:
         self.workdir = workdir
         self.env = env
         self.timeout = timeout
+        self.forgotten = 0  # fresh starts so far (on a pg backend, each a new workspace)
 
     def run(self, *args: str) -> Completed:
         return run(["terraform", *args], env=self.env, cwd=self.workdir, timeout=self.timeout)
@@ -215,7 +216,7 @@ class Terraform:
         """Back to an empty state (nothing real to destroy: the state holds only data and captures); on a
         pg backend (TFEXT_BENCH_PG), a new workspace, which starts empty."""
         if (self.workdir / PG_BACKEND_FILE).exists():
-            self.forgotten = getattr(self, "forgotten", 0) + 1
+            self.forgotten += 1
             self.run("workspace", "new", "-no-color", f"run{self.forgotten}").check("terraform workspace new")
             return
         for name in ("terraform.tfstate", "terraform.tfstate.backup"):
@@ -231,7 +232,10 @@ PG_BACKEND_FILE = "backend_pg.tf"
 def use_pg_backend(dest: Path) -> None:
     conn = os.environ.get("TFEXT_BENCH_PG", "")
     if conn:
-        schema = "bench_" + "".join(c if c.isalnum() else "_" for c in dest.name)
+        # One schema per root of this run: the scratch directory's random name keeps a second run (or a
+        # second bench at once) from starting on the states, and workspaces, of the first.
+        where = f"{dest.parent.name}_{dest.name}"
+        schema = ("bench_" + "".join(c if c.isalnum() else "_" for c in where))[:63]
         (dest / PG_BACKEND_FILE).write_text(
             f'terraform {{\n  backend "pg" {{\n    conn_str    = "{conn}"\n'
             f'    schema_name = "{schema}"\n  }}\n}}\n'
