@@ -63,7 +63,7 @@ moved {
 }
 
 locals {
-  signing_ca = local.mode == "external" ? null : module.ca[module.rotation.signing].certs.ca
+  signing_ca = local.mode == "external" ? null : module.ca[module.rotation.signing].stage.certs.ca
   ca_hash    = local.mode == "external" ? "" : sha256(local.signing_ca.cert_pem)
   # The CA key a leaf stage signs with: its file in key-directory mode (never its text in a query), else
   # its text.
@@ -86,7 +86,7 @@ module "certs" {
   signer               = local.signer
   csr_paths            = var.csr_paths
   key_dir              = local.key_dir
-  upstream             = module.ca[module.rotation.signing].co_issued["certs"]
+  upstream             = module.ca[module.rotation.signing].stage.co_issued["certs"]
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -107,7 +107,7 @@ module "member" {
   signer               = local.signer
   csr_paths            = local.member_csrs[each.key]
   key_dir              = local.key_dir
-  upstream             = module.ca[module.rotation.signing].co_issued["member:${each.key}"]
+  upstream             = module.ca[module.rotation.signing].stage.co_issued["member:${each.key}"]
   renewal_window_hours = var.renewal_window_hours
 }
 
@@ -130,9 +130,9 @@ module "external" {
 locals {
   certs = merge(
     local.mode == "external" ? {} : { ca = local.signing_ca },
-    try(module.certs[0].certs, {}),
+    try(module.certs[0].stage.certs, {}),
     try(module.external[0].certs, {}),
-    [for m in module.member : m.certs]...
+    [for m in module.member : m.stage.certs]...
   )
 }
 
@@ -142,11 +142,11 @@ module "rotation" {
   ordered  = local.mode != "external"
   kind     = "etcd"
   rotation = var.ca_rotation
-  cas      = { for g, m in module.ca : g => { cert_pem = m.certs.ca.cert_pem, info = m.certs.ca.info, issued = length(m.issued_now) > 0 } }
+  cas      = { for g, m in module.ca : g => { cert_pem = m.stage.certs.ca.cert_pem, info = m.stage.certs.ca.info, issued = length(m.stage.issued_now) > 0 } }
   certs    = { for name, c in local.certs : name => { cert_pem = c.cert_pem, info = c.info } }
   other    = local.mode == "external" ? module.external[0].ca_other : null
   order = local.mode == "external" ? null : {
-    issued_leaves = concat(module.certs[0].issued_now, flatten([for m in module.member : m.issued_now]))
+    issued_leaves = concat(module.certs[0].stage.issued_now, flatten([for m in module.member : m.stage.issued_now]))
     given_ca      = local.mode == "sign"
   }
 }

@@ -22,5 +22,5 @@ module "certs" {
 
 locals {
   ca_cert_pem = var.ca_cert_pem
-  certs       = module.certs.certs
+  certs       = module.certs.stage.certs
 }

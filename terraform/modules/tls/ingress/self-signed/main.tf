@@ -19,5 +19,5 @@ module "certs" {
 
 locals {
   ca_cert_pem = var.ca_cert_pem
-  certs       = module.certs.certs
+  certs       = module.certs.stage.certs
 }

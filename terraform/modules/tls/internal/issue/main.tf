@@ -24,79 +24,80 @@ resource "terraform_data" "issued" {
   lifecycle {
     ignore_changes = [input]
 
-    # The program refuses this too, but only when it runs; here it fails every plan, and a variable's
-    # validation would print the value (a key pasted into the wrong input) in its message.
+    # Checked at every plan, before any program runs, and here rather than in a variable's validation
+    # (which would print the value: a key pasted into the wrong input). `refusals` says what and why; one
+    # precondition for all of them, as each costs Terraform an evaluation per certificate at every plan.
     precondition {
-      condition     = length(local.pem_misplaced) == 0
-      error_message = "TFEXT-E028 ${join(", ", local.pem_misplaced)}: PEM text given where a name, address or setting is expected (not shown). Pass certificates and keys only to the *_pem and *_path inputs."
-    }
-    # A rule the caller checks before anything of this stage changes (a CA rotation's order): here, so
-    # that an apply with -target on this stage checks it too.
-    precondition {
-      condition     = local.guarded || each.key != local.first_slot # said once per stage
-      error_message = var.guard
-    }
-    # Checked at every plan, before any program runs: a stage that signs with a CA it is given needs that
-    # CA's key (kube/user-provided without ca_key_pem_path gives an empty ca_key_pem and ca_key_path).
-    precondition {
-      condition     = local.signer_has_key || each.key != local.first_slot
-      error_message = "TFEXT-E053 ${local.kind}: no private key of the CA that signs these certificates was given (ca_key_pem and ca_key_path are empty). Pass the kube module's ca_key_pem and ca_key_path outputs (from kube/user-provided, set its ca_key_pem_path first), or use the user-provided flavor with files signed elsewhere. If this module generated the CA and its key is missing from state, `terraform state pull | tfext heal` names what to issue again."
+      condition     = length(local.refusals.every) == 0 && (each.key != local.first_slot || length(local.refusals.first) == 0)
+      error_message = join("\n", concat(local.refusals.every, each.key == local.first_slot ? local.refusals.first : []))
     }
   }
 }
 
 locals {
-  kind           = split("-", var.program[length(var.program) - 1])[0]
-  guarded        = var.guard == ""
-  first_slot     = keys(var.certs)[0]
-  csr_of         = { for name, csr in var.csr_paths : name => csr if csr != "" }
-  signer_has_key = var.signer == null ? true : (var.signer.key_path != "" || nonsensitive(sensitive(var.signer.key_pem) != ""))
+  kind       = split("-", var.program[length(var.program) - 1])[0]
+  first_slot = keys(var.certs)[0]
+  csr_of     = { for name, csr in var.csr_paths : name => csr if csr != "" }
 
-  plain_query   = merge({ for k, v in var.query : k => v if !endswith(k, "_pem") }, var.plain_inputs)
-  pem_misplaced = sort([for k, v in local.plain_query : k if strcontains(v, "-----BEGIN")])
+  pem_misplaced = sort([for k, v in merge({ for k, v in var.query : k => v if !endswith(k, "_pem") }, var.plain_inputs) : k if strcontains(v, "-----BEGIN")])
+  # What fails the plan before anything of this stage changes: `every` certificate's, and the stage's own
+  # (said once, by its first certificate).
+  refusals = {
+    # The program refuses this too, but only when it runs.
+    every = length(local.pem_misplaced) == 0 ? [] : ["TFEXT-E028 ${join(", ", local.pem_misplaced)}: PEM text given where a name, address or setting is expected (not shown). Pass certificates and keys only to the *_pem and *_path inputs."]
+    first = compact([
+      # A rule the caller checks before anything of this stage changes (a CA rotation's order): here, so
+      # that an apply with -target on this stage checks it too.
+      var.guard,
+      # A stage that signs with a CA it is given needs that CA's key (kube/user-provided without
+      # ca_key_pem_path gives an empty ca_key_pem and ca_key_path). Whether it was given is all this says
+      # of the key, hence nonsensitive (the signer's key is, so is anything compared with it).
+      nonsensitive(sensitive(var.signer == null ? true : (var.signer.key_path != "" || var.signer.key_pem != ""))) ? "" : "TFEXT-E053 ${local.kind}: no private key of the CA that signs these certificates was given (ca_key_pem and ca_key_path are empty). Pass the kube module's ca_key_pem and ca_key_path outputs (from kube/user-provided, set its ca_key_pem_path first), or use the user-provided flavor with files signed elsewhere. If this module generated the CA and its key is missing from state, `terraform state pull | tfext heal` names what to issue again.",
+    ])
+  }
 
-  # A marker made by tfext 0.4 or earlier holds a bare timestamp, and its certificate stays in that release's
-  # records (captured, sealed) until it is issued again.
-  legacy = toset([for name, m in terraform_data.issued : name if !can(m.input.at)])
+  # Every marker as the rest of this stage reads it, through this one map: a reference to
+  # `terraform_data.issued[each.key]` in each instance would make Terraform build every marker's value
+  # once per instance (a stage of N certificates cost N^2), and each reference to the resource looks up
+  # every instance's planned change in a list of the whole plan's (docs/performance.md).
+  # A marker made by tfext 0.4 or earlier holds a bare timestamp (`legacy`), and its certificate stays in
+  # that release's records (captured, sealed) until it is issued again.
+  markers = { for name, m in terraform_data.issued : name => { id = m.id, at = try(m.input.at, m.input), legacy = !can(m.input.at) } }
+  legacy  = toset([for name, m in local.markers : name if m.legacy])
   # A marker equals this plan's timestamp only in the plan that creates or replaces it, and that is known
   # at plan time: on a plan with nothing to issue the program does not even run.
-  new_slots = toset([for name, m in terraform_data.issued : name if try(m.input.at, m.input) == plantimestamp()])
-  # Each record reads its marker through these maps, computed once: a reference to
-  # `terraform_data.issued[each.key]` in each instance would make Terraform build every marker's value
-  # once per instance, and a stage of N certificates cost N^2 (docs/performance.md).
-  marker_ids = { for name, m in terraform_data.issued : name => m.id }
-  # Slots a stage upstream already issued in this plan, in its own run (a new CA and its first leaves).
-  upstream = var.upstream.issuing
-  issuing  = !local.upstream && length(local.new_slots) > 0
+  new_slots = toset([for name, m in local.markers : name if m.at == plantimestamp()])
+  # Not issued here when a stage upstream already issued in this plan, in its own run (a new CA and its
+  # first leaves).
+  issuing = !var.upstream.issuing && length(local.new_slots) > 0
+  # The records' for_each, computed once: Terraform evaluates a resource's for_each again for each of its
+  # instances.
+  kept_slots = { for name, hash in var.certs : name => hash if !contains(local.legacy, name) }
 
   # What every run of this stage is told besides the stage's query: where new keys go (a key directory),
   # and which slots are issued for a CSR's key.
   # The CA that signs this stage's certificates; its key's file when it is in one (a key directory), its
   # text never then: the query is kept in state.
-  signer_query = var.signer == null ? {} : merge(
-    { ca_cert_pem = var.signer.cert_pem },
-    var.signer.key_path == "" ? { ca_key_pem = var.signer.key_pem } : { ca_key_path = abspath(var.signer.key_path) },
-  )
   run_query = merge(
     var.query,
-    local.signer_query,
+    var.signer == null ? {} : merge(
+      { ca_cert_pem = var.signer.cert_pem },
+      var.signer.key_path == "" ? { ca_key_pem = var.signer.key_pem } : { ca_key_path = abspath(var.signer.key_path) },
+    ),
     var.key_dir == "" ? {} : { key_dir = abspath(var.key_dir) },
     { for name, csr in local.csr_of : "${name}_csr_path" => csr },
   )
   issue_query = merge(
     local.run_query,
     { plan_time = plantimestamp() },
-    { for name, m in terraform_data.issued : "${name}_issued_at" => try(m.input.at, m.input) },
+    { for name, m in local.markers : "${name}_issued_at" => m.at },
     { for name in flatten(values(var.co_issued)) : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
   )
   issue_result = try(data.external.issue[0].result, {})
-  # What the program answers for each slot besides its key (`<slot>_<field>`), as the records read it.
-  answer_fields = ["cert_pem", "info", "key_alg", "key_file", "key_path", "key_sha256", "csr"]
-  fresh         = local.upstream ? var.upstream.public : local.issue_result
-  fresh_keys    = local.upstream ? var.upstream.keys : local.issue_keys
+  fresh        = var.upstream.issuing ? var.upstream.public : local.issue_result
   # A key the program read from a file (a given CA to sign with) comes back as the file's path, never as
   # text, and is read here.
-  issue_keys = sensitive({
+  fresh_keys = var.upstream.issuing ? var.upstream.keys : sensitive({
     for name, _ in var.certs : name => (
       lookup(local.issue_result, "${name}_key_path", "") != "" ? file(local.issue_result["${name}_key_path"]) :
       lookup(local.issue_result, "${name}_key_pem", "")
@@ -120,13 +121,13 @@ data "external" "issue" {
 }
 
 resource "terraform_data" "kept" {
-  for_each = { for name, hash in var.certs : name => hash if !contains(local.legacy, name) }
+  for_each = local.kept_slots
 
   # tomap, not an object: with an object, ignoring one element swallowed a marker change too. Every
   # element but the marker is ignored after creation, so a quiet plan's empty answer changes nothing,
   # and a new marker id (unknown at plan) replaces the record with the new certificate.
   triggers_replace = tomap({
-    marker   = local.marker_ids[each.key]
+    marker   = local.markers[each.key].id
     role     = "${local.kind}/${each.key}"
     at       = plantimestamp()
     cert_pem = lookup(local.fresh, "${each.key}_cert_pem", "")
@@ -151,18 +152,19 @@ resource "terraform_data" "kept" {
 }
 
 locals {
+  # Every `kept` as the rest of this stage reads it, through this one map (as the markers).
+  kept_records = { for name, k in terraform_data.kept : name => { id = k.id, r = k.triggers_replace } }
   # A `kept` made in this plan while its marker is old: the apply that made the marker failed or was
   # stopped before the program's answer was kept. Known at plan time, so the healing run is counted in
   # exactly then.
   heal_slots = toset([
-    for name, k in terraform_data.kept : name
-    if k.triggers_replace["at"] == plantimestamp() && !contains(local.new_slots, name) && !local.upstream
+    for name, k in local.kept_records : name
+    if k.r["at"] == plantimestamp() && !contains(local.new_slots, name) && !var.upstream.issuing
   ])
-  kept_ids = { for name in local.healing : name => terraform_data.kept[name].id }
   # Every `kept` without a certificate has a `healed` beside it: one being healed now, or one healed before.
   healing = toset([
-    for name, k in terraform_data.kept : name
-    if k.triggers_replace["at"] == plantimestamp() ? contains(local.heal_slots, name) : k.triggers_replace["cert_pem"] == ""
+    for name, k in local.kept_records : name
+    if k.r["at"] == plantimestamp() ? contains(local.heal_slots, name) : k.r["cert_pem"] == ""
   ])
 }
 
@@ -179,25 +181,20 @@ data "external" "heal" {
 
 locals {
   healed_result = try(data.external.heal[0].result, {})
-  heal_keys = sensitive({
-    for name, _ in var.certs : name => (
-      lookup(local.healed_result, "${name}_key_path", "") != "" ? file(local.healed_result["${name}_key_path"]) :
-      lookup(local.healed_result, "${name}_key_pem", "")
-    )
-  })
 }
 
 resource "terraform_data" "healed" {
   for_each = local.healing
 
   triggers_replace = tomap({
-    marker     = local.kept_ids[each.key]
-    role       = "${local.kind}/${each.key}"
-    at         = plantimestamp()
-    cert_pem   = lookup(local.healed_result, "${each.key}_cert_pem", "")
-    info       = lookup(local.healed_result, "${each.key}_info", "")
-    key_alg    = lookup(local.healed_result, "${each.key}_key_alg", "")
-    key_pem    = sensitive(var.key_dir == "" ? local.heal_keys[each.key] : "")
+    marker   = local.kept_records[each.key].id
+    role     = "${local.kind}/${each.key}"
+    at       = plantimestamp()
+    cert_pem = lookup(local.healed_result, "${each.key}_cert_pem", "")
+    info     = lookup(local.healed_result, "${each.key}_info", "")
+    key_alg  = lookup(local.healed_result, "${each.key}_key_alg", "")
+    # A key the program read from a file comes back as the file's path (as for `kept`).
+    key_pem    = sensitive(var.key_dir != "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "") != "" ? file(local.healed_result["${each.key}_key_path"]) : lookup(local.healed_result, "${each.key}_key_pem", ""))
     key_file   = lookup(local.healed_result, "${each.key}_key_file", "")
     key_path   = var.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "")
     key_sha256 = var.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_sha256", lookup(local.healed_result, "${each.key}_key_path", "") == "" ? "" : filesha256(local.healed_result["${each.key}_key_path"]))
@@ -221,7 +218,7 @@ resource "terraform_data" "captured" {
   for_each = local.legacy
 
   input            = null
-  triggers_replace = local.marker_ids[each.key]
+  triggers_replace = local.markers[each.key].id
 
   lifecycle {
     ignore_changes = all
@@ -254,7 +251,7 @@ locals {
       key_file   = try(s.triggers_replace["key_file"], "")
       key_sha256 = try(s.triggers_replace["key_sha256"], "")
     }) },
-    { for name, k in terraform_data.kept : name => contains(local.healing, name) ? terraform_data.healed[name].triggers_replace : k.triggers_replace },
+    { for name, k in local.kept_records : name => contains(local.healing, name) ? terraform_data.healed[name].triggers_replace : k.r },
   )
   # Where each record's key is: in the record (state mode), or a file (key-directory mode) read at every
   # plan, its hash checked. No key directory here (a CI runner's copy of the root): keys are empty, and a
@@ -269,21 +266,21 @@ locals {
       try(r.key_file, "") != "" && var.key_dir != "" ? "${var.key_dir}/${r.key_file}" : try(r.key_path, "")
     )
   }
-  # A key file to look at: every given one, and a new one only where the key directory is (HCL's && does
-  # not short-circuit, hence the conditionals).
-  key_checked = {
-    for name, f in local.key_files : name => f == "" ? false : local.key_dir_here || try(local.records[name].key_file, "") == ""
+  # Each key file looked at: every given one, and a new one only where the key directory is ("present" or
+  # "missing"; else "unchecked"). HCL's && does not short-circuit, hence the conditionals.
+  key_found = {
+    for name, f in local.key_files : name => (
+      (f == "" ? false : local.key_dir_here || try(local.records[name].key_file, "") == "") ? (fileexists(f) ? "present" : "missing") : "unchecked"
+    )
   }
-  key_readable = { for name, f in local.key_files : name => local.key_checked[name] ? fileexists(f) : false }
   key_file_problems = sort([
     for name, f in local.key_files : "${local.kind}/${name} (${f})"
-    if local.key_checked[name] ? (local.key_readable[name] ? filesha256(f) != try(local.records[name].key_sha256, "") : true) : false
+    if local.key_found[name] == "present" ? filesha256(f) != try(local.records[name].key_sha256, "") : local.key_found[name] == "missing"
   ])
-  keys_elsewhere = [for name, f in local.key_files : name if f != "" && !local.key_readable[name]]
   certs = {
     for name, r in local.records : name => {
       cert_pem = r.cert_pem
-      key_pem  = local.key_files[name] == "" ? r.key_pem : (local.key_readable[name] ? sensitive(file(local.key_files[name])) : "")
+      key_pem  = local.key_files[name] == "" ? r.key_pem : (local.key_found[name] == "present" ? sensitive(file(local.key_files[name])) : "")
       key_path = local.key_files[name]
       key_alg  = r.key_alg
       info     = try(jsondecode(r.info), {})
@@ -304,13 +301,12 @@ locals {
 
 check "certificate_expiry" {
   assert {
-    condition     = length([for name, _ in local.expiring : name if !var.certs_are_cas]) == 0
-    error_message = "TFEXT-E043 ${local.kind} certificates expire within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}. Rotate them (README: Rotation)."
-  }
-  # A CA takes every certificate it signed with it: the way out is a CA rotation, not a re-issue.
-  assert {
-    condition     = length([for name, _ in local.expiring : name if var.certs_are_cas]) == 0
-    error_message = "TFEXT-E059 ${local.kind}/ca expires within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}, and every certificate it signed with it. Start a CA rotation: ca_rotation = { generation = N + 1, phase = \"trust\" } (docs/ca-rotation.md)."
+    condition = length(local.expiring) == 0
+    # A CA takes every certificate it signed with it: the way out is a CA rotation, not a re-issue.
+    error_message = (var.certs_are_cas ?
+      "TFEXT-E059 ${local.kind}/ca expires within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}, and every certificate it signed with it. Start a CA rotation: ca_rotation = { generation = N + 1, phase = \"trust\" } (docs/ca-rotation.md)." :
+      "TFEXT-E043 ${local.kind} certificates expire within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}. Rotate them (README: Rotation)."
+    )
   }
 }
 

@@ -61,11 +61,11 @@ moved {
 }
 
 locals {
-  signing_ca = module.ca[module.rotation.signing].certs.ca
+  signing_ca = module.ca[module.rotation.signing].stage.certs.ca
   ca_hash    = sha256(local.signing_ca.cert_pem)
   signer     = { cert_pem = local.signing_ca.cert_pem, key_pem = local.signing_ca.key_pem, key_path = local.signing_ca.key_path }
   # What the signing CA's run issued for each stage after it (its co_issued).
-  ca_run = module.ca[module.rotation.signing].co_issued
+  ca_run = module.ca[module.rotation.signing].stage.co_issued
 
   # Certificate => what shapes it (a CSR's hash only when there is one, so other hashes stay as they were).
   leaves = {
@@ -99,17 +99,19 @@ module "certs" {
   renewal_window_hours = var.renewal_window_hours
 }
 
-# One stage per node, its query naming that node alone. With every node in one stage, a plan grew with
-# the square of the nodes: 12.7 s for a quiet plan at 100 nodes, 3.6 s this way (docs/performance.md).
+# One stage per node, its query naming that node alone, so that adding a node runs the program for that
+# node only. (One stage for every node plans no faster: Terraform evaluates a resource's for_each again
+# for each instance, so a for_each of 2N certificates costs a plan N^2; docs/performance.md.)
 # A new CA's run still issues every node's certificates (co_issued), and each stage takes its own.
 module "node" {
   source   = "../../internal/issue"
   for_each = local.node_leaves
 
   program = local.program
+  # (`can(...[each.key])`, not a `for` over every node's entry: one per node made a plan N^2.)
   query = merge(local.issuing, {
     nodes           = jsonencode([each.key])
-    kubelet_serving = jsonencode({ for n, spec in var.kubelet_serving : n => spec if n == each.key })
+    kubelet_serving = jsonencode(can(var.kubelet_serving[each.key]) ? { (each.key) = var.kubelet_serving[each.key] } : {})
   })
   certs                = each.value
   signer               = local.signer
@@ -125,14 +127,14 @@ module "rotation" {
   ordered  = true
   kind     = "kube"
   rotation = var.ca_rotation
-  cas      = { for g, m in module.ca : g => { cert_pem = m.certs.ca.cert_pem, info = m.certs.ca.info, issued = length(m.issued_now) > 0 } }
+  cas      = { for g, m in module.ca : g => { cert_pem = m.stage.certs.ca.cert_pem, info = m.stage.certs.ca.info, issued = length(m.stage.issued_now) > 0 } }
   certs    = { for name, c in local.certs : name => { cert_pem = c.cert_pem, info = c.info } }
   order = {
-    issued_leaves = concat(module.certs.issued_now, flatten([for m in module.node : m.issued_now]))
+    issued_leaves = concat(module.certs.stage.issued_now, flatten([for m in module.node : m.stage.issued_now]))
     given_ca      = var.ca_cert_pem != ""
   }
 }
 
 locals {
-  certs = merge({ ca = local.signing_ca }, module.certs.certs, [for m in module.node : m.certs]...)
+  certs = merge({ ca = local.signing_ca }, module.certs.stage.certs, [for m in module.node : m.stage.certs]...)
 }
