@@ -45,14 +45,16 @@ module "ca" {
   source   = "../../internal/issue"
   for_each = module.rotation.stages
 
-  certs_are_cas        = true
-  program              = local.program
-  query                = merge(local.issuing, local.names, local.member_list, local.given_ca)
-  certs                = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.value.salt))) }
-  co_issued            = each.value.signing ? merge({ certs = local.leaf_slots }, { for m, _ in var.members : "member:${m}" => ["server:${m}", "peer:${m}"] }) : {}
-  csr_paths            = each.value.signing ? local.csrs : {}
-  key_dir              = local.key_dir
-  renewal_window_hours = var.renewal_window_hours
+  settings = {
+    certs_are_cas        = true
+    program              = local.program
+    query                = merge(local.issuing, local.names, local.member_list, local.given_ca)
+    co_issued            = each.value.signing ? merge({ certs = local.leaf_slots }, { for m, _ in var.members : "member:${m}" => ["server:${m}", "peer:${m}"] }) : {}
+    csr_paths            = each.value.signing ? local.csrs : {}
+    key_dir              = local.key_dir
+    renewal_window_hours = var.renewal_window_hours
+  }
+  certs = { ca = sha256(jsonencode(concat([local.issuing, local.given_ca_hash], each.value.salt))) }
   # A rotation phase out of order fails here too, so that an apply targeting the CA stages checks it.
   guard = module.rotation.order_error
 }
@@ -74,20 +76,22 @@ module "certs" {
   source = "../../internal/issue"
   count  = local.mode == "external" ? 0 : 1
 
-  plain_inputs = local.plain_inputs # variables.tf.json: the key directory and the CSRs
+  settings = {
+    plain_inputs = local.plain_inputs # variables.tf.json: the key directory and the CSRs
 
-  program = local.program
-  query   = merge(local.issuing, local.names)
+    program              = local.program
+    query                = merge(local.issuing, local.names)
+    csr_paths            = var.csr_paths
+    key_dir              = local.key_dir
+    renewal_window_hours = var.renewal_window_hours
+  }
   certs = {
     server = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
     peer   = sha256(jsonencode([local.issuing, local.names, local.ca_hash]))
     client = sha256(jsonencode([local.issuing, local.ca_hash]))
   }
-  signer               = local.signer
-  csr_paths            = var.csr_paths
-  key_dir              = local.key_dir
-  upstream             = module.ca[module.rotation.signing].stage.co_issued["certs"]
-  renewal_window_hours = var.renewal_window_hours
+  signer   = local.signer
+  upstream = module.ca[module.rotation.signing].stage.co_issued["certs"]
 }
 
 # One stage per member, as kube/self-signed has one per node: its query names that member alone, and
@@ -97,18 +101,20 @@ module "member" {
   source   = "../../internal/issue"
   for_each = local.mode == "external" ? {} : var.members
 
-  program = local.program
-  query = merge(local.issuing, {
-    members = jsonencode({ (each.key) = each.value })
-  })
+  settings = {
+    program = local.program
+    query = merge(local.issuing, {
+      members = jsonencode({ (each.key) = each.value })
+    })
+    csr_paths            = local.member_csrs[each.key]
+    key_dir              = local.key_dir
+    renewal_window_hours = var.renewal_window_hours
+  }
   certs = {
     for role in ["server", "peer"] : "${role}:${each.key}" => sha256(jsonencode([local.issuing, local.ca_hash, "${role}:${each.key}", each.value]))
   }
-  signer               = local.signer
-  csr_paths            = local.member_csrs[each.key]
-  key_dir              = local.key_dir
-  upstream             = module.ca[module.rotation.signing].stage.co_issued["member:${each.key}"]
-  renewal_window_hours = var.renewal_window_hours
+  signer   = local.signer
+  upstream = module.ca[module.rotation.signing].stage.co_issued["member:${each.key}"]
 }
 
 module "external" {

@@ -35,11 +35,11 @@ resource "terraform_data" "issued" {
 }
 
 locals {
-  kind       = split("-", var.program[length(var.program) - 1])[0]
+  kind       = split("-", var.settings.program[length(var.settings.program) - 1])[0]
   first_slot = keys(var.certs)[0]
-  csr_of     = { for name, csr in var.csr_paths : name => csr if csr != "" }
+  csr_of     = { for name, csr in var.settings.csr_paths : name => csr if csr != "" }
 
-  pem_misplaced = sort([for k, v in merge({ for k, v in var.query : k => v if !endswith(k, "_pem") }, var.plain_inputs) : k if strcontains(v, "-----BEGIN")])
+  pem_misplaced = sort([for k, v in merge({ for k, v in var.settings.query : k => v if !endswith(k, "_pem") }, var.settings.plain_inputs) : k if strcontains(v, "-----BEGIN")])
   # What fails the plan before anything of this stage changes: `every` certificate's, and the stage's own
   # (said once, by its first certificate).
   refusals = {
@@ -79,19 +79,19 @@ locals {
   # The CA that signs this stage's certificates; its key's file when it is in one (a key directory), its
   # text never then: the query is kept in state.
   run_query = merge(
-    var.query,
+    var.settings.query,
     var.signer == null ? {} : merge(
       { ca_cert_pem = var.signer.cert_pem },
       var.signer.key_path == "" ? { ca_key_pem = var.signer.key_pem } : { ca_key_path = abspath(var.signer.key_path) },
     ),
-    var.key_dir == "" ? {} : { key_dir = abspath(var.key_dir) },
+    var.settings.key_dir == "" ? {} : { key_dir = abspath(var.settings.key_dir) },
     { for name, csr in local.csr_of : "${name}_csr_path" => csr },
   )
   issue_query = merge(
     local.run_query,
     { plan_time = plantimestamp() },
     { for name, m in local.markers : "${name}_issued_at" => m.at },
-    { for name in flatten(values(var.co_issued)) : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
+    { for name in flatten(values(var.settings.co_issued)) : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
   )
   issue_result = try(data.external.issue[0].result, {})
   fresh        = var.upstream.issuing ? var.upstream.public : local.issue_result
@@ -108,8 +108,8 @@ locals {
 locals {
   # Run as given, but the default `tfext` through a shell that says what to do when it is not on PATH
   # (TFEXT-E094): Terraform's own error for that is 30 lines that never name the fix.
-  run = var.program[0] != "tfext" ? var.program : concat(
-    ["sh", "-c", "command -v tfext >/dev/null 2>&1 || { echo \"tfext $1: TFEXT-E094 the tfext command is not on PATH, so Terraform cannot run its programs. In the shell that runs terraform: eval \\\"\\$(<your tfext checkout>/.venv/bin/tfext env)\\\" (README: Your own root module), or set the module's tfext_command to the command's full path.\" >&2; exit 127; }; exec tfext \"$@\"", "tfext"], slice(var.program, 1, length(var.program)),
+  run = var.settings.program[0] != "tfext" ? var.settings.program : concat(
+    ["sh", "-c", "command -v tfext >/dev/null 2>&1 || { echo \"tfext $1: TFEXT-E094 the tfext command is not on PATH, so Terraform cannot run its programs. In the shell that runs terraform: eval \\\"\\$(<your tfext checkout>/.venv/bin/tfext env)\\\" (README: Your own root module), or set the module's tfext_command to the command's full path.\" >&2; exit 127; }; exec tfext \"$@\"", "tfext"], slice(var.settings.program, 1, length(var.settings.program)),
   )
 }
 
@@ -135,10 +135,10 @@ resource "terraform_data" "kept" {
     key_alg  = lookup(local.fresh, "${each.key}_key_alg", "")
     # With a key directory, the key's file instead of its text: a new one (relative to key_dir), or a
     # given CA's own file; its hash is checked at every plan.
-    key_pem    = sensitive(var.key_dir == "" ? local.fresh_keys[each.key] : "")
+    key_pem    = sensitive(var.settings.key_dir == "" ? local.fresh_keys[each.key] : "")
     key_file   = lookup(local.fresh, "${each.key}_key_file", "")
-    key_path   = var.key_dir == "" ? "" : lookup(local.fresh, "${each.key}_key_path", "")
-    key_sha256 = var.key_dir == "" ? "" : lookup(local.fresh, "${each.key}_key_sha256", lookup(local.fresh, "${each.key}_key_path", "") == "" ? "" : filesha256(local.fresh["${each.key}_key_path"]))
+    key_path   = var.settings.key_dir == "" ? "" : lookup(local.fresh, "${each.key}_key_path", "")
+    key_sha256 = var.settings.key_dir == "" ? "" : lookup(local.fresh, "${each.key}_key_sha256", lookup(local.fresh, "${each.key}_key_path", "") == "" ? "" : filesha256(local.fresh["${each.key}_key_path"]))
     csr        = lookup(local.fresh, "${each.key}_csr", "")
   })
 
@@ -194,10 +194,10 @@ resource "terraform_data" "healed" {
     info     = lookup(local.healed_result, "${each.key}_info", "")
     key_alg  = lookup(local.healed_result, "${each.key}_key_alg", "")
     # A key the program read from a file comes back as the file's path (as for `kept`).
-    key_pem    = sensitive(var.key_dir != "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "") != "" ? file(local.healed_result["${each.key}_key_path"]) : lookup(local.healed_result, "${each.key}_key_pem", ""))
+    key_pem    = sensitive(var.settings.key_dir != "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "") != "" ? file(local.healed_result["${each.key}_key_path"]) : lookup(local.healed_result, "${each.key}_key_pem", ""))
     key_file   = lookup(local.healed_result, "${each.key}_key_file", "")
-    key_path   = var.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "")
-    key_sha256 = var.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_sha256", lookup(local.healed_result, "${each.key}_key_path", "") == "" ? "" : filesha256(local.healed_result["${each.key}_key_path"]))
+    key_path   = var.settings.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "")
+    key_sha256 = var.settings.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_sha256", lookup(local.healed_result, "${each.key}_key_path", "") == "" ? "" : filesha256(local.healed_result["${each.key}_key_path"]))
     csr        = lookup(local.healed_result, "${each.key}_csr", "")
   })
 
@@ -257,13 +257,13 @@ locals {
   # plan, its hash checked. No key directory here (a CI runner's copy of the root): keys are empty, and a
   # check warns.
   # (Looked at after this plan's runs, which may have just made it: hence the reference to the records.)
-  key_dir_here = var.key_dir == "" ? false : fileexists("${var.key_dir}/${nonsensitive(sensitive(length(local.records)) >= 0) ? ".tfext-key-dir" : ""}")
+  key_dir_here = var.settings.key_dir == "" ? false : fileexists("${var.settings.key_dir}/${nonsensitive(sensitive(length(local.records)) >= 0) ? ".tfext-key-dir" : ""}")
   # A record naming a key file while this module has no key_dir: its keys were moved into a key
   # directory (tfext move-keys) and the root module does not say where.
-  key_dir_missing = sort([for name, r in local.records : "${local.kind}/${name}" if try(r.key_file, "") != "" && var.key_dir == ""])
+  key_dir_missing = sort([for name, r in local.records : "${local.kind}/${name}" if try(r.key_file, "") != "" && var.settings.key_dir == ""])
   key_files = {
     for name, r in local.records : name => (
-      try(r.key_file, "") != "" && var.key_dir != "" ? "${var.key_dir}/${r.key_file}" : try(r.key_path, "")
+      try(r.key_file, "") != "" && var.settings.key_dir != "" ? "${var.settings.key_dir}/${r.key_file}" : try(r.key_path, "")
     )
   }
   # Each key file looked at: every given one, and a new one only where the key directory is ("present" or
@@ -295,7 +295,7 @@ locals {
   ])
   expiring = {
     for name, c in local.certs : name => "${local.kind}/${name} (${c.info.not_after})"
-    if can(c.info.not_after) && timecmp(try(c.info.not_after, "9999-01-01T00:00:00Z"), timeadd(plantimestamp(), "${var.renewal_window_hours}h")) < 0
+    if can(c.info.not_after) && timecmp(try(c.info.not_after, "9999-01-01T00:00:00Z"), timeadd(plantimestamp(), "${var.settings.renewal_window_hours}h")) < 0
   }
 }
 
@@ -303,9 +303,9 @@ check "certificate_expiry" {
   assert {
     condition = length(local.expiring) == 0
     # A CA takes every certificate it signed with it: the way out is a CA rotation, not a re-issue.
-    error_message = (var.certs_are_cas ?
-      "TFEXT-E059 ${local.kind}/ca expires within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}, and every certificate it signed with it. Start a CA rotation: ca_rotation = { generation = N + 1, phase = \"trust\" } (docs/ca-rotation.md)." :
-      "TFEXT-E043 ${local.kind} certificates expire within ${var.renewal_window_hours} hours: ${join(", ", values(local.expiring))}. Rotate them (README: Rotation)."
+    error_message = (var.settings.certs_are_cas ?
+      "TFEXT-E059 ${local.kind}/ca expires within ${var.settings.renewal_window_hours} hours: ${join(", ", values(local.expiring))}, and every certificate it signed with it. Start a CA rotation: ca_rotation = { generation = N + 1, phase = \"trust\" } (docs/ca-rotation.md)." :
+      "TFEXT-E043 ${local.kind} certificates expire within ${var.settings.renewal_window_hours} hours: ${join(", ", values(local.expiring))}. Rotate them (README: Rotation)."
     )
   }
 }
@@ -314,8 +314,8 @@ check "certificate_expiry" {
 # plan stays quiet and says so, instead of failing.
 check "keys_here" {
   assert {
-    condition     = var.key_dir == "" || local.key_dir_here || length([for name, r in local.records : name if try(r.key_file, "") != ""]) == 0
-    error_message = "TFEXT-E076 ${local.kind}: the key directory ${var.key_dir} is not here (no .tfext-key-dir in it), so this plan reads no private key and the *_key_pem outputs are empty. That is expected where only certificates are checked (a CI plan); where keys are written out, run in the directory that holds the keys."
+    condition     = var.settings.key_dir == "" || local.key_dir_here || length([for name, r in local.records : name if try(r.key_file, "") != ""]) == 0
+    error_message = "TFEXT-E076 ${local.kind}: the key directory ${var.settings.key_dir} is not here (no .tfext-key-dir in it), so this plan reads no private key and the *_key_pem outputs are empty. That is expected where only certificates are checked (a CI plan); where keys are written out, run in the directory that holds the keys."
   }
 }
 

@@ -4,7 +4,7 @@
 output "stage" {
   description = <<-EOT
     certs: slot => { cert_pem, key_pem (sensitive), key_path, key_alg, info }.
-    co_issued: stage name => what this stage's run issued for that stage (var.co_issued), when it ran in
+    co_issued: stage name => what this stage's run issued for that stage (var.settings.co_issued), when it ran in
     this plan: pass it as that stage's `upstream`.
     issued_now: slots this plan issues (known at plan time): a new or replaced marker, or a healing run.
   EOT
@@ -13,7 +13,7 @@ output "stage" {
     # Each stage gets its own slots' answers only: handing every stage the whole run (every node's
     # certificates to each node's stage) made a first plan quadratic in the nodes.
     co_issued = {
-      for stage, slots in var.co_issued : stage => {
+      for stage, slots in var.settings.co_issued : stage => {
         issuing = local.issuing
         public = merge({}, [
           for slot in slots : {

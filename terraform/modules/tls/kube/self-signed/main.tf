@@ -41,16 +41,18 @@ module "ca" {
   source   = "../../internal/issue"
   for_each = module.rotation.stages
 
-  certs_are_cas = true
-  program       = local.program
-  query         = merge(local.issuing, local.apiserver_names, local.node_list, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
+  settings = {
+    certs_are_cas = true
+    program       = local.program
+    query         = merge(local.issuing, local.apiserver_names, local.node_list, { ca_cert_pem = var.ca_cert_pem, ca_key_pem = var.ca_key_pem })
+    # A new CA that signs issues its first leaves in the same run, for each stage after it.
+    co_issued            = each.value.signing ? local.stage_slots : {}
+    csr_paths            = each.value.signing ? local.csrs : {}
+    key_dir              = local.key_dir
+    renewal_window_hours = var.renewal_window_hours
+  }
   # A given CA is identified by its certificate (its key must match it, which tfext checks).
   certs = { ca = sha256(jsonencode(concat([local.issuing, sha256(var.ca_cert_pem)], each.value.salt))) }
-  # A new CA that signs issues its first leaves in the same run, for each stage after it.
-  co_issued            = each.value.signing ? local.stage_slots : {}
-  csr_paths            = each.value.signing ? local.csrs : {}
-  key_dir              = local.key_dir
-  renewal_window_hours = var.renewal_window_hours
   # A rotation phase out of order fails here too, so that an apply targeting the CA stages checks it.
   guard = module.rotation.order_error
 }
@@ -87,16 +89,18 @@ locals {
 module "certs" {
   source = "../../internal/issue"
 
-  plain_inputs = local.plain_inputs # variables.tf.json: ca_key_alg, the key directory and the CSRs
+  settings = {
+    plain_inputs = local.plain_inputs # variables.tf.json: ca_key_alg, the key directory and the CSRs
 
-  program              = local.program
-  query                = merge(local.issuing, local.apiserver_names)
-  certs                = local.leaves
-  signer               = local.signer
-  csr_paths            = var.csr_paths
-  key_dir              = local.key_dir
-  upstream             = local.ca_run["certs"]
-  renewal_window_hours = var.renewal_window_hours
+    program              = local.program
+    query                = merge(local.issuing, local.apiserver_names)
+    csr_paths            = var.csr_paths
+    key_dir              = local.key_dir
+    renewal_window_hours = var.renewal_window_hours
+  }
+  certs    = local.leaves
+  signer   = local.signer
+  upstream = local.ca_run["certs"]
 }
 
 # One stage per node, its query naming that node alone, so that adding a node runs the program for that
@@ -107,18 +111,20 @@ module "node" {
   source   = "../../internal/issue"
   for_each = local.node_leaves
 
-  program = local.program
-  # (`can(...[each.key])`, not a `for` over every node's entry: one per node made a plan N^2.)
-  query = merge(local.issuing, {
-    nodes           = jsonencode([each.key])
-    kubelet_serving = jsonencode(can(var.kubelet_serving[each.key]) ? { (each.key) = var.kubelet_serving[each.key] } : {})
-  })
-  certs                = each.value
-  signer               = local.signer
-  csr_paths            = local.node_csrs[each.key]
-  key_dir              = local.key_dir
-  upstream             = local.ca_run["node:${each.key}"]
-  renewal_window_hours = var.renewal_window_hours
+  settings = {
+    program = local.program
+    # (`can(...[each.key])`, not a `for` over every node's entry: one per node made a plan N^2.)
+    query = merge(local.issuing, {
+      nodes           = jsonencode([each.key])
+      kubelet_serving = jsonencode(can(var.kubelet_serving[each.key]) ? { (each.key) = var.kubelet_serving[each.key] } : {})
+    })
+    csr_paths            = local.node_csrs[each.key]
+    key_dir              = local.key_dir
+    renewal_window_hours = var.renewal_window_hours
+  }
+  certs    = each.value
+  signer   = local.signer
+  upstream = local.ca_run["node:${each.key}"]
 }
 
 module "rotation" {
