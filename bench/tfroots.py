@@ -249,11 +249,15 @@ def use_pg_backend(dest: Path) -> None:
 # hashicorp/tls way (tls_private_key + tls_cert_request + tls_locally_signed_cert, for_each over them).
 
 
-def thousand_root(dest: Path, terraform_dir: Path, nodes: int, *, key_dir: bool = False) -> Path:
-    """tfext's per-node root for the scale section; with `key_dir`, every key in ./keys (0700)."""
+def thousand_root(
+    dest: Path, terraform_dir: Path, nodes: int, *, key_dir: bool = False, node_groups: int = 0
+) -> Path:
+    """tfext's per-node root for the scale section; with `key_dir`, every key in ./keys (0700); with
+    `node_groups`, the nodes in that many issuing stages."""
     dest.mkdir(parents=True, exist_ok=True)
     modules = os.path.relpath(terraform_dir / "modules" / "tls", dest.resolve())
     key_line = '  key_dir       = "keys"\n' if key_dir else ""
+    groups_line = f"  node_groups        = {node_groups}\n" if node_groups else ""
     outputs = (
         # the documented key-directory pattern: every module output but the keys (and where they are)
         'output "kube" {\n  value = { for k, v in module.kube : k => v if !endswith(k, "key_pem") }\n}\n'
@@ -282,7 +286,7 @@ module "kube" {{
   key_algorithm      = "ECDSA-P256"
   nodes              = local.nodes
   kubelet_serving    = local.serving
-{key_line}}}
+{groups_line}{key_line}}}
 
 module "etcd" {{
   source        = "{modules}/etcd/signed"

@@ -309,9 +309,9 @@ def test_a_first_apply_runs_one_program_per_module_and_the_next_plan_none(cluste
     resources = cluster.tf.state_resources()
     certs = len(cluster.out["kube"]["certificates"]) + len(cluster.out["etcd"]["certificates"])
     assert certs == 5 + 5 + 3 + 4 + 2 * 3
-    # a marker and the record that keeps it per certificate, and the CA rotation's two records and three
-    # marks per module
-    assert len([r for r in resources if ".terraform_data." in r]) == 2 * certs + 5 * 2
+    # a marker and the record that keeps it per certificate, the CA rotation's two records and three
+    # marks per module, and the kube module's node_layout
+    assert len([r for r in resources if ".terraform_data." in r]) == 2 * certs + 5 * 2 + 1
     # The quiet plan (checked by every apply) stays quiet whatever order the nodes are listed in.
     reordered, runs = cluster.command(
         "plan with the nodes reordered",

@@ -185,9 +185,10 @@ def test_a_state_from_tfext_0_1_upgrades_in_place_keeping_every_certificate(tf_c
     copy_example("tectonic", work)
     tf.init()
     upgrade = tf.apply()
-    # 10 seals, the CA rotation's bookkeeping of kube and etcd (2 records and 3 marks each), and the 2
-    # new certificates of issue 14 (a marker and the record that keeps it each): 10 + 10 + 4
-    assert "Plan: 24 to add, 0 to change, 0 to destroy." in upgrade.output, upgrade.output[-3000:]
+    # 10 seals, the CA rotation's bookkeeping of kube and etcd (2 records and 3 marks each), the 2 new
+    # certificates of issue 14 (a marker and the record that keeps it each), and kube's node_layout
+    # (issue 22): 10 + 10 + 4 + 1
+    assert "Plan: 25 to add, 0 to change, 0 to destroy." in upgrade.output, upgrade.output[-3000:]
     scan.assert_clean("upgrade apply", upgrade.output)
     upgraded = serials(tf)
     assert {n: upgraded[n] for n in before} == before  # no existing certificate is re-issued
@@ -246,13 +247,14 @@ RELEASE_0_4 = "5cd1bf37650069b993aa89176513f65660b6c4fd"
 @pytest.mark.parametrize(
     ("release", "added", "moves", "new"),
     [
+        # (each: + kube's node_layout, the node_groups its nodes were issued with, issue 22)
         # the CA stages move to their generation-0 instance; new are the rotation's bookkeeping (2 records
-        # and 3 marks per module) and the 2 new certificates of issue 14 (2 records each): 10 + 4
-        pytest.param(RELEASE_0_2, 14, 6, NEW_SINCE_RELEASES, id="before-rotation"),
-        # the rotation's marks and the 2 new certificates of issue 14: 6 + 4
-        pytest.param(RELEASE_0_3, 10, 0, NEW_SINCE_RELEASES, id="0.3"),
-        # the last release: only the rotation's marks (3 per CA-owning module)
-        pytest.param(RELEASE_0_4, 6, 0, set(), id="last-release"),
+        # and 3 marks per module) and the 2 new certificates of issue 14 (2 records each): 10 + 4 + 1
+        pytest.param(RELEASE_0_2, 15, 6, NEW_SINCE_RELEASES, id="before-rotation"),
+        # the rotation's marks and the 2 new certificates of issue 14: 6 + 4 + 1
+        pytest.param(RELEASE_0_3, 11, 0, NEW_SINCE_RELEASES, id="0.3"),
+        # the last release: only the rotation's marks (3 per CA-owning module) + 1
+        pytest.param(RELEASE_0_4, 7, 0, set(), id="last-release"),
     ],
 )
 def test_a_state_from_the_last_release_applies_without_re_issuing_anything(

@@ -129,6 +129,7 @@ class Code(Enum):
     STDOUT_UNWRITABLE = (92, "stdout is closed or cannot be written")
     DISK_FULL = (93, "no space left to write the output")
     TFEXT_NOT_FOUND = (94, "the tfext command is not on PATH")
+    NODE_LAYOUT_CHANGED = (95, "node_groups differs from the one the nodes were issued with")
 
     # Tools short of their anchors (issue 23): what write-assets leaves behind, and the state a tool finds
     # by itself in a root module's directory.

@@ -29,7 +29,7 @@ MARKERS = {
 # certificates of Tectonic, and the apiserver's kubelet client and the admin client of issue 14), and the
 # CA rotation records of kube and etcd (5 each: lineage, setting and three marks); data sources are read
 # only when issuing
-RESOURCES = 2 * len(TECTONIC_CERTS) + 2 * 5
+RESOURCES = 2 * len(TECTONIC_CERTS) + 2 * 5 + 1  # + kube's node_layout
 
 
 def test_the_example_is_the_tectonic_wiring_plus_a_pg_backend():

@@ -18,10 +18,16 @@ locals {
     nodes           = jsonencode(var.nodes)
     kubelet_serving = jsonencode(var.kubelet_serving)
   }
+  # Each node's issuing stage: its own (node_groups = 0), or one of node_groups stages that its name's
+  # hash picks, so that a node never moves between stages as others come and go.
+  node_stage = {
+    for n in var.nodes : n => var.node_groups == 0 ? n : format("group-%03d", parseint(substr(sha256(n), 0, 8), 16) % var.node_groups)
+  }
+  stage_nodes = { for n, stage in local.node_stage : stage => n... }
   # The certificates of each stage after the CA's, by name: what a new CA's run issues for each.
   stage_slots = merge(
     { certs = local.leaf_slots }, # variables.tf.json, from the catalogue
-    { for n in var.nodes : "node:${n}" => concat(["kubelet:${n}"], can(var.kubelet_serving[n]) ? ["serving:${n}"] : []) },
+    { for stage, ns in local.stage_nodes : "node:${stage}" => flatten([for n in ns : concat(["kubelet:${n}"], can(var.kubelet_serving[n]) ? ["serving:${n}"] : [])]) },
   )
 
   # Keys in a key directory (docs/design.md), and certificates issued for CSRs: a slot => CSR file, and the
@@ -103,28 +109,47 @@ module "certs" {
   upstream = local.ca_run["certs"]
 }
 
-# One stage per node, its query naming that node alone, so that adding a node runs the program for that
-# node only. (One stage for every node plans no faster: Terraform evaluates a resource's for_each again
-# for each instance, so a for_each of 2N certificates costs a plan N^2; docs/performance.md.)
+# One stage per node (or per group of nodes, node_groups), its query naming its own nodes alone, so that
+# adding a node runs the program for that node's stage only. (One stage for every node plans no faster:
+# Terraform evaluates a resource's for_each again for each instance, so a for_each of 2N certificates
+# costs a plan N^2; a stage per node costs Terraform a module instance per node. Groups of ~16 at 1000
+# nodes cost a plan ~40% less: docs/performance.md.)
 # A new CA's run still issues every node's certificates (co_issued), and each stage takes its own.
 module "node" {
   source   = "../../internal/issue"
-  for_each = local.node_leaves
+  for_each = local.stage_nodes
 
   settings = {
     program = local.program
-    # (`can(...[each.key])`, not a `for` over every node's entry: one per node made a plan N^2.)
+    # (Each node's kubelet_serving entry by key, not a `for` over every node's entry: one per node made a
+    # plan N^2.)
     query = merge(local.issuing, {
-      nodes           = jsonencode([each.key])
-      kubelet_serving = jsonencode(can(var.kubelet_serving[each.key]) ? { (each.key) = var.kubelet_serving[each.key] } : {})
+      nodes           = jsonencode(each.value)
+      kubelet_serving = jsonencode({ for n in each.value : n => var.kubelet_serving[n] if can(var.kubelet_serving[n]) })
     })
-    csr_paths            = local.node_csrs[each.key]
+    csr_paths            = merge([for n in each.value : local.node_csrs[n]]...)
     key_dir              = local.key_dir
     renewal_window_hours = var.renewal_window_hours
   }
-  certs    = each.value
+  certs    = merge([for n in each.value : local.node_leaves[n]]...)
   signer   = local.signer
   upstream = local.ca_run["node:${each.key}"]
+}
+
+# The node_groups this workspace's nodes were issued with, recorded when the kube CA is first issued
+# (a workspace from before node_groups: 0, a stage per node). Another value would issue every node's
+# certificate again under new addresses, and drop the ones the nodes hold: refused (TFEXT-E095).
+resource "terraform_data" "node_layout" {
+  input = { groups = length(module.ca[module.rotation.signing].stage.issued_now) > 0 ? var.node_groups : 0 }
+
+  lifecycle {
+    ignore_changes = [input]
+
+    postcondition {
+      condition     = self.input.groups == var.node_groups
+      error_message = "TFEXT-E095 node_groups: this workspace's node certificates were issued with node_groups = ${self.input.groups}${self.input.groups == 0 ? " (a stage per node)" : ""}, not ${var.node_groups}. Changing it would issue every node's certificates again and drop the keys the nodes hold. Set node_groups = ${self.input.groups}; node_groups is chosen when the kube CA is first issued (docs/per-node.md)."
+    }
+  }
 }
 
 module "rotation" {

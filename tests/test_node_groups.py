@@ -1,0 +1,148 @@
+"""Nodes in groups of stages (issue 22) with real Terraform: kube/self-signed with `node_groups`.
+
+The workspace of tests/test_per_node.py (5 nodes, 3 of them serving, 3 etcd members) with its nodes in 3
+issuing stages instead of one each: every certificate is the one a stage per node would issue (names,
+keys, CA, the per-node maps), adding or removing a node issues or drops exactly its own certificates (no
+other serial changes) with one run of the kube program, and each next plan is quiet and runs none. A
+plan with another `node_groups`, or one on a workspace from before it (a stage per node), fails with
+TFEXT-E095 naming both values and changes nothing. No command prints a line of any key.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import Counter
+
+import pytest
+from harness import modules_source
+from test_per_node import ROOT, Cluster, check_identities
+from test_state_layer import faulty_terraform
+
+pytestmark = pytest.mark.terraform
+
+GROUPS = 3
+GROUPED_ROOT = ROOT.replace(
+    "  kubelet_serving    = var.kubelet_serving\n",
+    "  kubelet_serving    = var.kubelet_serving\n  node_groups        = var.node_groups\n",
+) + textwrap.dedent(
+    """
+    variable "node_groups" {
+      type = number
+    }
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def grouped(tf_config, tmp_path_factory) -> Cluster:
+    assert "node_groups        = var.node_groups" in GROUPED_ROOT
+    work = tmp_path_factory.mktemp("node-groups")
+    root = textwrap.dedent(GROUPED_ROOT).replace("MODULES", f"{modules_source(work)}/tls")
+    (work / "main.tf").write_text(root)
+    tf = faulty_terraform(tf_config, work)  # it only logs each program run
+    tf.init()
+    c = Cluster(tf)
+    c.vars["node_groups"] = GROUPS
+    c.write_vars()
+    c.first = c.apply("first apply")
+    return c
+
+
+def node_stages(c: Cluster) -> dict[str, set[str]]:
+    """Each node stage's key => the slots its markers hold, from the state's addresses."""
+    stages: dict[str, set[str]] = {}
+    for address in c.tf.state_resources():
+        prefix = 'module.kube.module.node["'
+        if address.startswith(prefix) and ".terraform_data.issued[" in address:
+            stage = address[len(prefix) : address.index('"]')]
+            slot = address[address.index('issued["') + len('issued["') : -2]
+            stages.setdefault(stage, set()).add(slot)
+    return stages
+
+
+def assert_no_key_printed(c: Cluster) -> None:
+    for step, text in c.texts:
+        c.scan.assert_clean(step, text)
+
+
+def test_nodes_share_at_most_node_groups_stages_and_get_the_certificates_of_a_stage_each(grouped):
+    check_identities(grouped)
+    stages = node_stages(grouped)
+    assert 1 <= len(stages) <= GROUPS and all(s.startswith("group-") for s in stages), stages
+    slots = sorted(s for group in stages.values() for s in group)
+    nodes, serving = grouped.vars["nodes"], grouped.vars["kubelet_serving"]
+    assert slots == sorted([f"kubelet:{n}" for n in nodes] + [f"serving:{n}" for n in serving])
+    # a node's certificates share its stage
+    for group in stages.values():
+        assert {f"kubelet:{s.split(':')[1]}" for s in group if s.startswith("serving:")} <= group
+    # a new CA signs every node's first certificates in its own run, as without groups
+    assert grouped.first.runs == Counter({"kube-self-signed": 1, "etcd-signed": 1})
+    assert_no_key_printed(grouped)
+
+
+def test_adding_and_removing_a_node_touches_its_own_certificates_only(grouped):
+    add = grouped.change(
+        "add node-6 (serving)",
+        nodes=[*grouped.vars["nodes"], "node-6"],
+        kubelet_serving={**grouped.vars["kubelet_serving"], "node-6": {"ip_addresses": ["10.0.1.6"]}},
+    )
+    assert add.issued == {"kube.kubelet:node-6", "kube.serving:node-6"}, add
+    assert add.dropped == set() and add.reissued == set(), add
+    assert add.runs == Counter({"kube-self-signed": 1}), add.runs
+    check_identities(grouped)
+
+    serving = dict(grouped.vars["kubelet_serving"])
+    serving.pop("node-2")
+    remove = grouped.change(
+        "remove node-2", nodes=[n for n in grouped.vars["nodes"] if n != "node-2"], kubelet_serving=serving
+    )
+    assert remove.dropped == {"kube.kubelet:node-2", "kube.serving:node-2"}, remove
+    assert remove.issued == set() and remove.reissued == set(), remove
+    assert remove.runs == Counter(), remove.runs  # a removal runs no program
+    check_identities(grouped)
+    assert_no_key_printed(grouped)
+
+
+def refused_plan(c: Cluster, step: str, groups: int):
+    result, runs = c.command(
+        step, "plan", "-input=false", "-no-color", "-var", f"node_groups={groups}", check=False
+    )
+    return result, runs
+
+
+def test_another_node_groups_is_refused_and_changes_nothing(grouped):
+    before = json.loads(grouped.state())
+    result, _ = refused_plan(grouped, "plan with node_groups = 4", 4)
+    assert result.returncode == 1, result.output[-3000:]
+    text = " ".join(result.output.split())
+    assert "TFEXT-E095 node_groups" in text, text[-3000:]
+    assert f"issued with node_groups = {GROUPS}, not 4" in text, text[-3000:]
+    after = json.loads(grouped.state())
+    assert after["serial"] == before["serial"] and after["resources"] == before["resources"]
+    assert_no_key_printed(grouped)
+
+
+def test_a_workspace_from_before_node_groups_keeps_a_stage_per_node(grouped):
+    # A state written before node_groups has no node_layout: the next plan records 0 (a stage per node),
+    # since the kube CA is not issued in it, and refuses any other value.
+    layout = "module.kube.terraform_data.node_layout"
+    saved = grouped.state()
+    try:
+        grouped.tf.run("state", "rm", layout)
+        result, _ = refused_plan(grouped, "plan of a workspace from before node_groups", GROUPS)
+        assert result.returncode == 1, result.output[-3000:]
+        text = " ".join(result.output.split())
+        assert f"issued with node_groups = 0 (a stage per node), not {GROUPS}" in text, text[-3000:]
+    finally:
+        pushed = grouped.tf.workdir / "saved.tfstate"
+        state = json.loads(saved)
+        state["serial"] = json.loads(grouped.state())["serial"] + 1
+        pushed.write_text(json.dumps(state))
+        grouped.tf.run("state", "push", str(pushed))
+        pushed.unlink()
+    quiet, runs = grouped.command(
+        "plan after restoring", "plan", "-detailed-exitcode", "-input=false", "-no-color", check=False
+    )
+    assert quiet.returncode == 0 and runs == Counter(), quiet.output[-3000:]
+    assert_no_key_printed(grouped)
