@@ -5,7 +5,8 @@ issuing stages instead of one each: every certificate is the one a stage per nod
 keys, CA, the per-node maps), adding or removing a node issues or drops exactly its own certificates (no
 other serial changes) with one run of the kube program, and each next plan is quiet and runs none. A
 plan with another `node_groups`, or one on a workspace from before it (a stage per node), fails with
-TFEXT-E095 naming both values and changes nothing. No command prints a line of any key.
+TFEXT-E095 naming both values and changes nothing; a first apply stopped before the module recorded its
+`node_groups` records it at the next apply. No command prints a line of any key.
 """
 
 from __future__ import annotations
@@ -123,26 +124,83 @@ def test_another_node_groups_is_refused_and_changes_nothing(grouped):
     assert_no_key_printed(grouped)
 
 
-def test_a_workspace_from_before_node_groups_keeps_a_stage_per_node(grouped):
-    # A state written before node_groups has no node_layout: the next plan records 0 (a stage per node),
-    # since the kube CA is not issued in it, and refuses any other value.
-    layout = "module.kube.terraform_data.node_layout"
-    saved = grouped.state()
+def without_node_layout(c: Cluster):
+    """Drop the kube module's node_layout record from state; returns the state as it was."""
+    saved = c.state()
+    c.tf.run("state", "rm", "module.kube.terraform_data.node_layout")
+    return saved
+
+
+def restore(c: Cluster, saved: str) -> None:
+    state = json.loads(saved)
+    state["serial"] = json.loads(c.state())["serial"] + 1
+    pushed = c.tf.workdir / "saved.tfstate"
+    pushed.write_text(json.dumps(state))
+    c.tf.run("state", "push", str(pushed))
+    pushed.unlink()
+
+
+def test_a_first_apply_stopped_before_node_layout_records_the_groups_it_issued_with(grouped):
+    # The stages of this layout already hold certificates: the record made now says node_groups, and
+    # nothing else changes.
+    saved = without_node_layout(grouped)
+    before = json.loads(saved)
     try:
-        grouped.tf.run("state", "rm", layout)
-        result, _ = refused_plan(grouped, "plan of a workspace from before node_groups", GROUPS)
+        plan, runs = grouped.command(
+            "plan without node_layout", "plan", "-detailed-exitcode", "-input=false", "-no-color", check=False
+        )
+        assert plan.returncode == 2, plan.output[-3000:]
+        assert "Plan: 1 to add, 0 to change, 0 to destroy." in plan.output, plan.output[-3000:]
+        assert "module.kube.terraform_data.node_layout will be created" in plan.output
+        assert runs == Counter()
+        grouped.apply("apply recording node_layout")
+        after = json.loads(grouped.state())
+        kept = [r for r in after["resources"] if r["name"] != "node_layout"]
+        assert kept == [r for r in before["resources"] if r["name"] != "node_layout"]
+    finally:
+        restore(grouped, saved)
+    assert_no_key_printed(grouped)
+
+
+@pytest.fixture(scope="module")
+def per_node(tf_config, tmp_path_factory) -> Cluster:
+    """The same workspace with a stage per node (node_groups = 0), as every workspace before it was."""
+    work = tmp_path_factory.mktemp("stage-per-node")
+    root = textwrap.dedent(GROUPED_ROOT).replace("MODULES", f"{modules_source(work)}/tls")
+    (work / "main.tf").write_text(root)
+    tf = faulty_terraform(tf_config, work)
+    tf.init()
+    c = Cluster(tf)
+    c.vars["node_groups"] = 0
+    c.write_vars()
+    c.first = c.apply("first apply")
+    return c
+
+
+def test_a_workspace_from_before_node_groups_keeps_a_stage_per_node(per_node):
+    # A state written before node_groups has a stage per node and no node_layout: the next plan records 0,
+    # and refuses any other value, changing nothing.
+    stages = node_stages(per_node)
+    assert sorted(stages) == sorted(per_node.vars["nodes"])
+    saved = without_node_layout(per_node)
+    try:
+        result, _ = refused_plan(per_node, "plan of a workspace from before node_groups", GROUPS)
         assert result.returncode == 1, result.output[-3000:]
         text = " ".join(result.output.split())
         assert f"issued with node_groups = 0 (a stage per node), not {GROUPS}" in text, text[-3000:]
+        plan, _ = per_node.command(
+            "plan with node_groups = 0",
+            "plan",
+            "-detailed-exitcode",
+            "-input=false",
+            "-no-color",
+            check=False,
+        )
+        assert plan.returncode == 2 and "Plan: 1 to add, 0 to change, 0 to destroy." in plan.output
     finally:
-        pushed = grouped.tf.workdir / "saved.tfstate"
-        state = json.loads(saved)
-        state["serial"] = json.loads(grouped.state())["serial"] + 1
-        pushed.write_text(json.dumps(state))
-        grouped.tf.run("state", "push", str(pushed))
-        pushed.unlink()
-    quiet, runs = grouped.command(
+        restore(per_node, saved)
+    quiet, runs = per_node.command(
         "plan after restoring", "plan", "-detailed-exitcode", "-input=false", "-no-color", check=False
     )
     assert quiet.returncode == 0 and runs == Counter(), quiet.output[-3000:]
-    assert_no_key_printed(grouped)
+    assert_no_key_printed(per_node)

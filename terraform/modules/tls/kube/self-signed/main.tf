@@ -136,11 +136,18 @@ module "node" {
   upstream = local.ca_run["node:${each.key}"]
 }
 
-# The node_groups this workspace's nodes were issued with, recorded when the kube CA is first issued
-# (a workspace from before node_groups: 0, a stage per node). Another value would issue every node's
-# certificate again under new addresses, and drop the ones the nodes hold: refused (TFEXT-E095).
+# The node_groups this workspace's nodes were issued with, recorded when the kube CA is first issued, or
+# when a stage of this layout already holds a certificate (a first apply stopped before this record was
+# made); otherwise it is a workspace from before node_groups: 0, a stage per node. Another value would
+# issue every node's certificate again under new addresses, and drop the ones the nodes hold: refused
+# (TFEXT-E095).
 resource "terraform_data" "node_layout" {
-  input = { groups = length(module.ca[module.rotation.signing].stage.issued_now) > 0 ? var.node_groups : 0 }
+  input = {
+    groups = (
+      length(module.ca[module.rotation.signing].stage.issued_now) > 0 ||
+      anytrue([for m in module.node : length(m.stage.issued_now) < length(m.stage.certs)])
+    ) ? var.node_groups : 0
+  }
 
   lifecycle {
     ignore_changes = [input]
