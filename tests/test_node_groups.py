@@ -162,6 +162,38 @@ def test_a_first_apply_stopped_before_node_layout_records_the_groups_it_issued_w
     assert_no_key_printed(grouped)
 
 
+def test_a_first_apply_stopped_before_any_node_certificate_was_kept_says_how_to_finish(grouped):
+    # The one case node_layout cannot tell from a workspace with a stage per node: the kube CA kept, no
+    # node certificate yet (here: every node record dropped). Refused, with the -target that finishes it.
+    saved = without_node_layout(grouped)
+    try:
+        for address in grouped.tf.state_resources():
+            if address.startswith("module.kube.module.node[") and ".terraform_data.kept[" in address:
+                grouped.tf.run("state", "rm", address)
+        result, _ = refused_plan(grouped, "plan with no node certificate kept", GROUPS)
+        assert result.returncode == 1, result.output[-3000:]
+        text = " ".join(result.output.split())
+        assert f"issued with node_groups = 0 (a stage per node), not {GROUPS}" in text, text[-3000:]
+        assert "terraform apply -target=<this module>.module.node, then apply" in text, text[-3000:]
+        target, _ = grouped.command(
+            "apply -target the node stages",
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-target=module.kube.module.node",
+        )
+        assert "Apply complete!" in target.output
+        grouped.apply("apply recording node_layout")  # the next plan is quiet (checked there)
+        check_identities(grouped)
+        # and node_layout now says GROUPS
+        again, _ = refused_plan(grouped, "plan with node_groups = 4 after it", 4)
+        assert f"issued with node_groups = {GROUPS}, not 4" in " ".join(again.output.split())
+    finally:
+        restore(grouped, saved)
+    assert_no_key_printed(grouped)
+
+
 @pytest.fixture(scope="module")
 def per_node(tf_config, tmp_path_factory) -> Cluster:
     """The same workspace with a stage per node (node_groups = 0), as every workspace before it was."""
