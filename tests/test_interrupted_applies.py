@@ -1,6 +1,7 @@
 """No interruption loses a key (issue 19): `terraform apply` itself is stopped by SIGINT or SIGKILL at spread
-moments of an apply that issues - a per-node add, and a CA rotation's reissue - on a backend that survives
-SIGKILL (PostgreSQL, Terraform's `pg` backend), and then plain applies finish the job:
+moments of an apply that issues - a per-node add (with a stage per node, and with the nodes in groups of
+stages, `node_groups`), and a CA rotation's reissue - on a backend that survives SIGKILL (PostgreSQL,
+Terraform's `pg` backend), and then plain applies finish the job:
 
 - every certificate in the outputs has its key, and the key matches it;
 - no certificate kept in state (with its key) when Terraform stopped changes serial afterwards;
@@ -40,6 +41,10 @@ variable "members" {
 variable "kube_rotation" {
   type = object({ generation = number, phase = string })
 }
+variable "node_groups" {
+  type    = number
+  default = 0
+}
 
 module "etcd" {
   source        = "MODULES/etcd/signed"
@@ -56,6 +61,7 @@ module "kube" {
   kubelet_serving    = { for n in var.nodes : n => {} }
   key_algorithm      = "ECDSA-P256"
   ca_rotation        = var.kube_rotation
+  node_groups        = var.node_groups
 }
 
 output "kube" {
@@ -75,6 +81,16 @@ SCENARIOS = {
     "per-node-add": (
         {"nodes": ["n0", "n1"], "members": ["m0"], "kube_rotation": FINISHED},
         {"nodes": ["n0", "n1", "n2", "n3", "n4", "n5"], "members": ["m0", "m1"], "kube_rotation": FINISHED},
+    ),
+    # the same add with the nodes in 2 stages (node_groups, issue 22): a stop leaves a stage half made
+    "grouped-add": (
+        {"nodes": ["n0", "n1"], "members": ["m0"], "kube_rotation": FINISHED, "node_groups": 2},
+        {
+            "nodes": ["n0", "n1", "n2", "n3", "n4", "n5"],
+            "members": ["m0", "m1"],
+            "kube_rotation": FINISHED,
+            "node_groups": 2,
+        },
     ),
     "rotation-reissue": (
         {
