@@ -6,18 +6,21 @@ keys, CA, the per-node maps), adding or removing a node issues or drops exactly 
 other serial changes) with one run of the kube program, and each next plan is quiet and runs none. A
 plan with another `node_groups`, or one on a workspace from before it (a stage per node), fails with
 TFEXT-E095 naming both values and changes nothing; a first apply stopped before the module recorded its
-`node_groups` records it at the next apply. No command prints a line of any key.
+`node_groups` records it at the next apply. A workspace with a stage per node moves into groups with the
+`moved` blocks `tfext node-groups` writes, issuing nothing. No command prints a line of any key.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from collections import Counter
 
 import pytest
 from harness import modules_source
-from test_per_node import ROOT, Cluster, check_identities
+from test_per_node import ROOT, Cluster, check_identities, hidden, serials
 from test_state_layer import faulty_terraform
 
 pytestmark = pytest.mark.terraform
@@ -233,6 +236,49 @@ def test_a_workspace_from_before_node_groups_keeps_a_stage_per_node(per_node):
         restore(per_node, saved)
     quiet, runs = per_node.command(
         "plan after restoring", "plan", "-detailed-exitcode", "-input=false", "-no-color", check=False
+    )
+    assert quiet.returncode == 0 and runs == Counter(), quiet.output[-3000:]
+    assert_no_key_printed(per_node)
+
+
+def test_tfext_node_groups_moves_a_workspace_into_groups_issuing_nothing(per_node):
+    # A workspace with a stage per node moves to node_groups with the `moved` blocks tfext node-groups
+    # writes from its state: the plan moves every node record, replaces node_layout, and runs no program.
+    before = serials(per_node.out)
+    pulled = per_node.state()
+    made = subprocess.run(
+        [sys.executable, "-m", "tfext", "node-groups", str(GROUPS)],
+        input=pulled,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    per_node.texts.append(("tfext node-groups", made.stdout + made.stderr))
+    blocks = made.stdout.count("\nmoved {")
+    records = sum(len(slots) for slots in node_stages(per_node).values())
+    assert blocks == 2 * records  # each marker and the record that keeps it
+    assert "-replace='module.kube.terraform_data.node_layout'" in made.stderr, made.stderr
+    (per_node.tf.workdir / "node_groups_moved.tf").write_text(made.stdout)
+    per_node.vars["node_groups"] = GROUPS
+    per_node.write_vars()
+    moved, runs = per_node.command(
+        "apply with the moves",
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-replace=module.kube.terraform_data.node_layout",
+    )
+    assert moved.output.count("has moved to") == blocks, moved.output[-3000:]
+    assert "Plan: 1 to add, 0 to change, 1 to destroy." in moved.output, moved.output[-3000:]
+    assert runs == Counter(), runs
+    per_node.out = hidden(per_node.tf.outputs())
+    assert serials(per_node.out) == before  # nothing issued again
+    assert all(stage.startswith("group-") for stage in node_stages(per_node))
+    check_identities(per_node)
+    quiet, runs = per_node.command(
+        "plan after the move", "plan", "-detailed-exitcode", "-input=false", "-no-color", check=False
     )
     assert quiet.returncode == 0 and runs == Counter(), quiet.output[-3000:]
     assert_no_key_printed(per_node)

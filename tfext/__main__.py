@@ -13,6 +13,7 @@
     tfext heal                        the command re-issuing what stopped applies left (state pull on stdin)
     tfext migrate-state               drop the key copies of a tfext 0.1 state (state pull in, push out)
     tfext move-keys --to-dir DIR      move the state's keys into a key directory (state pull in, push out)
+    tfext node-groups N               `moved` blocks putting the nodes in N stages (state pull in)
 
 Every command takes --help.
 """
@@ -35,6 +36,7 @@ COMMANDS = {
     "heal": "tfext.tools.statefile:heal_main",
     "migrate-state": "tfext.tools.statefile:migrate_main",
     "move-keys": "tfext.tools.movekeys:main",
+    "node-groups": "tfext.tools.nodegroups:main",
 }
 
 

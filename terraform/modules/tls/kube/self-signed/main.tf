@@ -154,7 +154,7 @@ resource "terraform_data" "node_layout" {
 
     postcondition {
       condition     = self.input.groups == var.node_groups
-      error_message = "TFEXT-E095 node_groups: this workspace's node certificates were issued with node_groups = ${self.input.groups}${self.input.groups == 0 ? " (a stage per node)" : ""}, not ${var.node_groups}. Changing it would issue every node's certificates again and drop the keys the nodes hold. Set node_groups = ${self.input.groups}; node_groups is chosen when the kube CA is first issued (docs/per-node.md). Only if a first apply with node_groups = ${var.node_groups} was stopped before it kept any node certificate: terraform apply -target=<this module>.module.node, then apply."
+      error_message = "TFEXT-E095 node_groups: this workspace's node certificates were issued with node_groups = ${self.input.groups}${self.input.groups == 0 ? " (a stage per node)" : ""}, not ${var.node_groups}. Changing it would issue every node's certificates again and drop the keys the nodes hold. Set node_groups = ${self.input.groups}, or move the nodes without issuing: terraform state pull | tfext node-groups ${var.node_groups} > node_groups_moved.tf, then the apply it names (docs/per-node.md). Only if a first apply with node_groups = ${var.node_groups} was stopped before it kept any node certificate: terraform apply -target=<this module>.module.node, then apply."
     }
   }
 }

@@ -1,0 +1,128 @@
+"""`tfext node-groups N`: move a workspace's nodes into N issuing stages (0: one each), issuing nothing.
+
+    terraform state pull | tfext node-groups 64 > node_groups_moved.tf
+        prints a `moved` block for each record of a node of kube/self-signed whose stage is not the one
+        `node_groups = N` puts it in (`module.<kube>.module.node["worker-1"]...` to
+        `module.<kube>.module.node["group-007"]...`, or back with N = 0), so that Terraform moves the
+        records instead of issuing every node's certificates again, and says on stderr the apply that
+        finishes the move.
+
+Then set `node_groups = N` on the module and run
+`terraform apply -replace=<module>.terraform_data.node_layout` (the record of the value the nodes were
+issued with; a plain apply where the state has none yet). Its plan shows the moves and that one record,
+nothing issued or destroyed. A node's stage is the one the
+module computes: `group-%03d` of the first 32 bits of the SHA-256 of its name, modulo N.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+
+from tfext.nodes import NODE_NAME
+from tfext.tools import state as states
+from tfext.tools.cli import Parser, guarded, say
+from tfext.tools.statefile import read_state
+
+MAX_GROUPS = 256  # tfext.catalog.MAX_NODE_GROUPS, the module's limit
+# A module path as Terraform writes it (calls, each with an optional key), and the kube node stage in it.
+_CALL = r'module\.[A-Za-z_][\w-]*(?:\[(?:\d+|"[\w.-]*")\])?'
+NODE_STAGE = re.compile(rf'^(?P<owner>{_CALL}(?:\.{_CALL})*)\.module\.node\["(?P<stage>[a-z0-9.-]+)"\]$')
+PER_NODE_SLOT = re.compile(r"^(?:kubelet|serving):(?P<node>[^:]+)$")
+
+
+def group_of(node: str, groups: int) -> str:
+    """The stage kube/self-signed gives `node` with `node_groups = groups`:
+    `format("group-%03d", parseint(substr(sha256(node), 0, 8), 16) % groups)`."""
+    return f"group-{int(hashlib.sha256(node.encode('utf-8')).hexdigest()[:8], 16) % groups:03d}"
+
+
+def stage_of(node: str, groups: int) -> str:
+    """A node's stage key: its own name with `node_groups = 0`, else its group."""
+    return node if groups == 0 else group_of(node, groups)
+
+
+def moves(state: dict, groups: int) -> tuple[list[tuple[str, str]], set[str]]:
+    """(from, to) of every record of a kube node stage that `groups` puts in another stage, and the kube
+    modules (owners) they belong to."""
+    found: list[tuple[str, str]] = []
+    owners: set[str] = set()
+    for resource, instance in states.instances(state):
+        stage = NODE_STAGE.match(states.module_of(resource))
+        slot = instance.get("index_key")
+        per_node = PER_NODE_SLOT.match(slot) if isinstance(slot, str) else None
+        if resource.get("mode") != "managed" or stage is None or per_node is None:
+            continue
+        # Only what the module could have written: a node name (nothing of a hand-edited state reaches
+        # the HCL written here unchecked).
+        if resource.get("type") != "terraform_data" or not NODE_NAME.match(per_node["node"]):
+            continue
+        if stage["stage"] != per_node["node"] and not re.fullmatch(r"group-\d{3}", stage["stage"]):
+            continue
+        target = f'{stage["owner"]}.module.node["{stage_of(per_node["node"], groups)}"]'
+        if target == states.module_of(resource):
+            continue
+        name = resource.get("name")
+        if name not in ("issued", "kept", "healed", "captured", "sealed"):
+            continue
+        moved_to = f"{target}.terraform_data.{name}{states.index(slot)}"
+        found.append((states.address(resource, instance), moved_to))
+        owners.add(stage["owner"])
+    return sorted(found), owners
+
+
+def layout_records(state: dict) -> set[str]:
+    """The kube modules whose state already holds their `node_layout` record."""
+    return {
+        states.module_of(resource)
+        for resource, _ in states.instances(state)
+        if resource.get("mode") == "managed" and resource.get("name") == "node_layout"
+    }
+
+
+def _groups(text: str) -> int:
+    value = int(text)  # ValueError for what is no whole number
+    if not 0 <= value <= MAX_GROUPS:
+        raise ValueError(text)
+    return value
+
+
+@guarded("tfext node-groups")
+def main(argv: list[str]) -> int:
+    parser = Parser(prog="tfext node-groups", description=__doc__.split("\n\n")[1].strip())
+    parser.add_argument(
+        "groups",
+        metavar="N",
+        help=f"the node_groups to move to: 0 (a stage per node) to {MAX_GROUPS} (e.g. 64 for 1000 nodes)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        groups = _groups(args.groups)
+    except ValueError:
+        parser.error(f"N must be a whole number from 0 to {MAX_GROUPS}")
+    state = read_state()
+    found, owners = moves(state, groups)
+    if not found:
+        sys.stdout.write(
+            f"# every kube node here is in its stage for node_groups = {groups}; nothing moves\n"
+        )
+        return 0
+    into = f"{groups} issuing stages" if groups else "a stage each"
+    sys.stdout.write(
+        f"# tfext node-groups {groups}: the nodes of {', '.join(sorted(owners))} into {into}.\n"
+        f"# Set node_groups = {groups} on that module; the plan shows these moves and its node_layout "
+        "record,\n# nothing issued or destroyed.\n"
+    )
+    for source, target in found:
+        sys.stdout.write(f"\nmoved {{\n  from = {source}\n  to   = {target}\n}}\n")
+    recorded = layout_records(state)
+    replace = " ".join(
+        f"-replace='{owner}.terraform_data.node_layout'" for owner in sorted(owners & recorded)
+    )
+    say(
+        "tfext node-groups",
+        f"{len(found)} records of {len(owners)} module(s) to move; with this file beside the root module and "
+        f"node_groups = {groups} set: terraform apply{' ' + replace if replace else ''}",
+    )
+    return 0
