@@ -273,6 +273,7 @@ def test_tfext_node_groups_moves_a_workspace_into_groups_issuing_nothing(per_nod
     assert moved.output.count("has moved to") == blocks, moved.output[-3000:]
     assert "Plan: 1 to add, 0 to change, 1 to destroy." in moved.output, moved.output[-3000:]
     assert runs == Counter(), runs
+    (per_node.tf.workdir / "node_groups_moved.tf").unlink()  # as tfext says: done with once applied
     per_node.out = hidden(per_node.tf.outputs())
     assert serials(per_node.out) == before  # nothing issued again
     assert all(stage.startswith("group-") for stage in node_stages(per_node))

@@ -10,7 +10,8 @@
 Then set `node_groups = N` on the module and run
 `terraform apply -replace=<module>.terraform_data.node_layout` (the record of the value the nodes were
 issued with; a plain apply where the state has none yet). Its plan shows the moves and that one record,
-nothing issued or destroyed. A node's stage is the one the
+nothing issued or destroyed. Delete the file after that apply: Terraform checks each `moved` block at
+every plan (4000 of them made a 1000-node quiet plan 41 s instead of 10 s). A node's stage is the one the
 module computes: `group-%03d` of the first 32 bits of the SHA-256 of its name, modulo N.
 """
 
@@ -112,7 +113,7 @@ def main(argv: list[str]) -> int:
     sys.stdout.write(
         f"# tfext node-groups {groups}: the nodes of {', '.join(sorted(owners))} into {into}.\n"
         f"# Set node_groups = {groups} on that module; the plan shows these moves and its node_layout "
-        "record,\n# nothing issued or destroyed.\n"
+        "record,\n# nothing issued or destroyed. Delete this file after that apply.\n"
     )
     for source, target in found:
         sys.stdout.write(f"\nmoved {{\n  from = {source}\n  to   = {target}\n}}\n")
@@ -123,6 +124,7 @@ def main(argv: list[str]) -> int:
     say(
         "tfext node-groups",
         f"{len(found)} records of {len(owners)} module(s) to move; with this file beside the root module and "
-        f"node_groups = {groups} set: terraform apply{' ' + replace if replace else ''}",
+        f"node_groups = {groups} set: terraform apply{' ' + replace if replace else ''}; then delete the "
+        "file (Terraform checks each moved block at every plan)",
     )
     return 0
