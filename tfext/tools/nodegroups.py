@@ -9,10 +9,11 @@
 
 Then set `node_groups = N` on the module and run
 `terraform apply -replace=<module>.terraform_data.node_layout` (the record of the value the nodes were
-issued with; a plain apply where the state has none yet). Its plan shows the moves and that one record,
-nothing issued or destroyed. Delete the file after that apply: Terraform checks each `moved` block at
-every plan (4000 of them made a 1000-node quiet plan 41 s instead of 10 s). A node's stage is the one the
-module computes: `group-%03d` of the first 32 bits of the SHA-256 of its name, modulo N.
+issued with; a plain apply where the state has none yet). Its plan shows the moves and that one record
+replaced: no certificate is issued or dropped. Delete the file after that apply: Terraform checks each
+`moved` block at every plan (4000 of them made a 1000-node quiet plan 41 s instead of 10 s). A node's
+stage is the one the module computes: `group-%03d` of the first 32 bits of the SHA-256 of its name,
+modulo N.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def main(argv: list[str]) -> int:
     sys.stdout.write(
         f"# tfext node-groups {groups}: the nodes of {', '.join(sorted(owners))} into {into}.\n"
         f"# Set node_groups = {groups} on that module; the plan shows these moves and its node_layout "
-        "record,\n# nothing issued or destroyed. Delete this file after that apply.\n"
+        "record\n# replaced: no certificate issued or dropped. Delete this file after that apply.\n"
     )
     for source, target in found:
         sys.stdout.write(f"\nmoved {{\n  from = {source}\n  to   = {target}\n}}\n")
