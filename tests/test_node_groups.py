@@ -23,6 +23,8 @@ from harness import modules_source
 from test_per_node import ROOT, Cluster, check_identities, hidden, serials
 from test_state_layer import faulty_terraform
 
+from tfext.tools.nodegroups import group_of
+
 pytestmark = pytest.mark.terraform
 
 GROUPS = 3
@@ -72,14 +74,13 @@ def assert_no_key_printed(c: Cluster) -> None:
 
 def test_nodes_share_at_most_node_groups_stages_and_get_the_certificates_of_a_stage_each(grouped):
     check_identities(grouped)
-    stages = node_stages(grouped)
-    assert 1 <= len(stages) <= GROUPS and all(s.startswith("group-") for s in stages), stages
-    slots = sorted(s for group in stages.values() for s in group)
+    # each node's certificates in the stage its name's hash picks (the formula tfext node-groups uses too)
     nodes, serving = grouped.vars["nodes"], grouped.vars["kubelet_serving"]
-    assert slots == sorted([f"kubelet:{n}" for n in nodes] + [f"serving:{n}" for n in serving])
-    # a node's certificates share its stage
-    for group in stages.values():
-        assert {f"kubelet:{s.split(':')[1]}" for s in group if s.startswith("serving:")} <= group
+    expected: dict[str, set[str]] = {}
+    for n in nodes:
+        slots = {f"kubelet:{n}", *([f"serving:{n}"] if n in serving else [])}
+        expected.setdefault(group_of(n, GROUPS), set()).update(slots)
+    assert node_stages(grouped) == expected
     # a new CA signs every node's first certificates in its own run, as without groups
     assert grouped.first.runs == Counter({"kube-self-signed": 1, "etcd-signed": 1})
     assert_no_key_printed(grouped)
