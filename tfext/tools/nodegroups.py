@@ -51,25 +51,23 @@ def moves(state: dict, groups: int) -> tuple[list[tuple[str, str]], set[str]]:
     found: list[tuple[str, str]] = []
     owners: set[str] = set()
     for resource, instance in states.instances(state):
-        stage = NODE_STAGE.match(states.module_of(resource))
-        slot = instance.get("index_key")
-        per_node = PER_NODE_SLOT.match(slot) if isinstance(slot, str) else None
-        if resource.get("mode") != "managed" or stage is None or per_node is None:
+        if not states.is_record(resource, instance):
             continue
-        # Only what the module could have written: a node name (nothing of a hand-edited state reaches
-        # the HCL written here unchecked).
-        if resource.get("type") != "terraform_data" or not NODE_NAME.match(per_node["node"]):
+        stage = NODE_STAGE.match(states.module_of(resource))
+        slot = instance["index_key"]
+        per_node = PER_NODE_SLOT.match(slot)
+        # Only what the module could have written: a node name, in its own stage or a group (nothing of a
+        # hand-edited state reaches the HCL written here unchecked).
+        if stage is None or per_node is None or not NODE_NAME.match(per_node["node"]):
             continue
         if stage["stage"] != per_node["node"] and not re.fullmatch(r"group-\d{3}", stage["stage"]):
             continue
         target = f'{stage["owner"]}.module.node["{stage_of(per_node["node"], groups)}"]'
         if target == states.module_of(resource):
             continue
-        name = resource.get("name")
-        if name not in ("issued", "kept", "healed", "captured", "sealed"):
-            continue
-        moved_to = f"{target}.terraform_data.{name}{states.index(slot)}"
-        found.append((states.address(resource, instance), moved_to))
+        found.append(
+            (states.address(resource, instance), states.record_address(target, resource["name"], slot))
+        )
         owners.add(stage["owner"])
     return sorted(found), owners
 
