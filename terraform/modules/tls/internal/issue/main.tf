@@ -283,8 +283,22 @@ locals {
       key_pem  = local.key_files[name] == "" ? r.key_pem : (local.key_found[name] == "present" ? sensitive(file(local.key_files[name])) : "")
       key_path = local.key_files[name]
       key_alg  = r.key_alg
-      info     = try(jsondecode(r.info), {})
+      # Every certificate's facts in one shape, whatever release recorded them (key ids since 0.3) or
+      # none (a record being healed): the module outputs are maps of them.
+      info = merge(local.no_facts, try(jsondecode(r.info), {}))
     }
+  }
+  no_facts = {
+    subject            = ""
+    issuer             = ""
+    sans               = []
+    serial             = ""
+    sha256_fingerprint = ""
+    not_before         = ""
+    not_after          = ""
+    is_ca              = false
+    subject_key_id     = ""
+    authority_key_id   = ""
   }
   # Certificates without their certificate or key: an apply stopped while healing, or a key lost under
   # tfext 0.4 or earlier. Known at plan time unless the program runs during apply. A certificate issued
@@ -295,7 +309,7 @@ locals {
   ])
   expiring = {
     for name, c in local.certs : name => "${local.kind}/${name} (${c.info.not_after})"
-    if can(c.info.not_after) && timecmp(try(c.info.not_after, "9999-01-01T00:00:00Z"), timeadd(plantimestamp(), "${var.settings.renewal_window_hours}h")) < 0
+    if timecmp(c.info.not_after == "" ? "9999-01-01T00:00:00Z" : c.info.not_after, timeadd(plantimestamp(), "${var.settings.renewal_window_hours}h")) < 0
   }
 }
 

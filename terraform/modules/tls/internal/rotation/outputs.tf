@@ -15,7 +15,9 @@ output "bundle_pem" {
 
 output "certificates" {
   description = "Certificate name => facts, with chains_to (the name of the CA each leaf chains to: ca, ca_incoming or ca_outgoing). Every CA has an entry."
-  value       = local.certificates
+  # A map: every certificate's facts have one shape (internal/issue), and an object's type would be
+  # spelled out in the state beside its value, one attribute per certificate.
+  value = tomap(local.certificates)
 }
 
 output "state" {
