@@ -298,6 +298,16 @@ def section_terraform(ctx: Context) -> dict[str, Series]:
         tf.init()
     example_label, floor_label = "apply: tectonic example", "apply: harness floor (6 trivial data sources)"
     labels = {example_label: example, floor_label: floor}
+    # Tectonic's own modules on hashicorp/tls, where a filesystem mirror holds it (TFEXT_TLS_MIRROR)
+    tls_label = "apply: Tectonic's modules on hashicorp/tls"
+    tls = _tls_terraform(ctx, tfroots.tectonic_tls_root(ctx.scratch("tf-tectonic-tls")), "tls-tectonic")
+    if tls is None:
+        ctx.note(
+            "terraform: TFEXT_TLS_MIRROR is not set, so Tectonic's modules on hashicorp/tls are not measured"
+        )
+    else:
+        tls.init()
+        labels[tls_label] = tls
     variants: dict[str, Callable[[], Sample]] = {
         k: (lambda tf=tf: tf.apply().sample) for k, tf in labels.items()
     }
@@ -311,7 +321,7 @@ def section_terraform(ctx: Context) -> dict[str, Series]:
             labels[label].forget_state()
 
     series = side_by_side(variants, ctx.tf_runs, before_each=empty_state)
-    for tf in (example, floor):  # state for the no-change plans (the last apply's)
+    for tf in labels.values():  # state for the no-change plans (the last apply's)
         if not (tf.workdir / "terraform.tfstate").exists():
             tf.apply()
     drift = pki.query_drift(json.loads((example.workdir / "terraform.tfstate").read_text()))
@@ -326,14 +336,31 @@ def section_terraform(ctx: Context) -> dict[str, Series]:
     stub.init()
     shutil.copy(example.workdir / "terraform.tfstate", stub.workdir / "terraform.tfstate")
     time.sleep(1.1)  # plantimestamp() has 1 s resolution: a plan in the apply's second would issue again
-    series |= side_by_side(
-        {
-            "no-change plan: tectonic example": lambda: example.plan().sample,
-            "no-change plan: harness floor": lambda: floor.plan().sample,
-            "no-change plan: example with a placeholder stub for tfext": lambda: stub.plan().sample,
-        },
-        ctx.tf_runs,
-    )
+    plans: dict[str, Callable[[], Sample]] = {
+        "no-change plan: tectonic example": lambda: example.plan().sample,
+        "no-change plan: harness floor": lambda: floor.plan().sample,
+        "no-change plan: example with a placeholder stub for tfext": lambda: stub.plan().sample,
+    }
+    if tls is not None:
+        plans["no-change plan: Tectonic's modules on hashicorp/tls"] = lambda: tls.plan().sample
+    series |= side_by_side(plans, ctx.tf_runs)
+    if tls is not None:
+        ratio_goal(
+            ctx,
+            "terraform apply of the example (empty state) <= 0.6x Tectonic's modules on hashicorp/tls",
+            0.6,
+            series[example_label],
+            series[tls_label],
+            "side by side",
+        )
+        ratio_goal(
+            ctx,
+            "no-change plan of the example <= 0.5x Tectonic's modules on hashicorp/tls",
+            0.5,
+            series["no-change plan: tectonic example"],
+            series["no-change plan: Tectonic's modules on hashicorp/tls"],
+            "side by side",
+        )
     if cfssl_label in series:
         ratio_goal(
             ctx,
@@ -599,6 +626,16 @@ NODE_GROUPS = 64
 GROUPED = f"tfext node_groups={NODE_GROUPS}"
 
 
+def _tls_terraform(ctx: Context, root: Path, name: str) -> tfroots.Terraform | None:
+    """Terraform in a hashicorp/tls root, installing the provider from the filesystem mirror named by
+    TFEXT_TLS_MIRROR; None without one."""
+    mirror = os.environ.get("TFEXT_TLS_MIRROR")
+    if not mirror:
+        return None
+    config = tfroots.tls_cli_config(ctx.work / f"{name}-terraformrc", None, Path(mirror))
+    return tfroots.Terraform(root, ctx.env | {"TF_CLI_CONFIG_FILE": str(config)})
+
+
 def section_thousand(ctx: Context) -> dict[str, Series]:
     """The per-node root at each of ctx.thousand_sizes nodes (ECDSA P-256, every certificate and key an
     output), in four shapes with the same certificates: tfext with keys in state, tfext with a key
@@ -631,12 +668,8 @@ def section_thousand(ctx: Context) -> dict[str, Series]:
                 )
             ),
         }
-        if tls_mirror:
-            config = tfroots.tls_cli_config(ctx.work / "tls-terraformrc", None, Path(tls_mirror))
-            tls = tfroots.Terraform(
-                tfroots.tls_root(ctx.scratch(f"thousand-{n}-tls"), n),
-                ctx.env | {"TF_CLI_CONFIG_FILE": str(config)},
-            )
+        tls = _tls_terraform(ctx, tfroots.tls_root(ctx.scratch(f"thousand-{n}-tls"), n), "tls")
+        if tls is not None:
             roots["hashicorp/tls"] = tls
         for tf in roots.values():
             tf.init()

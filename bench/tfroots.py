@@ -316,6 +316,13 @@ def tls_root(dest: Path, nodes: int) -> Path:
     return dest
 
 
+def tectonic_tls_root(dest: Path) -> Path:
+    """Tectonic's four TLS modules the hashicorp/tls way (bench/roots/tectonic-tls): the baseline of the
+    example's goal against Tectonic's own modules."""
+    src = Path(__file__).resolve().parent / "roots" / "tectonic-tls"
+    return Path(shutil.copytree(src, dest, ignore=shutil.ignore_patterns("*.md")))
+
+
 def floor_data_root(dest: Path, resources: int) -> Path:
     """Terraform's floor for a root of `resources` resources: as many `terraform_data`, nothing else."""
     dest.mkdir(parents=True, exist_ok=True)
