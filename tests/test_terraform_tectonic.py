@@ -102,7 +102,7 @@ def test_certificates_output_has_one_shape_everywhere(tectonic):
     certs = tectonic.outputs()["certificates"]
     assert set(certs) == set(MODULE_NAMES)
     facts = {"is_ca", "issuer", "not_after", "not_before", "sans", "serial", "sha256_fingerprint", "subject"}
-    facts |= {"subject_key_id", "authority_key_id"}
+    facts |= {"subject_key_id", "authority_key_id", "key_from_csr"}
     for name, module in certs.items():
         # the modules that own a CA also say which of their CAs each certificate chains to (issue 13)
         expected = facts | ({"chains_to"} if name in ("kube_certs", "etcd_certs") else set())
@@ -110,6 +110,7 @@ def test_certificates_output_has_one_shape_everywhere(tectonic):
     for name in ("kube_certs", "etcd_certs"):
         module = certs[name]
         assert {info["chains_to"] for n, info in module.items() if n != "ca"} == {"ca"}
+        assert not any(info["key_from_csr"] for info in module.values())  # no CSR in the example
         assert all(
             info["authority_key_id"] == module["ca"]["subject_key_id"]
             for n, info in module.items()

@@ -19,7 +19,7 @@ from ._helpers import Secret, certificates_by_name, key_body_lines, tfext
 pytestmark = pytest.mark.terraform
 
 INFO_KEYS = {"subject", "issuer", "sans", "serial", "sha256_fingerprint", "not_before", "not_after", "is_ca"}
-INFO_KEYS |= {"subject_key_id", "authority_key_id"}
+INFO_KEYS |= {"subject_key_id", "authority_key_id", "key_from_csr"}  # the last one false but for a CSR
 CA_OWNERS = {"kube_certs", "etcd_certs"}  # their entries also say which CA each one chains to
 # What each module warns about (the E043 message of its check block lists these names; an expiring CA
 # is E059, which points to a CA rotation).

@@ -283,11 +283,13 @@ locals {
       key_pem  = local.key_files[name] == "" ? r.key_pem : (local.key_found[name] == "present" ? sensitive(file(local.key_files[name])) : "")
       key_path = local.key_files[name]
       key_alg  = r.key_alg
-      # Every certificate's facts in one shape, whatever release recorded them (key ids since 0.3) or
-      # none (a record being healed): the module outputs are maps of them.
-      info = merge(local.no_facts, try(jsondecode(r.info), {}))
+      # Every certificate's facts in one type, whatever release recorded them (key ids since 0.3) or
+      # none (a record being healed), the SANs a list of strings even when empty: the module outputs are
+      # maps of them, and a map holding one still unknown (being issued) takes only equal types.
+      info = merge(local.facts[name], { sans = compact(local.facts[name].sans) })
     }
   }
+  facts = { for name, r in local.records : name => merge(local.no_facts, try(jsondecode(r.info), {})) }
   no_facts = {
     subject            = ""
     issuer             = ""
@@ -299,6 +301,7 @@ locals {
     is_ca              = false
     subject_key_id     = ""
     authority_key_id   = ""
+    key_from_csr       = false # true when issued for a node's own key (its CSR)
   }
   # Certificates without their certificate or key: an apply stopped while healing, or a key lost under
   # tfext 0.4 or earlier. Known at plan time unless the program runs during apply. A certificate issued

@@ -24,13 +24,14 @@ locals {
       key_pem  = lookup(local.result, "${name}_key_path", "") != "" ? sensitive(file(local.result["${name}_key_path"])) : sensitive("")
       key_path = lookup(local.result, "${name}_key_path", "")
       key_alg  = lookup(local.result, "${name}_key_alg", "")
-      info     = jsondecode(local.result["${name}_info"])
+      # The generating flavors' facts (internal/issue): given files are never issued for a node's CSR.
+      info = merge({ key_from_csr = false }, jsondecode(local.result["${name}_info"]))
     }
   }
   # The second CA of a rotation's bundle, when the CA file holds two (certs.ca is the one that signs).
   ca_other = lookup(local.result, "ca_other_info", "") == "" ? null : {
     cert_pem = local.result.ca_other_cert_pem
-    info     = jsondecode(local.result.ca_other_info)
+    info     = merge({ key_from_csr = false }, jsondecode(local.result.ca_other_info))
   }
   ca_bundle_pem = contains(var.slots, "ca") ? join("", concat([local.certs.ca.cert_pem], local.ca_other == null ? [] : [local.ca_other.cert_pem])) : ""
   # Each warning names its certificate by module and role: "TFEXT-E043 kube/apiserver certificate ...".
