@@ -285,7 +285,7 @@ GOALS_TEXT = """goals (PASS/FAIL in the last table), on wall-clock medians:
   100 nodes: first apply, no-change plan, add one node, state
                              <= 1.0x, 0.5x, 0.8x, 1.0x  hashicorp/tls  (thousand, with TFEXT_TLS_MIRROR)
   1000 nodes: first apply < 300 s, no-change plan < 10 s, peak memory < 1 GB
-                             a stage per node, and node_groups = 64  (thousand)
+                             64 stages (a new workspace), and a stage per node  (thousand)
   key directory: first apply, plan <= 1.05x keys in state; state per certificate <= 0.5x  (thousand)"""
 
 

@@ -621,9 +621,9 @@ def fmt_s(seconds: float) -> str:
 # --- issue 22: a thousand nodes -------------------------------------------------------------------------
 
 
-# The kube module's nodes in this many issuing stages (node_groups), as the third tfext variant.
-NODE_GROUPS = 64
-GROUPED = f"tfext node_groups={NODE_GROUPS}"
+# The third tfext variant: the kube module's nodes in a stage each (node_groups = 0), as a workspace from
+# before 0.5 keeps them; a new one (the "tfext" variant) has them in 64 stages.
+PER_NODE_STAGES = "tfext a stage per node"
 
 
 def _tls_terraform(ctx: Context, root: Path, name: str) -> tfroots.Terraform | None:
@@ -639,7 +639,7 @@ def _tls_terraform(ctx: Context, root: Path, name: str) -> tfroots.Terraform | N
 def section_thousand(ctx: Context) -> dict[str, Series]:
     """The per-node root at each of ctx.thousand_sizes nodes (ECDSA P-256, every certificate and key an
     output), in four shapes with the same certificates: tfext with keys in state, tfext with a key
-    directory, tfext with its nodes in NODE_GROUPS stages, and hashicorp/tls (when TFEXT_TLS_MIRROR
+    directory, tfext with a stage per node (node_groups = 0), and hashicorp/tls (when TFEXT_TLS_MIRROR
     names a filesystem mirror holding it); beside
     Terraform's floor (as many terraform_data as tfext's root has). For each: the first apply, the
     no-change plan, an apply adding one node, state size, resources and Terraform's peak memory.
@@ -662,9 +662,9 @@ def section_thousand(ctx: Context) -> dict[str, Series]:
             "tfext key_dir": ctx.terraform(
                 tfroots.thousand_root(ctx.scratch(f"thousand-{n}-kd"), ctx.terraform_dir(), n, key_dir=True)
             ),
-            GROUPED: ctx.terraform(
+            PER_NODE_STAGES: ctx.terraform(
                 tfroots.thousand_root(
-                    ctx.scratch(f"thousand-{n}-groups"), ctx.terraform_dir(), n, node_groups=NODE_GROUPS
+                    ctx.scratch(f"thousand-{n}-per-node"), ctx.terraform_dir(), n, node_groups=0
                 )
             ),
         }
@@ -767,7 +767,7 @@ def _thousand_goals(ctx: Context, found: dict) -> None:
             ctx.goals.append(
                 Goal(f"100 nodes: tfext / hashicorp/tls, {metric}", value, limit, "side by side")
             )
-    for variant in ("tfext", GROUPED):
+    for variant in ("tfext", PER_NODE_STAGES):
         if variant not in found["sizes"].get(1000, {}):
             continue
         big, label = found["sizes"][1000][variant], f"1000 nodes ({variant})"

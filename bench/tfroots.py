@@ -250,14 +250,15 @@ def use_pg_backend(dest: Path) -> None:
 
 
 def thousand_root(
-    dest: Path, terraform_dir: Path, nodes: int, *, key_dir: bool = False, node_groups: int = 0
+    dest: Path, terraform_dir: Path, nodes: int, *, key_dir: bool = False, node_groups: int | None = None
 ) -> Path:
     """tfext's per-node root for the scale section; with `key_dir`, every key in ./keys (0700); with
-    `node_groups`, the nodes in that many issuing stages."""
+    `node_groups`, the nodes in that many issuing stages (unset: the module's default, 64 in a new
+    workspace)."""
     dest.mkdir(parents=True, exist_ok=True)
     modules = os.path.relpath(terraform_dir / "modules" / "tls", dest.resolve())
     key_line = '  key_dir       = "keys"\n' if key_dir else ""
-    groups_line = f"  node_groups        = {node_groups}\n" if node_groups else ""
+    groups_line = f"  node_groups        = {node_groups}\n" if node_groups is not None else ""
     outputs = (
         # the documented key-directory pattern: every module output but the keys (and where they are)
         'output "kube" {\n  value = { for k, v in module.kube : k => v if !endswith(k, "key_pem") }\n}\n'

@@ -3,11 +3,12 @@
 The workspace of tests/test_per_node.py (5 nodes, 3 of them serving, 3 etcd members) with its nodes in 3
 issuing stages instead of one each: every certificate is the one a stage per node would issue (names,
 keys, CA, the per-node maps), adding or removing a node issues or drops exactly its own certificates (no
-other serial changes) with one run of the kube program, and each next plan is quiet and runs none. A
-plan with another `node_groups`, or one on a workspace from before it (a stage per node), fails with
-TFEXT-E095 naming both values and changes nothing; a first apply stopped before the module recorded its
-`node_groups` records it at the next apply. A workspace with a stage per node moves into groups with the
-`moved` blocks `tfext node-groups` writes, issuing nothing. No command prints a line of any key.
+other serial changes) with one run of the kube program, and each next plan is quiet and runs none. A new
+workspace without `node_groups` records 64; one whose first apply stopped before the record (or from
+before `node_groups`) records 0 and keeps a stage per node. A plan with another `node_groups`, or one
+that would put a workspace's nodes in a layout their certificates are not in, fails with TFEXT-E095 and
+changes nothing. A workspace with a stage per node moves into groups with the `moved` blocks
+`tfext node-groups` writes, issuing nothing. No command prints a line of any key.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def test_another_node_groups_is_refused_and_changes_nothing(grouped):
     assert result.returncode == 1, result.output[-3000:]
     text = " ".join(result.output.split())
     assert "TFEXT-E095 node_groups" in text, text[-3000:]
-    assert f"issued with node_groups = {GROUPS}, not 4" in text, text[-3000:]
+    assert f"are issued with node_groups = {GROUPS}, not 4" in text, text[-3000:]
     after = json.loads(grouped.state())
     assert after["serial"] == before["serial"] and after["resources"] == before["resources"]
     assert_no_key_printed(grouped)
@@ -144,9 +145,9 @@ def restore(c: Cluster, saved: str) -> None:
     pushed.unlink()
 
 
-def test_a_first_apply_stopped_before_node_layout_records_the_groups_it_issued_with(grouped):
-    # The stages of this layout already hold certificates: the record made now says node_groups, and
-    # nothing else changes.
+def test_a_layout_record_made_again_over_stages_of_that_layout_changes_nothing_else(grouped):
+    # The stages of this layout already hold certificates (as after tfext node-groups' moves): the record
+    # made now says node_groups, and nothing else changes.
     saved = without_node_layout(grouped)
     before = json.loads(saved)
     try:
@@ -159,43 +160,54 @@ def test_a_first_apply_stopped_before_node_layout_records_the_groups_it_issued_w
         assert runs == Counter()
         grouped.apply("apply recording node_layout")
         after = json.loads(grouped.state())
-        kept = [r for r in after["resources"] if r["name"] != "node_layout"]
-        assert kept == [r for r in before["resources"] if r["name"] != "node_layout"]
+        # every record as it was (the first apply's data sources, if this is the apply after it, are gone)
+        kept = [r for r in after["resources"] if r["name"] != "node_layout" and r["mode"] == "managed"]
+        assert kept == [
+            r for r in before["resources"] if r["name"] != "node_layout" and r["mode"] == "managed"
+        ]
     finally:
         restore(grouped, saved)
     assert_no_key_printed(grouped)
 
 
-def test_a_first_apply_stopped_before_any_node_certificate_was_kept_says_how_to_finish(grouped):
-    # The one case node_layout cannot tell from a workspace with a stage per node: the kube CA kept, no
-    # node certificate yet (here: every node record dropped). Refused, with the -target that finishes it.
-    saved = without_node_layout(grouped)
-    try:
-        for address in grouped.tf.state_resources():
-            if address.startswith("module.kube.module.node[") and ".terraform_data.kept[" in address:
-                grouped.tf.run("state", "rm", address)
-        result, _ = refused_plan(grouped, "plan with no node certificate kept", GROUPS)
-        assert result.returncode == 1, result.output[-3000:]
-        text = " ".join(result.output.split())
-        assert f"issued with node_groups = 0 (a stage per node), not {GROUPS}" in text, text[-3000:]
-        assert "terraform apply -target=<this module>.module.node, then apply" in text, text[-3000:]
-        target, _ = grouped.command(
-            "apply -target the node stages",
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-target=module.kube.module.node",
+def test_a_new_workspace_without_node_groups_records_64_and_one_stopped_before_the_record_keeps_0(
+    tf_config, tmp_path_factory
+):
+    work = tmp_path_factory.mktemp("node-groups-unset")
+    root = textwrap.dedent(GROUPED_ROOT).replace("MODULES", f"{modules_source(work)}/tls")
+    unset = 'variable "node_groups" {\n  type    = number\n  default = null\n}'
+    (work / "main.tf").write_text(root.replace('variable "node_groups" {\n  type = number\n}', unset))
+    assert unset in (work / "main.tf").read_text()
+    tf = faulty_terraform(tf_config, work)
+    tf.init()
+    c = Cluster(tf)
+    c.write_vars()
+    c.first = c.apply("first apply without node_groups")
+    check_identities(c)
+    nodes, serving = c.vars["nodes"], c.vars["kubelet_serving"]
+    expected: dict[str, set[str]] = {}
+    for n in nodes:
+        expected.setdefault(group_of(n, 64), set()).update(
+            {f"kubelet:{n}", *([f"serving:{n}"] if n in serving else [])}
         )
-        assert "Apply complete!" in target.output
-        grouped.apply("apply recording node_layout")  # the next plan is quiet (checked there)
-        check_identities(grouped)
-        # and node_layout now says GROUPS
-        again, _ = refused_plan(grouped, "plan with node_groups = 4 after it", 4)
-        assert f"issued with node_groups = {GROUPS}, not 4" in " ".join(again.output.split())
-    finally:
-        restore(grouped, saved)
-    assert_no_key_printed(grouped)
+    assert node_stages(c) == expected
+    # A first apply stopped after the module's first records and before node_layout (which every node
+    # stage waits for): no node record exists yet. The record made then says 0, a stage per node, and the
+    # apply issues the nodes' certificates there; nothing is refused and the next plan is quiet.
+    c.tf.run("state", "rm", "module.kube.terraform_data.node_layout")
+    for address in c.tf.state_resources():
+        if address.startswith("module.kube.module.node["):
+            c.tf.run("state", "rm", address)
+    again = c.apply("apply after a first apply stopped before node_layout")
+    assert again.runs == Counter({"kube-self-signed": len(nodes)}), again.runs  # each stage its own run
+    assert sorted(node_stages(c)) == sorted(nodes)
+    check_identities(c)
+    # Setting node_groups now, without moving the nodes, is refused before anything changes.
+    result, _ = refused_plan(c, "plan with node_groups = 64 over a stage per node", 64)
+    assert result.returncode == 1, result.output[-3000:]
+    text = " ".join(result.output.split())
+    assert "are issued with node_groups = 0 (a stage per node), not 64" in text, text[-3000:]
+    assert_no_key_printed(c)
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +226,9 @@ def per_node(tf_config, tmp_path_factory) -> Cluster:
 
 
 def test_a_workspace_from_before_node_groups_keeps_a_stage_per_node(per_node):
-    # A state written before node_groups has a stage per node and no node_layout: the next plan records 0,
-    # and refuses any other value, changing nothing.
+    # A state written before node_groups has a stage per node and no node_layout: a plan that sets
+    # node_groups without the moves is refused (its stages would issue every node's certificates again),
+    # and one with node_groups = 0 records 0, changing nothing else (unset: the test of a new workspace).
     stages = node_stages(per_node)
     assert sorted(stages) == sorted(per_node.vars["nodes"])
     saved = without_node_layout(per_node)
@@ -223,7 +236,9 @@ def test_a_workspace_from_before_node_groups_keeps_a_stage_per_node(per_node):
         result, _ = refused_plan(per_node, "plan of a workspace from before node_groups", GROUPS)
         assert result.returncode == 1, result.output[-3000:]
         text = " ".join(result.output.split())
-        assert f"issued with node_groups = 0 (a stage per node), not {GROUPS}" in text, text[-3000:]
+        assert f"TFEXT-E095 node_groups = {GROUPS}: this workspace's node certificates are not in" in text, (
+            text[-3000:]
+        )
         plan, _ = per_node.command(
             "plan with node_groups = 0",
             "plan",

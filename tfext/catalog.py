@@ -867,9 +867,9 @@ _FACTS = "subject, issuer, sans, serial, sha256_fingerprint, not_before, not_aft
 ROTATION_OUTPUTS = (
     Output(
         "certificates",
-        f"Certificate name => {{ {_FACTS}, subject_key_id, authority_key_id, chains_to }}. ca is the "
-        "signing CA; during a rotation ca_incoming (trust) or ca_outgoing (reissue) is the other one, and "
-        "chains_to names the CA each leaf chains to.",
+        f"Certificate name => {{ {_FACTS}, subject_key_id, authority_key_id, key_from_csr, chains_to }}. ca "
+        "is the signing CA; during a rotation ca_incoming (trust) or ca_outgoing (reissue) is the other one, "
+        "and chains_to names the CA each leaf chains to.",
         "module.rotation.certificates",
     ),
     Output(
@@ -890,7 +890,7 @@ ROTATION_OUTPUTS = (
 LEAF_OUTPUTS = (
     Output(
         "certificates",
-        f"Certificate name => {{ {_FACTS} }}.",
+        f"Certificate name => {{ {_FACTS}, subject_key_id, authority_key_id, key_from_csr }}.",
         as_map("{ for name, c in local.certs : name => c.info }"),
     ),
     Output(
@@ -1182,7 +1182,9 @@ ADMIN = CertSlot("admin", p.ADMIN, "admin client")
 _NODE = as_map('{ for n in var.nodes : n => local.certs["kubelet:${n}"].PART }')
 # Over the nodes, each looking up its kubelet_serving entry, and a set difference: linear. (A `for` over
 # kubelet_serving asking contains(var.nodes, n) compared every node with every other, at every plan.)
-_SERVING = as_map('{ for n in var.nodes : n => local.certs["serving:${n}"].PART if can(var.kubelet_serving[n]) }')
+_SERVING = as_map(
+    '{ for n in var.nodes : n => local.certs["serving:${n}"].PART if can(var.kubelet_serving[n]) }'
+)
 _UNLISTED = "setsubtract(keys(var.kubelet_serving), var.nodes)"
 _UNLISTED_SHOWN = (
     f'[for n in {_UNLISTED} : can(regex({quoted(NODE_NAME.pattern)}, n)) ? n : "(not a node name)"]'
@@ -1201,6 +1203,19 @@ def _with_unlisted_check(pair: tuple[Output, ...]) -> tuple[Output, ...]:
             "Checked here, on every plan: Terraform cannot compare two variables in a validation; a name "
             "that is no node name is not echoed."
         ),
+    )
+    return (replace(pair[0], precondition=check), *pair[1:])
+
+
+def _with_layout_check(pair: tuple[Output, ...]) -> tuple[Output, ...]:
+    """node_groups set on a workspace whose nodes are in another layout's stages, with no `moved` blocks:
+    the plan would issue every node's certificates again. Checked on the client certificates' output, which
+    reads every node's stage (the layout record itself can't: the stages' for_each reads it). Each flavor's
+    main.tf says it as local.node_layout_refusal ("" when the layout holds)."""
+    check = Rule(
+        'local.node_layout_refusal == ""',
+        "${local.node_layout_refusal}",
+        comment="Checked here, on every plan: the node stages come after the layout record they read.",
     )
     return (replace(pair[0], precondition=check), *pair[1:])
 
@@ -1261,23 +1276,23 @@ def _given_kube_ca() -> tuple[Input, Input]:
 
 
 MAX_NODE_GROUPS = 256
+DEFAULT_NODE_GROUPS = 64  # kube/self-signed's main.tf: local.default_node_groups
 NODE_GROUPS = Input(
     "node_groups",
     "number",
-    "tfext: 0 (the default): each node's certificates are issued in a stage of their own. N: the nodes "
-    "share N stages, each node's picked by a hash of its name, so that a plan walks N stages instead of "
-    "one per node (at 1000 nodes, 64 groups make a quiet plan ~40% faster: docs/performance.md). Chosen "
-    "when the kube CA is first issued: another value later would issue every node's certificates again, "
-    "and the plan refuses it (TFEXT-E095).",
-    0,
-    nullable=False,
+    "tfext: how many issuing stages the nodes share, each node's picked by a hash of its name, so that a "
+    f"plan walks that many stages instead of one per node. Unset (null): {DEFAULT_NODE_GROUPS} in a new "
+    "workspace, and what the workspace recorded in one from before it (0, a stage per node). Recorded when "
+    "the module is first applied: another value later would issue every node's certificates again, and the "
+    "plan refuses it (TFEXT-E095); `tfext node-groups` moves a workspace's nodes (docs/per-node.md).",
+    None,
     rules=(
         Rule(
-            f"var.node_groups >= 0 && var.node_groups <= {MAX_NODE_GROUPS} && "
-            "floor(var.node_groups) == var.node_groups",
+            f"coalesce(var.node_groups, 0) >= 0 && coalesce(var.node_groups, 0) <= {MAX_NODE_GROUPS} && "
+            "floor(coalesce(var.node_groups, 0)) == coalesce(var.node_groups, 0)",
             literal(
-                f"node_groups must be a whole number from 0 (a stage per node) to {MAX_NODE_GROUPS}, e.g. 64 "
-                "for 1000 nodes."
+                f"node_groups must be a whole number from 0 (a stage per node) to {MAX_NODE_GROUPS}, or "
+                f"unset ({DEFAULT_NODE_GROUPS} in a new workspace)."
             ),
         ),
     ),
@@ -1492,16 +1507,18 @@ KUBE = Module(
                 "tfext: client key of the admin kubeconfig.",
             ),
         ),
-        *pair(
-            "kubelet",
-            ("node_kubelet_client_cert_pem", "node_kubelet_client_key_pem"),
-            (
-                "tfext: node name => that node's kubelet client certificate (CN=system:node:<name>, "
-                "O=system:nodes), for each of `nodes`.",
-                "tfext: node name => that node's kubelet client key.",
-            ),
-            _NODE,
-            per_node=True,
+        *_with_layout_check(
+            pair(
+                "kubelet",
+                ("node_kubelet_client_cert_pem", "node_kubelet_client_key_pem"),
+                (
+                    "tfext: node name => that node's kubelet client certificate (CN=system:node:<name>, "
+                    "O=system:nodes), for each of `nodes`.",
+                    "tfext: node name => that node's kubelet client key.",
+                ),
+                _NODE,
+                per_node=True,
+            )
         ),
         *_with_unlisted_check(
             pair(

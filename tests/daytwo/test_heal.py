@@ -15,6 +15,7 @@ import pytest
 from harness import Terraform, copy_example
 
 from tfext.tools import state as states
+from tfext.tools.nodegroups import group_of
 
 from ._helpers import (
     Secret,
@@ -102,7 +103,8 @@ def assert_no_key(text: str, document: dict) -> None:
 
 
 CERTS = "module.kube_certs.module.certs"
-NODE0 = 'module.kube_certs.module.node["worker-0"]'
+# The example's nodes share 64 stages (node_groups unset in a new workspace): worker-0's is its group's.
+NODE0 = f'module.kube_certs.module.node["{group_of("worker-0", 64)}"]'
 MEMBER1 = 'module.etcd_certs.module.member["etcd-1"]'
 
 

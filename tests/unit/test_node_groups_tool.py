@@ -72,7 +72,7 @@ PER_NODE = state_of(
 
 def test_the_stage_formula_is_the_modules():
     text = KUBE_MAIN.read_text()
-    assert 'format("group-%03d", parseint(substr(sha256(n), 0, 8), 16) % var.node_groups)' in text
+    assert 'format("group-%03d", parseint(substr(sha256(n), 0, 8), 16) % local.node_groups)' in text
     for node in ("w1", "node-0001", "a.b-c"):
         expected = int(hashlib.sha256(node.encode()).hexdigest()[:8], 16) % 64
         assert nodegroups.group_of(node, 64) == f"group-{expected:03d}"
@@ -125,3 +125,14 @@ def test_nothing_but_a_node_name_reaches_the_hcl_written(monkeypatch, capsys):
         forged = state_of(stage(owner, node, [f"kubelet:{node}"]))
         code, out, err = run(monkeypatch, capsys, forged, "3")
         assert code == 0 and "moved {" not in out and "evil" not in out + err
+
+
+def test_nothing_to_move_under_a_record_of_another_value_names_the_replace(monkeypatch, capsys):
+    # A workspace that recorded 0 before any node was issued (a first apply stopped early): no record
+    # moves, and the apply that records N is named; one already recording N needs nothing.
+    empty = state_of(stage("module.kube", "unused", []), layout=True)
+    code, out, err = run(monkeypatch, capsys, empty, "64")
+    assert code == 0 and "nothing moves" in out and "moved {" not in out
+    assert "terraform apply -replace='module.kube.terraform_data.node_layout'" in err, err
+    code, out, err = run(monkeypatch, capsys, empty, "0")
+    assert code == 0 and "nothing moves" in out and err == ""

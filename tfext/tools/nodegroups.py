@@ -30,6 +30,7 @@ from tfext.tools.statefile import read_state
 MAX_GROUPS = 256  # tfext.catalog.MAX_NODE_GROUPS, the module's limit
 # A module path as Terraform writes it (calls, each with an optional key), and the kube node stage in it.
 _CALL = r'module\.[A-Za-z_][\w-]*(?:\[(?:\d+|"[\w.-]*")\])?'
+OWNER = re.compile(rf"^{_CALL}(?:\.{_CALL})*$")
 NODE_STAGE = re.compile(rf'^(?P<owner>{_CALL}(?:\.{_CALL})*)\.module\.node\["(?P<stage>[a-z0-9.-]+)"\]$')
 PER_NODE_SLOT = re.compile(r"^(?:kubelet|serving):(?P<node>[^:]+)$")
 
@@ -72,12 +73,17 @@ def moves(state: dict, groups: int) -> tuple[list[tuple[str, str]], set[str]]:
     return sorted(found), owners
 
 
-def layout_records(state: dict) -> set[str]:
-    """The kube modules whose state already holds their `node_layout` record."""
+def layout_records(state: dict) -> dict[str, object]:
+    """The kube modules whose state already holds their `node_layout` record => the node_groups it says
+    (None where it says none). Only module paths as Terraform writes them."""
     return {
-        states.module_of(resource)
-        for resource, _ in states.instances(state)
-        if resource.get("mode") == "managed" and resource.get("name") == "node_layout"
+        states.module_of(resource): instance.get("attributes", {}).get("input", {}).get("groups")
+        if isinstance(instance.get("attributes", {}).get("input"), dict)
+        else None
+        for resource, instance in states.instances(state)
+        if resource.get("mode") == "managed"
+        and resource.get("name") == "node_layout"
+        and OWNER.match(states.module_of(resource))
     }
 
 
@@ -107,6 +113,15 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(
             f"# every kube node here is in its stage for node_groups = {groups}; nothing moves\n"
         )
+        # No node record to move (none issued yet, or all already there), but a record of another value.
+        other = sorted(owner for owner, recorded in layout_records(state).items() if recorded != groups)
+        if other:
+            replace = " ".join(f"-replace='{owner}.terraform_data.node_layout'" for owner in other)
+            say(
+                "tfext node-groups",
+                f"no record moves; to record node_groups = {groups} in {', '.join(other)}, set it there and "
+                f"run: terraform apply {replace}",
+            )
         return 0
     into = f"{groups} issuing stages" if groups else "a stage each"
     sys.stdout.write(
@@ -116,7 +131,7 @@ def main(argv: list[str]) -> int:
     )
     for source, target in found:
         sys.stdout.write(f"\nmoved {{\n  from = {source}\n  to   = {target}\n}}\n")
-    recorded = layout_records(state)
+    recorded = set(layout_records(state))
     replace = " ".join(
         f"-replace='{owner}.terraform_data.node_layout'" for owner in sorted(owners & recorded)
     )

@@ -39,3 +39,8 @@ output "order_error" {
   description = "\"\" when the rotation setting follows the one in state; else the message that fails the plan. Known before any CA stage: pass it to each stage's guard."
   value       = local.order_error
 }
+
+output "first_plan" {
+  description = "Whether this is the plan that first applies this module (its lineage record is new): known at plan, and read from that record alone, so a caller can decide what its for_each depends on without a cycle through the certificates."
+  value       = local.fresh
+}

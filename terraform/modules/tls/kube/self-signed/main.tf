@@ -18,16 +18,20 @@ locals {
     nodes           = jsonencode(var.nodes)
     kubelet_serving = jsonencode(var.kubelet_serving)
   }
-  # Each node's issuing stage: its own (node_groups = 0), or one of node_groups stages that its name's
-  # hash picks, so that a node never moves between stages as others come and go.
+  # Each node's issuing stage, in the layout this workspace recorded (terraform_data.node_layout): one of
+  # that many stages, picked by a hash of the node's name so that a node never moves between stages as
+  # others come and go; or, with 0, its own.
+  node_groups = terraform_data.node_layout.input.groups
   node_stage = {
-    for n in var.nodes : n => var.node_groups == 0 ? n : format("group-%03d", parseint(substr(sha256(n), 0, 8), 16) % var.node_groups)
+    for n in var.nodes : n => local.node_groups == 0 ? n : format("group-%03d", parseint(substr(sha256(n), 0, 8), 16) % local.node_groups)
   }
   stage_nodes = { for n, stage in local.node_stage : stage => n... }
-  # The certificates of each stage after the CA's, by name: what a new CA's run issues for each.
+  # The certificates of each stage after the CA's, by name: what a new CA's run issues for each. Nodes by
+  # node, not by stage: the stages depend on the recorded layout, which the CA must not (each stage
+  # merges its nodes' shares).
   stage_slots = merge(
     { certs = local.leaf_slots }, # variables.tf.json, from the catalogue
-    { for stage, ns in local.stage_nodes : "node:${stage}" => flatten([for n in ns : concat(["kubelet:${n}"], can(var.kubelet_serving[n]) ? ["serving:${n}"] : [])]) },
+    { for n in var.nodes : "node:${n}" => concat(["kubelet:${n}"], can(var.kubelet_serving[n]) ? ["serving:${n}"] : []) },
   )
 
   # Keys in a key directory (docs/design.md), and certificates issued for CSRs: a slot => CSR file, and the
@@ -131,32 +135,46 @@ module "node" {
     key_dir              = local.key_dir
     renewal_window_hours = var.renewal_window_hours
   }
-  certs    = merge([for n in each.value : local.node_leaves[n]]...)
-  signer   = local.signer
-  upstream = local.ca_run["node:${each.key}"]
+  certs  = merge([for n in each.value : local.node_leaves[n]]...)
+  signer = local.signer
+  upstream = {
+    issuing = local.ca_run["certs"].issuing
+    public  = merge({}, [for n in each.value : local.ca_run["node:${n}"].public]...)
+    keys    = sensitive(merge({}, [for n in each.value : local.ca_run["node:${n}"].keys]...))
+  }
 }
 
-# The node_groups this workspace's nodes were issued with, recorded when the kube CA is first issued, or
-# when a stage of this layout already holds a certificate (a first apply stopped before this record was
-# made); otherwise it is a workspace from before node_groups: 0, a stage per node. Another value would
+# The node_groups this workspace's nodes are issued with: node_groups when it is set; unset, 64 in the
+# plan that first applies this module, and 0 (a stage per node) when recorded later, in a workspace from
+# before node_groups. Made before any node's stage (their for_each reads it). Another value later would
 # issue every node's certificate again under new addresses, and drop the ones the nodes hold: refused
-# (TFEXT-E095).
+# (TFEXT-E095), here, and below when a record made now finds the nodes in another layout.
 resource "terraform_data" "node_layout" {
   input = {
-    groups = (
-      length(module.ca[module.rotation.signing].stage.issued_now) > 0 ||
-      anytrue([for m in module.node : length(m.stage.issued_now) < length(m.stage.certs)])
-    ) ? var.node_groups : 0
+    groups = coalesce(var.node_groups, module.rotation.first_plan ? local.default_node_groups : 0)
+    at     = plantimestamp()
   }
 
   lifecycle {
     ignore_changes = [input]
 
     postcondition {
-      condition     = self.input.groups == var.node_groups
-      error_message = "TFEXT-E095 node_groups: this workspace's node certificates were issued with node_groups = ${self.input.groups}${self.input.groups == 0 ? " (a stage per node)" : ""}, not ${var.node_groups}. Changing it would issue every node's certificates again and drop the keys the nodes hold. Set node_groups = ${self.input.groups}, or move the nodes without issuing: terraform state pull | tfext node-groups ${var.node_groups} > node_groups_moved.tf, then the apply it names (docs/per-node.md). Only if a first apply with node_groups = ${var.node_groups} was stopped before it kept any node certificate: terraform apply -target=<this module>.module.node, then apply."
+      condition     = var.node_groups == null || self.input.groups == var.node_groups
+      error_message = "TFEXT-E095 node_groups: this workspace's node certificates are issued with node_groups = ${self.input.groups}${self.input.groups == 0 ? " (a stage per node)" : ""}, not ${coalesce(var.node_groups, self.input.groups)}. Changing it would issue every node's certificates again and drop the keys the nodes hold. Remove node_groups (the recorded value is used) or set it to ${self.input.groups}; or move the nodes without issuing anything: terraform state pull | tfext node-groups ${coalesce(var.node_groups, self.input.groups)} > node_groups_moved.tf, then the apply it names (docs/per-node.md). (A first apply stopped before this record was made records 0; no node has a certificate then, and the move is quick.)"
     }
   }
+}
+
+locals {
+  default_node_groups = 64
+  # The layout recorded in this plan, not the first, over nodes none of whose certificates is in its
+  # stages: they are in the stages of a stage per node (node_groups set on a workspace from before it, or
+  # the layout record replaced, without the `moved` blocks of tfext node-groups). Said by the client
+  # certificates' output: only what comes after the node stages can look at them.
+  node_layout_refusal = (
+    try(terraform_data.node_layout.input.at == plantimestamp(), false) && !module.rotation.first_plan && local.node_groups != 0 &&
+    length(var.nodes) > 0 && alltrue([for m in module.node : length(m.stage.issued_now) == length(m.stage.certs)])
+  ) ? "TFEXT-E095 node_groups = ${local.node_groups}: this workspace's node certificates are not in the stages of that layout (a workspace from before node_groups keeps a stage per node), and this plan would issue every one of them again, dropping the keys the nodes hold. Remove node_groups, or move the nodes without issuing anything: terraform state pull | tfext node-groups ${local.node_groups} > node_groups_moved.tf, then the apply it names (docs/per-node.md). (If no node has a certificate yet, a first apply stopped early: remove node_groups, apply, then move.)" : ""
 }
 
 module "rotation" {

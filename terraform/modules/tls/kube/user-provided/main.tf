@@ -61,6 +61,9 @@ module "rotation" {
 }
 
 locals {
+  # Given files have no issuing stages: nothing to refuse (kube/self-signed's node layout check, on the
+  # client certificates' output).
+  node_layout_refusal = ""
   # An optional pair not given reads as empty, as in the outputs of a CA key not given.
   absent = { cert_pem = "", key_pem = sensitive(""), key_path = "", key_alg = "", info = {} }
   certs  = merge({ for slot in ["apiserver_kubelet_client", "admin"] : slot => local.absent }, module.given.certs)
