@@ -91,7 +91,7 @@ module "certs" {
     client = sha256(jsonencode([local.issuing, local.ca_hash]))
   }
   signer   = local.signer
-  upstream = module.ca[module.rotation.signing].stage.co_issued["certs"]
+  upstream = try(module.ca[module.rotation.signing].stage.co_issued["certs"], null) # null: nothing issued upstream
 }
 
 # One stage per member, as kube/self-signed has one per node: its query names that member alone, and
@@ -114,7 +114,7 @@ module "member" {
     for role in ["server", "peer"] : "${role}:${each.key}" => sha256(jsonencode([local.issuing, local.ca_hash, "${role}:${each.key}", each.value]))
   }
   signer   = local.signer
-  upstream = module.ca[module.rotation.signing].stage.co_issued["member:${each.key}"]
+  upstream = try(module.ca[module.rotation.signing].stage.co_issued["member:${each.key}"], null)
 }
 
 module "external" {

@@ -40,7 +40,8 @@ variable "upstream" {
     public  = map(string)
     keys    = map(string)
   })
-  default = { issuing = false, public = {}, keys = {} }
+  default  = { issuing = false, public = {}, keys = {} }
+  nullable = false # null: the default (nothing issued upstream in this plan)
 }
 
 variable "guard" {

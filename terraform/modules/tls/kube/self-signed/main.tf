@@ -110,7 +110,7 @@ module "certs" {
   }
   certs    = local.leaves
   signer   = local.signer
-  upstream = local.ca_run["certs"]
+  upstream = try(local.ca_run["certs"], null) # null: nothing issued upstream
 }
 
 # One stage per node (or per group of nodes, node_groups), its query naming its own nodes alone, so that
@@ -137,11 +137,11 @@ module "node" {
   }
   certs  = merge([for n in each.value : local.node_leaves[n]]...)
   signer = local.signer
-  upstream = {
+  upstream = try({
     issuing = local.ca_run["certs"].issuing
     public  = merge({}, [for n in each.value : local.ca_run["node:${n}"].public]...)
     keys    = sensitive(merge({}, [for n in each.value : local.ca_run["node:${n}"].keys]...))
-  }
+  }, null)
 }
 
 # The node_groups this workspace's nodes are issued with: node_groups when it is set; unset, 64 in the
