@@ -66,7 +66,10 @@ moved {
 
 locals {
   signing_ca = local.mode == "external" ? null : module.ca[module.rotation.signing].stage.certs.ca
-  ca_hash    = local.mode == "external" ? "" : sha256(local.signing_ca.cert_pem)
+  # What the signing CA's run issued for each stage after it, in a plan where it issued (else empty). Its
+  # keys are known at plan even while its values are not, where try() and can() would give unknown.
+  ca_run  = local.mode == "external" ? {} : module.ca[module.rotation.signing].stage.co_issued
+  ca_hash = local.mode == "external" ? "" : sha256(local.signing_ca.cert_pem)
   # The CA key a leaf stage signs with: its file in key-directory mode (never its text in a query), else
   # its text.
   signer = local.mode == "external" ? null : { cert_pem = local.signing_ca.cert_pem, key_pem = local.signing_ca.key_pem, key_path = local.signing_ca.key_path }
@@ -91,7 +94,7 @@ module "certs" {
     client = sha256(jsonencode([local.issuing, local.ca_hash]))
   }
   signer   = local.signer
-  upstream = try(module.ca[module.rotation.signing].stage.co_issued["certs"], null) # null: nothing issued upstream
+  upstream = contains(keys(local.ca_run), "certs") ? local.ca_run["certs"] : null # null: nothing issued upstream
 }
 
 # One stage per member, as kube/self-signed has one per node: its query names that member alone, and
@@ -114,7 +117,7 @@ module "member" {
     for role in ["server", "peer"] : "${role}:${each.key}" => sha256(jsonencode([local.issuing, local.ca_hash, "${role}:${each.key}", each.value]))
   }
   signer   = local.signer
-  upstream = try(module.ca[module.rotation.signing].stage.co_issued["member:${each.key}"], null)
+  upstream = contains(keys(local.ca_run), "member:${each.key}") ? local.ca_run["member:${each.key}"] : null
 }
 
 module "external" {

@@ -76,7 +76,9 @@ locals {
   signing_ca = module.ca[module.rotation.signing].stage.certs.ca
   ca_hash    = sha256(local.signing_ca.cert_pem)
   signer     = { cert_pem = local.signing_ca.cert_pem, key_pem = local.signing_ca.key_pem, key_path = local.signing_ca.key_path }
-  # What the signing CA's run issued for each stage after it (its co_issued).
+  # What the signing CA's run issued for each stage after it (its co_issued), in a plan where it issued
+  # (else empty). Its keys are known at plan even while its values are not, where try() and can() would
+  # give unknown.
   ca_run = module.ca[module.rotation.signing].stage.co_issued
 
   # Certificate => what shapes it (a CSR's hash only when there is one, so other hashes stay as they were).
@@ -110,7 +112,7 @@ module "certs" {
   }
   certs    = local.leaves
   signer   = local.signer
-  upstream = try(local.ca_run["certs"], null) # null: nothing issued upstream
+  upstream = contains(keys(local.ca_run), "certs") ? local.ca_run["certs"] : null # null: nothing issued upstream
 }
 
 # One stage per node (or per group of nodes, node_groups), its query naming its own nodes alone, so that
@@ -137,11 +139,11 @@ module "node" {
   }
   certs  = merge([for n in each.value : local.node_leaves[n]]...)
   signer = local.signer
-  upstream = try({
+  upstream = contains(keys(local.ca_run), "certs") ? {
     issuing = local.ca_run["certs"].issuing
     public  = merge({}, [for n in each.value : local.ca_run["node:${n}"].public]...)
     keys    = sensitive(merge({}, [for n in each.value : local.ca_run["node:${n}"].keys]...))
-  }, null)
+  } : null
 }
 
 # The node_groups this workspace's nodes are issued with: node_groups when it is set; unset, 64 in the
