@@ -136,3 +136,11 @@ def test_nothing_to_move_under_a_record_of_another_value_names_the_replace(monke
     assert "terraform apply -replace='module.kube.terraform_data.node_layout'" in err, err
     code, out, err = run(monkeypatch, capsys, empty, "0")
     assert code == 0 and "nothing moves" in out and err == ""
+
+
+def test_the_default_layout_is_the_catalogues():
+    # kube/self-signed's main.tf states the default its variable's description (from the catalogue) names
+    from tfext import catalog
+
+    found = re.search(r"^\s*default_node_groups = (\d+)$", KUBE_MAIN.read_text(), re.M)
+    assert found and int(found[1]) == catalog.DEFAULT_NODE_GROUPS
