@@ -169,6 +169,11 @@ def variables_json(module: Module, flavor: Flavor) -> dict:
         if module.per_node:  # the CA's run issues for several stages: the module's own leaves are one
             config["locals"]["//"] += " `leaf_slots`: the stage of the module's own leaves."
             config["locals"]["leaf_slots"] = [s.name for s in module.leaves]
+        if any(i is catalog.NODE_GROUPS for i in own):  # kube/self-signed: the layout a new workspace records
+            config["locals"]["//"] += (
+                " `default_node_groups`: what node_groups unset records in a new workspace."
+            )
+            config["locals"]["default_node_groups"] = catalog.DEFAULT_NODE_GROUPS
         if any(i.name == "ca_key_path" for i in own):  # signs with a CA it is given
             config["locals"]["//"] += " " + SIGNING_CA_NOTE
             config["locals"]["ca_hash"] = expression(SIGNING_CA_HASH)

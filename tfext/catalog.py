@@ -1276,7 +1276,7 @@ def _given_kube_ca() -> tuple[Input, Input]:
 
 
 MAX_NODE_GROUPS = 256
-DEFAULT_NODE_GROUPS = 64  # kube/self-signed's main.tf: local.default_node_groups
+DEFAULT_NODE_GROUPS = 64  # kube/self-signed's local.default_node_groups (generated into variables.tf.json)
 NODE_GROUPS = Input(
     "node_groups",
     "number",

@@ -139,8 +139,9 @@ def test_nothing_to_move_under_a_record_of_another_value_names_the_replace(monke
 
 
 def test_the_default_layout_is_the_catalogues():
-    # kube/self-signed's main.tf states the default its variable's description (from the catalogue) names
+    # the default kube/self-signed records is the one its variable's description (from the catalogue) names
     from tfext import catalog
 
-    found = re.search(r"^\s*default_node_groups = (\d+)$", KUBE_MAIN.read_text(), re.M)
-    assert found and int(found[1]) == catalog.DEFAULT_NODE_GROUPS
+    generated = json.loads((KUBE_MAIN.parent / "variables.tf.json").read_text())
+    assert generated["locals"]["default_node_groups"] == catalog.DEFAULT_NODE_GROUPS
+    assert "local.default_node_groups" in KUBE_MAIN.read_text()

@@ -76,15 +76,14 @@ def moves(state: dict, groups: int) -> tuple[list[tuple[str, str]], set[str]]:
 def layout_records(state: dict) -> dict[str, object]:
     """The kube modules whose state already holds their `node_layout` record => the node_groups it says
     (None where it says none). Only module paths as Terraform writes them."""
-    return {
-        states.module_of(resource): instance.get("attributes", {}).get("input", {}).get("groups")
-        if isinstance(instance.get("attributes", {}).get("input"), dict)
-        else None
-        for resource, instance in states.instances(state)
-        if resource.get("mode") == "managed"
-        and resource.get("name") == "node_layout"
-        and OWNER.match(states.module_of(resource))
-    }
+    found: dict[str, object] = {}
+    for resource, instance in states.instances(state):
+        if resource.get("mode") == "managed" and resource.get("name") == "node_layout":
+            owner = states.module_of(resource)
+            recorded = instance.get("attributes", {}).get("input")
+            if OWNER.match(owner):
+                found[owner] = recorded.get("groups") if isinstance(recorded, dict) else None
+    return found
 
 
 def _groups(text: str) -> int:

@@ -168,7 +168,6 @@ resource "terraform_data" "node_layout" {
 }
 
 locals {
-  default_node_groups = 64
   # The layout recorded in this plan, not the first, over nodes none of whose certificates is in its
   # stages: they are in the stages of a stage per node (node_groups set on a workspace from before it, or
   # the layout record replaced, without the `moved` blocks of tfext node-groups). Said by the client
