@@ -341,6 +341,10 @@ def name_rules(name: str, names: str, noun: str, *, limit: int, why: str) -> tup
     names (`var.nodes`, or `keys(var.members)`)."""
     node_name = f"can(regex({quoted(NODE_NAME.pattern)}, n))"
     ip_like, ipv4 = f"can(regex({quoted(IP_SHAPED.pattern)}, n))", f"can(regex({quoted(IPV4)}, n))"
+    # The names an IP-shaped name can be among (digits and dots: a number once the dots are gone), found
+    # without a regex: Terraform compiles a regex at each call and evaluates both sides of || (the two
+    # regexes at every name, in the rule and its message, were ~0.3 s of a 1000-node plan).
+    digits_and_dots = f'[for n in {names} : n if can(tonumber(replace(n, ".", "")))]'
     rules = [
         Rule(
             f"length(var.{name}) <= {MAX_NODES}",
@@ -360,11 +364,11 @@ def name_rules(name: str, names: str, noun: str, *, limit: int, why: str) -> tup
             f"TFEXT-E084 {name}: each {noun} name once. Listed more than once: {repeated(f'var.{name}')}.",
         ),
         Rule(
-            f"alltrue([for n in {names} : !{ip_like} || {ipv4}])",
-            f"TFEXT-E086 {name}: {listed(names, 'n', f'{ip_like} && !{ipv4}', show=_as_json)} looks like an "
-            f"IP address but is not one as Go reads it (four numbers 0-255, no leading zeros). A {noun} "
-            f"named by its IPv4 address gets it as an IP SAN: write the address exactly, or name the {noun} "
-            "by its host name.",
+            f"alltrue([for n in {digits_and_dots} : !{ip_like} || {ipv4}])",
+            f"TFEXT-E086 {name}: {listed(digits_and_dots, 'n', f'{ip_like} && !{ipv4}', show=_as_json)} "
+            "looks like an IP address but is not one as Go reads it (four numbers 0-255, no leading zeros). "
+            f"A {noun} named by its IPv4 address gets it as an IP SAN: write the address exactly, or name "
+            f"the {noun} by its host name.",
         ),
     ]
     if names != f"var.{name}":
@@ -418,7 +422,8 @@ def node_map_rules(name: str, noun: str, *, limit: int, why: str, example: str) 
             f"Not valid: {listed(ips, 'ip', '!' + good_ip)}.",
         ),
         Rule(
-            f"length({entries}) == length(toset({entries}))",
+            # The entries grouped by name or address, once (each evaluation is ~0.15 s at 1000 nodes).
+            f"length([for x, seen in {{ for x in {entries} : x => x... }} : x if length(seen) > 1]) == 0",
             f"TFEXT-E087 {name}: the same name or address in the entries of two {noun}s: "
             f"{repeated(entries)}. A name or address belongs to one {noun} only "
             f"(the key of a certificate naming another {noun}'s address can answer for it): keep each in "
