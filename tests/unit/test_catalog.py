@@ -184,6 +184,24 @@ def test_no_validation_rule_is_quadratic_in_the_nodes():
     assert _loops_over_a_variable_in_such_a_loop(quadratic) == ["var.nodes"]
 
 
+def test_no_map_output_is_tomap_of_a_whole_collection():
+    """cty's type unification compares every element's type with every other's, so tomap() of a `for`
+    over every certificate or node grows with their square (the certificates' facts: ~1 s of a
+    1000-node plan). Map outputs are small maps merged (catalog.as_map); tomap() is only ever applied
+    to one group's merge, or to the merged map."""
+    sources = [REPO / "terraform/modules/tls/internal/rotation/outputs.tf"]
+    for module, flavor in FLAVORS:
+        sources.append(REPO / "terraform/modules/tls" / module.name / flavor.name / "outputs.tf.json")
+    whole = "tomap({ for "
+    found = [f"{path.relative_to(REPO)}" for path in sources if whole in path.read_text()]
+    assert not found, found
+    grouped = [path for path in sources if "tomap(merge([for g in values({ for k, v in " in path.read_text()]
+    assert len(grouped) == len(sources)
+    # The test sees the quadratic form, and as_map never makes it.
+    assert whole in "${tomap({ for n in var.nodes : n => local.certs[n].cert_pem })}"
+    assert whole not in catalog.as_map("{ for n in var.nodes : n => n }")
+
+
 def test_importing_the_catalogue_imports_no_cryptography():
     code = "import sys, tfext.catalog, tfext.programs; "
     code += "tfext.programs.MODULES; print('cryptography' in sys.modules)"
