@@ -345,6 +345,16 @@ def name_rules(name: str, names: str, noun: str, *, limit: int, why: str) -> tup
     # without a regex: Terraform compiles a regex at each call and evaluates both sides of || (the two
     # regexes at every name, in the rule and its message, were ~0.3 s of a 1000-node plan).
     digits_and_dots = f'[for n in {names} : n if can(tonumber(replace(n, ".", "")))]'
+    # Every name well formed, checked with one regex over the names joined by a comma (which no name can
+    # hold: a name holding one splits into more pieces than there are names). The message lists the bad
+    # ones, a regex at each name, only when there are some.
+    core = NODE_NAME.pattern.removeprefix("^").removesuffix("$")
+    joined = f'join(",", {names})'
+    well_named = (
+        f"length({names}) == 0 || (max(0, [for n in {names} : length(n)]...) <= {limit} && "
+        f'length(split(",", {joined})) == length({names}) && '
+        f"can(regex({quoted(f'^(?:{core})(?:,(?:{core}))*$')}, {joined})))"
+    )
     rules = [
         Rule(
             f"length(var.{name}) <= {MAX_NODES}",
@@ -353,10 +363,10 @@ def name_rules(name: str, names: str, noun: str, *, limit: int, why: str) -> tup
             "Split them across modules.",
         ),
         Rule(
-            f"alltrue([for n in {names} : length(n) <= {limit} && {node_name}])",
+            well_named,
             f"TFEXT-E084 {name}: {noun} names are lowercase letters, digits, '-' and '.', as Kubernetes "
             f"names nodes, at most {limit} characters ({why}). Not valid: "
-            f"{listed(names, 'n', f'!{node_name} || length(n) > {limit}')}.",
+            f"{listed(f'({well_named} ? [] : {names})', 'n', f'!{node_name} || length(n) > {limit}')}.",
         ),
         Rule(
             # toset, not distinct: Terraform's distinct is quadratic (2.9 s for 1000 names), a set is not.

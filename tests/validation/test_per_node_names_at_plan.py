@@ -37,6 +37,17 @@ CASES = {
     "nodes_bad_ip": ("kube/self-signed", 'nodes = ["w1", "10.0.0.256"]', ("TFEXT-E086", '"10.0.0.256"')),
     "nodes_zero_padded": ("kube/user-provided", 'nodes = ["010.0.0.1"]', ("TFEXT-E086", "no leading zeros")),
     "nodes_twice": ("kube/self-signed", 'nodes = ["w1", "w1"]', ("TFEXT-E084", 'more than once: "w1"')),
+    # The names are checked joined by commas: one holding a comma is no two good names.
+    "nodes_comma": (
+        "kube/self-signed",
+        'nodes = ["w1", "w2,w3"]',
+        ("TFEXT-E084", "Not valid: (a value of 5"),
+    ),
+    "members_upper": (
+        "etcd/signed",
+        "members = { etcd-0 = {}, Etcd-1 = {} }",
+        ("TFEXT-E084", 'Not valid: "Etcd-1"'),
+    ),
     "serving_1001": (
         "kube/self-signed",
         'nodes = ["w1"]\n  kubelet_serving = { for i in range(1001) : "n${i}" => {} }',
