@@ -299,3 +299,30 @@ def test_tfext_node_groups_moves_a_workspace_into_groups_issuing_nothing(per_nod
     )
     assert quiet.returncode == 0 and runs == Counter(), quiet.output[-3000:]
     assert_no_key_printed(per_node)
+
+
+def test_many_nodes_in_a_stage_each_with_node_groups_unset_are_told_how_to_move(tf_config, tmp_path_factory):
+    # TFEXT-E099: a workspace that keeps a stage per node (its record says 0) with 100 nodes or more and
+    # node_groups unset warns at each plan, naming the move; the plan stays quiet. node_groups = 0 says
+    # the layout is wanted, and nothing is said; under 100 nodes neither (the per_node workspace).
+    work = tmp_path_factory.mktemp("stage-per-node-100")
+    root = textwrap.dedent(GROUPED_ROOT).replace("MODULES", f"{modules_source(work)}/tls")
+    unset = 'variable "node_groups" {\n  type    = number\n  default = null\n}'
+    (work / "main.tf").write_text(root.replace('variable "node_groups" {\n  type = number\n}', unset))
+    tf = faulty_terraform(tf_config, work)
+    tf.init()
+    c = Cluster(tf)
+    c.vars.update(nodes=[f"w{i:03d}" for i in range(100)], kubelet_serving={}, node_groups=0)
+    c.write_vars()
+    c.apply("first apply of 100 nodes with node_groups = 0")
+    assert not any("TFEXT-E099" in text for _, text in c.texts), "warned with node_groups = 0"
+    del c.vars["node_groups"]
+    c.write_vars()
+    plan, runs = c.command(
+        "plan with node_groups unset", "plan", "-detailed-exitcode", "-input=false", "-no-color", check=False
+    )
+    assert plan.returncode == 0 and runs == Counter(), plan.output[-3000:]
+    text = " ".join(plan.output.split())
+    assert "TFEXT-E099 nodes: this workspace issues its 100 nodes with a stage each" in text, text[-3000:]
+    assert "tfext node-groups 64 > node_groups_moved.tf" in text and "set node_groups = 0" in text
+    assert_no_key_printed(c)

@@ -137,6 +137,9 @@ class Code(Enum):
     NO_STATE_HERE = (97, "no state found in this directory")
     STATE_PULL_FAILED = (98, "terraform state pull failed")
 
+    # The operator's second day at scale (issue 22).
+    NODE_LAYOUT_KEPT = (99, "a workspace from before node_groups keeps a stage per node")
+
     @property
     def number(self) -> int:
         return self.value[0]

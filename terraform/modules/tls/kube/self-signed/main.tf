@@ -178,6 +178,16 @@ locals {
   ) ? "TFEXT-E095 node_groups = ${local.node_groups}: this workspace's node certificates are not in the stages of that layout (a workspace from before node_groups keeps a stage per node), and this plan would issue every one of them again, dropping the keys the nodes hold. Remove node_groups, or move the nodes without issuing anything: terraform state pull | tfext node-groups ${local.node_groups} > node_groups_moved.tf, then the apply it names (docs/per-node.md). (If no node has a certificate yet, a first apply stopped early: remove node_groups, apply, then move.)" : ""
 }
 
+# A workspace from before node_groups keeps a stage per node (its record says 0) while node_groups is
+# unset: with many nodes, say what the shared stages would save and how to move. Setting node_groups = 0
+# keeps the layout and silences this.
+check "node_layout" {
+  assert {
+    condition     = var.node_groups != null || local.node_groups != 0 || length(var.nodes) < 100
+    error_message = "TFEXT-E099 nodes: this workspace issues its ${length(var.nodes)} nodes with a stage each, the layout of a workspace from before node_groups; in 64 shared stages a quiet plan takes less time (at 1000 nodes ~9 s instead of ~15 s). Nothing is wrong. To move the nodes without issuing anything: terraform state pull | tfext node-groups 64 > node_groups_moved.tf, then the apply it names (docs/per-node.md). To keep a stage per node and silence this, set node_groups = 0."
+  }
+}
+
 module "rotation" {
   source = "../../internal/rotation"
 
