@@ -21,6 +21,7 @@ Every command takes --help.
 from __future__ import annotations
 
 import sys
+import warnings
 
 USAGE = __doc__.strip() + "\n"
 
@@ -55,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     name = argv[0] if argv else ""
-    with protocol.checked_std_streams():
+    # Python's warnings never reach a user, as a program's never reach Terraform (tfext.protocol): a
+    # certificate with a serial that is not positive made cryptography print a deprecation note, with our
+    # source file and line, at each step of `tfext inspect` and `check-expiration`.
+    with protocol.checked_std_streams(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         failed = 2 if name in COMMANDS else 1
         try:
             code = _run(argv)

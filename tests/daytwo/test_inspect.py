@@ -310,3 +310,27 @@ def test_a_ca_of_the_issuers_name_that_did_not_sign_it_is_not_called_missing(cli
     run = cli("inspect", str(tmp_path / "other-ca.crt"), *paths(files, "apiserver.crt"), now=at(1))
     assert "CN=kube-ca  (the issuer: a CA of that name was given, but did not sign it)" in run.out
     assert "(issuer a CA of that name was given, but did not sign it)" in run.out
+
+
+def test_a_serial_that_is_not_positive_prints_no_python_warning(tmp_path):
+    """cryptography warns (a Python warning, with our file and line) when it parses a certificate whose
+    serial is 0 or negative; `tfext` is run here as a user runs it, so nothing but its own lines may
+    reach stderr."""
+    import subprocess
+    import sys
+
+    from harness import require
+
+    key, crt = tmp_path / "zero.key", tmp_path / "zero.crt"
+    subprocess.run(
+        [require("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", str(key), "-out", str(crt), "-subj", "/CN=zero", "-days", "3650", "-set_serial", "0"],
+        capture_output=True, check=True, timeout=30,
+    )  # fmt: skip
+    assert openssl(crt, "-serial").strip() == "serial=00"
+    for args in (["inspect", str(crt)], ["check-expiration", str(crt)]):
+        run = subprocess.run(
+            [sys.executable, "-m", "tfext", *args], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert "Warning" not in run.stderr and ".py:" not in run.stderr, (args, run.stderr)
+        assert run.returncode == 0 and "zero" in run.stdout, (args, run.returncode, run.stdout, run.stderr)
