@@ -1216,32 +1216,31 @@ _UNLISTED_SHOWN = (
 )
 
 
-def _with_unlisted_check(pair: tuple[Output, ...]) -> tuple[Output, ...]:
-    """kubelet_serving names nodes of `nodes`: checked on the serving certificates' output, at every plan,
-    since a validation cannot compare two variables. A name that is no node name is not echoed."""
-    check = Rule(
-        f"length({_UNLISTED}) == 0",
-        "TFEXT-E084 kubelet_serving: serving certificates for nodes not in nodes: "
-        f'${{join(", ", {_UNLISTED_SHOWN})}}. '
-        "Add them to nodes, or drop their kubelet_serving entries.",
-        comment=(
-            "Checked here, on every plan: Terraform cannot compare two variables in a validation; a name "
-            "that is no node name is not echoed."
-        ),
-    )
-    return (replace(pair[0], precondition=check), *pair[1:])
+# kubelet_serving names nodes of `nodes`: checked on the serving certificates' output, at every plan,
+# since a validation cannot compare two variables. A name that is no node name is not echoed.
+_UNLISTED_CHECK = Rule(
+    f"length({_UNLISTED}) == 0",
+    "TFEXT-E084 kubelet_serving: serving certificates for nodes not in nodes: "
+    f'${{join(", ", {_UNLISTED_SHOWN})}}. '
+    "Add them to nodes, or drop their kubelet_serving entries.",
+    comment=(
+        "Checked here, on every plan: Terraform cannot compare two variables in a validation; a name "
+        "that is no node name is not echoed."
+    ),
+)
+# node_groups set on a workspace whose nodes are in another layout's stages, with no `moved` blocks: the
+# plan would issue every node's certificates again. Checked on the client certificates' output, which reads
+# every node's stage (the layout record itself can't: the stages' for_each reads it). Each flavor's main.tf
+# says it as local.node_layout_refusal ("" when the layout holds).
+_LAYOUT_CHECK = Rule(
+    'local.node_layout_refusal == ""',
+    "${local.node_layout_refusal}",
+    comment="Checked here, on every plan: the node stages come after the layout record they read.",
+)
 
 
-def _with_layout_check(pair: tuple[Output, ...]) -> tuple[Output, ...]:
-    """node_groups set on a workspace whose nodes are in another layout's stages, with no `moved` blocks:
-    the plan would issue every node's certificates again. Checked on the client certificates' output, which
-    reads every node's stage (the layout record itself can't: the stages' for_each reads it). Each flavor's
-    main.tf says it as local.node_layout_refusal ("" when the layout holds)."""
-    check = Rule(
-        'local.node_layout_refusal == ""',
-        "${local.node_layout_refusal}",
-        comment="Checked here, on every plan: the node stages come after the layout record they read.",
-    )
+def _checked(pair: tuple[Output, ...], check: Rule) -> tuple[Output, ...]:
+    """A pair of outputs whose first (the certificates') checks `check` at every plan."""
     return (replace(pair[0], precondition=check), *pair[1:])
 
 
@@ -1532,7 +1531,7 @@ KUBE = Module(
                 "tfext: client key of the admin kubeconfig.",
             ),
         ),
-        *_with_layout_check(
+        *_checked(
             pair(
                 "kubelet",
                 ("node_kubelet_client_cert_pem", "node_kubelet_client_key_pem"),
@@ -1543,9 +1542,10 @@ KUBE = Module(
                 ),
                 _NODE,
                 per_node=True,
-            )
+            ),
+            _LAYOUT_CHECK,
         ),
-        *_with_unlisted_check(
+        *_checked(
             pair(
                 "serving",
                 ("node_kubelet_serving_cert_pem", "node_kubelet_serving_key_pem"),
@@ -1556,7 +1556,8 @@ KUBE = Module(
                 ),
                 _SERVING,
                 per_node=True,
-            )
+            ),
+            _UNLISTED_CHECK,
         ),
         *ROTATION_OUTPUTS,
         Output(

@@ -30,8 +30,9 @@ from tfext.tools.statefile import read_state
 MAX_GROUPS = 256  # tfext.catalog.MAX_NODE_GROUPS, the module's limit
 # A module path as Terraform writes it (calls, each with an optional key), and the kube node stage in it.
 _CALL = r'module\.[A-Za-z_][\w-]*(?:\[(?:\d+|"[\w.-]*")\])?'
-OWNER = re.compile(rf"^{_CALL}(?:\.{_CALL})*$")
-NODE_STAGE = re.compile(rf'^(?P<owner>{_CALL}(?:\.{_CALL})*)\.module\.node\["(?P<stage>[a-z0-9.-]+)"\]$')
+_OWNER = rf"{_CALL}(?:\.{_CALL})*"
+OWNER = re.compile(rf"^{_OWNER}$")
+NODE_STAGE = re.compile(rf'^(?P<owner>{_OWNER})\.module\.node\["(?P<stage>[a-z0-9.-]+)"\]$')
 PER_NODE_SLOT = re.compile(r"^(?:kubelet|serving):(?P<node>[^:]+)$")
 
 

@@ -184,7 +184,7 @@ locals {
 check "node_layout" {
   assert {
     condition     = var.node_groups != null || local.node_groups != 0 || length(var.nodes) < 100
-    error_message = "TFEXT-E099 nodes: this workspace issues its ${length(var.nodes)} nodes with a stage each, the layout of a workspace from before node_groups; in 64 shared stages a quiet plan takes less time (at 1000 nodes ~9 s instead of ~15 s). Nothing is wrong. To move the nodes without issuing anything: terraform state pull | tfext node-groups 64 > node_groups_moved.tf, then the apply it names (docs/per-node.md). To keep a stage per node and silence this, set node_groups = 0."
+    error_message = "TFEXT-E099 nodes: this workspace issues its ${length(var.nodes)} nodes with a stage each, the layout of a workspace from before node_groups; in ${local.default_node_groups} shared stages a quiet plan takes less time (at 1000 nodes ~9 s instead of ~15 s). Nothing is wrong. To move the nodes without issuing anything: terraform state pull | tfext node-groups ${local.default_node_groups} > node_groups_moved.tf, then the apply it names (docs/per-node.md). To keep a stage per node and silence this, set node_groups = 0."
   }
 }
 
