@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from daytwo._postgres import start_postgres
 from harness import Terraform, copy_example, modules_source, require
-from test_state_layer import faulty_terraform
+from test_state_layer import faulty_terraform, stage_records
 
 pytestmark = pytest.mark.terraform
 
@@ -219,6 +219,10 @@ def test_no_key_reaches_state_plans_or_logs_through_a_whole_lifecycle(workspace)
             key = w.tf.workdir / path
             assert key.stat().st_mode & 0o777 == 0o600 and path.startswith("keys/")
     assert (w.keys.stat().st_mode & 0o777) == 0o700
+    # no key element in a record, and so nothing Terraform marks sensitive in state (docs/performance.md)
+    markers, kept = stage_records(w.tf)
+    assert markers and all(isinstance(m, int) for m in markers)
+    assert kept and all("key_pem" not in elements and not marks for elements, marks in kept)
 
     readdressed = w.step(
         "re-issue by an input", kubelet_serving={**SERVING, "n1": {"ip_addresses": ["10.0.1.99"]}}

@@ -76,6 +76,22 @@ def serials(tf: Terraform) -> dict[str, str]:
 # --- (1) no key text in any Terraform output ----------------------------------------------------------
 
 
+def stage_records(tf: Terraform) -> tuple[list, list[tuple[set[str], list]]]:
+    """Every issuing stage's marker inputs, and its `kept` records as (elements, sensitive attributes)."""
+    markers, kept = [], []
+    for resource in json.loads(tf.run("state", "pull").stdout)["resources"]:
+        if resource["mode"] != "managed" or resource["type"] != "terraform_data":
+            continue
+        for instance in resource["instances"]:
+            attributes = instance["attributes"]
+            if resource["name"] == "issued":
+                markers.append(attributes["input"]["value"])
+            elif resource["name"] == "kept":
+                elements = set(attributes["triggers_replace"]["value"])
+                kept.append((elements, instance.get("sensitive_attributes", [])))
+    return markers, kept
+
+
 def test_no_key_text_in_any_output_through_a_whole_lifecycle(tf_config, tmp_path):
     tf = Terraform(copy_example("tectonic", tmp_path / "life"), tf_config)
     scan = KeyScan()
@@ -83,6 +99,12 @@ def test_no_key_text_in_any_output_through_a_whole_lifecycle(tf_config, tmp_path
     first = tf.apply()
     scan.learn(tf)
     scan.assert_clean("first apply", first.output)
+    # Each record holds what its mode has and no more (state per certificate, docs/performance.md): a
+    # marker's time as a number, no key-file elements, the key (sensitive) where it is kept.
+    markers, kept = stage_records(tf)
+    assert markers and all(isinstance(m, int) for m in markers)
+    key_file_elements = {"key_file", "key_path", "key_sha256"}
+    assert kept and all("key_pem" in e and e.isdisjoint(key_file_elements) for e, _ in kept)
     quiet = tf.plan()
     assert quiet.returncode == 0
     scan.assert_clean("quiet plan", quiet.output)

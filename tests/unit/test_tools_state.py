@@ -49,15 +49,24 @@ def resource(name: str, slot: str, attributes: dict, module: str = MODULE) -> di
     }
 
 
-def marker(slot: str, legacy: bool, wrapped: bool = True) -> dict:
+def marker(slot: str, legacy: bool, wrapped: bool = True, number: bool = False) -> dict:
+    """A marker as tfext 0.4 made it (`legacy`: a bare timestamp), as 0.5 does (`number`: the plan's time
+    as YYYYMMDDhhmmss), or as 0.5's pre-releases did (`{at = ...}`)."""
     at = "2030-01-01T00:00:00Z"
-    return resource("issued", slot, {"input": wrap(at if legacy else {"at": at}, wrapped)})
+    stamp = at if legacy else 20300101000000 if number else {"at": at}
+    return resource("issued", slot, {"input": wrap(stamp, wrapped)})
 
 
 def kept(slot: str, pem, name: str = "kept", wrapped: bool = True) -> dict:
     held = {"marker": "m", "role": f"kube/{slot}", "at": "t", "cert_pem": pem.cert_pem, "info": "{}"}
     held |= {"key_alg": "ECDSA", "key_pem": pem.key_pem}
     return resource(name, slot, {"input": None, "triggers_replace": wrap(held, wrapped)})
+
+
+def lean_kept(slot: str, pem, wrapped: bool = True) -> dict:
+    held = {"marker": "m", "role": f"kube/{slot}", "at": "t", "cert_pem": pem.cert_pem, "info": "{}"}
+    held["key_pem"] = pem.key_pem
+    return resource("kept", slot, {"input": None, "triggers_replace": wrap(held, wrapped)})
 
 
 def sealed(slot: str, pem, wrapped: bool = True) -> dict:
@@ -92,6 +101,20 @@ def test_each_layout_gives_the_record_the_stage_reads(pems, wrapped):
             "healed",
         ),
         "sealed": ([marker("apiserver", True, wrapped), sealed("apiserver", apiserver, wrapped)], "sealed"),
+        # 0.5's marker and a record holding only what its mode has (no key_file, key_path, csr, ...)
+        "number marker, lean kept": (
+            [marker("apiserver", False, wrapped, number=True), lean_kept("apiserver", apiserver, wrapped)],
+            "kept",
+        ),
+        # only a bare timestamp is 0.4's: a 0.5 marker's `kept` wins over a seal left beside it
+        "number marker beside a seal": (
+            [
+                marker("apiserver", False, wrapped, number=True),
+                kept("apiserver", apiserver, wrapped=wrapped),
+                sealed("apiserver", EMPTY, wrapped),
+            ],
+            "kept",
+        ),
         # a legacy marker keeps its seal, whatever else is left in state
         "legacy beside kept": (
             [

@@ -8,10 +8,12 @@ Each issuing stage (terraform/modules/tls/internal/issue, e.g. `module.kube_cert
 `module.etcd_certs.module.member["etcd-0"]`) keeps each certificate slot (`apiserver`, `kubelet:w1`) in
 one of three layouts, and `records` gives one `Record` per stage and slot, whichever it is:
 
-- `terraform_data.kept[slot]` (tfext 0.5 on; its marker `issued[slot]` holds `{at = ...}`): the
-  certificate, its facts and its key, all elements of `triggers_replace` (`marker`, `role`, `at`,
-  `cert_pem`, `info`, `key_alg`, `key_pem`). When its `cert_pem` is "", the certificate was healed and
-  `terraform_data.healed[slot]`, of the same shape, holds it.
+- `terraform_data.kept[slot]` (tfext 0.5 on; its marker `issued[slot]` holds the plan's time as a number,
+  `YYYYMMDDhhmmss`, or `{at = ...}` in 0.5's pre-releases): the certificate, its facts and its key, all
+  elements of `triggers_replace` (`marker`, `role`, `at`, `cert_pem`, `info`, and as the mode and slot
+  have them `key_alg`, `key_pem`, `key_file`, `key_path`, `key_sha256`, `csr`: a missing one reads as "").
+  When its `cert_pem` is "", the certificate was healed and `terraform_data.healed[slot]`, of the same
+  shape, holds it.
 - `terraform_data.sealed[slot]` (tfext 0.2 and 0.3; the marker holds a bare timestamp): `input` holds
   `role`, `cert_pem`, `info`, `key_alg`, and `triggers_replace` holds `marker` and the key as `key`.
 - `terraform_data.captured[slot]` alone (tfext 0.1, whose `input` also holds `key_pem`; or a capture of a
@@ -216,7 +218,8 @@ def records(state: dict) -> list[Record]:
     for (module, slot), held in found.items():
         marker = held.get(MARKER)
         stamp = attribute(marker[1], "input") if marker else None
-        legacy = marker is not None and not isinstance(stamp, dict)  # a bare timestamp: tfext 0.4 or earlier
+        # A bare timestamp: tfext 0.4 or earlier (0.5 holds a number, its pre-releases `{at = ...}`).
+        legacy = marker is not None and isinstance(stamp, str)
         if KEPT in held and not (legacy and (SEALED in held or CAPTURED in held)):
             record = _record(module, slot, KEPT, *held[KEPT])
             if not record.cert_pem and HEALED in held:

@@ -2,8 +2,8 @@
 # replaces its `issued` marker, and kept in state where Terraform never prints its key. Every later plan
 # reuses what was kept, and no program runs at all.
 #
-#   issued[slot]   marker: { at = plantimestamp() } of the plan that created it; replaced when the spec
-#                  changes (or by -replace)
+#   issued[slot]   marker: the plan that created it (local.now); replaced when the spec changes (or by
+#                  -replace)
 #   data.issue     the program, counted in only when some marker (or a stage upstream) is new
 #   kept[slot]     the certificate, its facts and its key (a sensitive element of triggers_replace, the one
 #                  place Terraform keeps its mark in every plan, diff, show and state), all in the one
@@ -16,7 +16,9 @@
 resource "terraform_data" "issued" {
   for_each = var.certs
 
-  input = { at = plantimestamp() }
+  # The plan that made it, as a number: the smallest value Terraform keeps (twice: `output` mirrors
+  # `input`), ~300 bytes of state a certificate less than an object.
+  input = local.now
   # A certificate issued for a CSR is issued again when the CSR (its key) changes: the file's hash joins
   # what shapes it (a missing file is the program's to report).
   triggers_replace = lookup(local.csr_of, each.key, "") == "" ? each.value : sha256("${each.value} ${try(filesha256(local.csr_of[each.key]), "missing:${local.csr_of[each.key]}")}")
@@ -35,6 +37,7 @@ resource "terraform_data" "issued" {
 }
 
 locals {
+  now        = tonumber(formatdate("YYYYMMDDhhmmss", plantimestamp()))
   kind       = split("-", var.settings.program[length(var.settings.program) - 1])[0]
   first_slot = keys(var.certs)[0]
   csr_of     = { for name, csr in var.settings.csr_paths : name => csr if csr != "" }
@@ -61,12 +64,13 @@ locals {
   # once per instance (a stage of N certificates cost N^2), and each reference to the resource looks up
   # every instance's planned change in a list of the whole plan's (docs/performance.md).
   # A marker made by tfext 0.4 or earlier holds a bare timestamp (`legacy`), and its certificate stays in
-  # that release's records (captured, sealed) until it is issued again.
-  markers = { for name, m in terraform_data.issued : name => { id = m.id, at = try(m.input.at, m.input), legacy = !can(m.input.at) } }
+  # that release's records (captured, sealed) until it is issued again; one made before 0.5 was released,
+  # `{ at = <timestamp> }`.
+  markers = { for name, m in terraform_data.issued : name => { id = m.id, new = m.input == local.now, legacy = !can(m.input.at) && !can(m.input + 0) } }
   legacy  = toset([for name, m in local.markers : name if m.legacy])
-  # A marker equals this plan's timestamp only in the plan that creates or replaces it, and that is known
-  # at plan time: on a plan with nothing to issue the program does not even run.
-  new_slots = toset([for name, m in local.markers : name if m.at == plantimestamp()])
+  # A marker equals this plan's time only in the plan that creates or replaces it, and that is known at
+  # plan time: on a plan with nothing to issue the program does not even run.
+  new_slots = toset([for name, m in local.markers : name if m.new])
   # Not issued here when a stage upstream already issued in this plan, in its own run (a new CA and its
   # first leaves).
   issuing = !var.upstream.issuing && length(local.new_slots) > 0
@@ -90,7 +94,8 @@ locals {
   issue_query = merge(
     local.run_query,
     { plan_time = plantimestamp() },
-    { for name, m in local.markers : "${name}_issued_at" => m.at },
+    # The program issues the slots whose time is plan_time; any other (the epoch) is "kept already".
+    { for name, m in local.markers : "${name}_issued_at" => m.new ? plantimestamp() : "1970-01-01T00:00:00Z" },
     { for name in flatten(values(var.settings.co_issued)) : "${name}_issued_at" => plantimestamp() if length(local.new_slots) > 0 },
   )
   issue_result = try(data.external.issue[0].result, {})
@@ -126,21 +131,27 @@ resource "terraform_data" "kept" {
   # tomap, not an object: with an object, ignoring one element swallowed a marker change too. Every
   # element but the marker is ignored after creation, so a quiet plan's empty answer changes nothing,
   # and a new marker id (unknown at plan) replaces the record with the new certificate.
-  triggers_replace = tomap({
-    marker   = local.markers[each.key].id
-    role     = "${local.kind}/${each.key}"
-    at       = plantimestamp()
-    cert_pem = lookup(local.fresh, "${each.key}_cert_pem", "")
-    info     = lookup(local.fresh, "${each.key}_info", "")
-    key_alg  = lookup(local.fresh, "${each.key}_key_alg", "")
+  triggers_replace = tomap(merge(
+    {
+      marker   = local.markers[each.key].id
+      role     = "${local.kind}/${each.key}"
+      at       = plantimestamp()
+      cert_pem = lookup(local.fresh, "${each.key}_cert_pem", "")
+      info     = lookup(local.fresh, "${each.key}_info", "")
+    },
+    # Only the elements this slot can have in this mode (a missing one reads as ""; records made before
+    # 0.5 was released hold them all), chosen by what is known at plan, never by a value: ~150 bytes of
+    # state a certificate, and in a key directory no sensitive element at all.
+    each.key == "ca" ? { key_alg = lookup(local.fresh, "ca_key_alg", "") } : {},
     # With a key directory, the key's file instead of its text: a new one (relative to key_dir), or a
     # given CA's own file; its hash is checked at every plan.
-    key_pem    = sensitive(var.settings.key_dir == "" ? local.fresh_keys[each.key] : "")
-    key_file   = lookup(local.fresh, "${each.key}_key_file", "")
-    key_path   = var.settings.key_dir == "" ? "" : lookup(local.fresh, "${each.key}_key_path", "")
-    key_sha256 = var.settings.key_dir == "" ? "" : lookup(local.fresh, "${each.key}_key_sha256", lookup(local.fresh, "${each.key}_key_path", "") == "" ? "" : filesha256(local.fresh["${each.key}_key_path"]))
-    csr        = lookup(local.fresh, "${each.key}_csr", "")
-  })
+    var.settings.key_dir == "" ? { key_pem = sensitive(local.fresh_keys[each.key]) } : {
+      key_file                             = lookup(local.fresh, "${each.key}_key_file", "")
+      key_path                             = lookup(local.fresh, "${each.key}_key_path", "")
+      key_sha256                           = lookup(local.fresh, "${each.key}_key_sha256", lookup(local.fresh, "${each.key}_key_path", "") == "" ? "" : filesha256(local.fresh["${each.key}_key_path"]))
+    },
+    contains(keys(local.csr_of), each.key) ? { csr = lookup(local.fresh, "${each.key}_csr", "") } : {},
+  ))
 
   lifecycle {
     ignore_changes = [
@@ -186,20 +197,24 @@ locals {
 resource "terraform_data" "healed" {
   for_each = local.healing
 
-  triggers_replace = tomap({
-    marker   = local.kept_records[each.key].id
-    role     = "${local.kind}/${each.key}"
-    at       = plantimestamp()
-    cert_pem = lookup(local.healed_result, "${each.key}_cert_pem", "")
-    info     = lookup(local.healed_result, "${each.key}_info", "")
-    key_alg  = lookup(local.healed_result, "${each.key}_key_alg", "")
+  # The elements of a `kept` (which see).
+  triggers_replace = tomap(merge(
+    {
+      marker   = local.kept_records[each.key].id
+      role     = "${local.kind}/${each.key}"
+      at       = plantimestamp()
+      cert_pem = lookup(local.healed_result, "${each.key}_cert_pem", "")
+      info     = lookup(local.healed_result, "${each.key}_info", "")
+    },
+    each.key == "ca" ? { key_alg = lookup(local.healed_result, "ca_key_alg", "") } : {},
     # A key the program read from a file comes back as the file's path (as for `kept`).
-    key_pem    = sensitive(var.settings.key_dir != "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "") != "" ? file(local.healed_result["${each.key}_key_path"]) : lookup(local.healed_result, "${each.key}_key_pem", ""))
-    key_file   = lookup(local.healed_result, "${each.key}_key_file", "")
-    key_path   = var.settings.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_path", "")
-    key_sha256 = var.settings.key_dir == "" ? "" : lookup(local.healed_result, "${each.key}_key_sha256", lookup(local.healed_result, "${each.key}_key_path", "") == "" ? "" : filesha256(local.healed_result["${each.key}_key_path"]))
-    csr        = lookup(local.healed_result, "${each.key}_csr", "")
-  })
+    var.settings.key_dir == "" ? { key_pem = sensitive(lookup(local.healed_result, "${each.key}_key_path", "") != "" ? file(local.healed_result["${each.key}_key_path"]) : lookup(local.healed_result, "${each.key}_key_pem", "")) } : {
+      key_file                             = lookup(local.healed_result, "${each.key}_key_file", "")
+      key_path                             = lookup(local.healed_result, "${each.key}_key_path", "")
+      key_sha256                           = lookup(local.healed_result, "${each.key}_key_sha256", lookup(local.healed_result, "${each.key}_key_path", "") == "" ? "" : filesha256(local.healed_result["${each.key}_key_path"]))
+    },
+    contains(keys(local.csr_of), each.key) ? { csr = lookup(local.healed_result, "${each.key}_csr", "") } : {},
+  ))
 
   lifecycle {
     ignore_changes = [
@@ -280,9 +295,9 @@ locals {
   certs = {
     for name, r in local.records : name => {
       cert_pem = r.cert_pem
-      key_pem  = local.key_files[name] == "" ? r.key_pem : (local.key_found[name] == "present" ? sensitive(file(local.key_files[name])) : "")
+      key_pem  = local.key_files[name] == "" ? try(r.key_pem, "") : (local.key_found[name] == "present" ? sensitive(file(local.key_files[name])) : "")
       key_path = local.key_files[name]
-      key_alg  = r.key_alg
+      key_alg  = try(r.key_alg, "")
       # Every certificate's facts in one type, whatever release recorded them (key ids since 0.3) or
       # none (a record being healed), the SANs a list of strings even when empty: the module outputs are
       # maps of them, and a map holding one still unknown (being issued) takes only equal types.
@@ -308,7 +323,7 @@ locals {
   # for a CSR has no key of ours, and a key file elsewhere is checked on its own.
   incomplete = sort([
     for name, r in local.records : "${local.kind}/${name}"
-    if r.cert_pem == "" || (local.key_files[name] == "" && try(r.key_file, "") == "" && try(r.csr, "") == "" && nonsensitive(sensitive(r.key_pem) == ""))
+    if r.cert_pem == "" || (local.key_files[name] == "" && try(r.key_file, "") == "" && try(r.csr, "") == "" && nonsensitive(sensitive(try(r.key_pem, "")) == ""))
   ])
   expiring = {
     for name, c in local.certs : name => "${local.kind}/${name} (${c.info.not_after})"
