@@ -2,7 +2,7 @@
 # replaces its `issued` marker, and kept in state where Terraform never prints its key. Every later plan
 # reuses what was kept, and no program runs at all.
 #
-#   issued[slot]   marker: the plan that created it (local.stage.now); replaced when the spec changes (or by
+#   issued[slot]   marker: the time of the plan that created it; replaced when the spec changes (or by
 #                  -replace)
 #   data.issue     the program, counted in only when some marker (or a stage upstream) is new
 #   kept[slot]     the certificate, its facts and its key (a sensitive element of triggers_replace, the one
@@ -170,10 +170,11 @@ resource "terraform_data" "kept" {
     each.key == "ca" ? { key_alg = lookup(local.answer.public, "ca_key_alg", "") } : {},
     # With a key directory, the key's file instead of its text: a new one (relative to key_dir), or a
     # given CA's own file; its hash is checked at every plan.
-    var.settings.key_dir == "" ? { key_pem = sensitive(local.answer.keys[each.key]) } : {
-      key_file                             = lookup(local.answer.public, "${each.key}_key_file", "")
-      key_path                             = lookup(local.answer.public, "${each.key}_key_path", "")
-      key_sha256                           = lookup(local.answer.public, "${each.key}_key_sha256", lookup(local.answer.public, "${each.key}_key_path", "") == "" ? "" : filesha256(local.answer.public["${each.key}_key_path"]))
+    var.settings.key_dir == "" ? { key_pem = sensitive(local.answer.keys[each.key]) } : {},
+    var.settings.key_dir == "" ? {} : {
+      key_file   = lookup(local.answer.public, "${each.key}_key_file", "")
+      key_path   = lookup(local.answer.public, "${each.key}_key_path", "")
+      key_sha256 = lookup(local.answer.public, "${each.key}_key_sha256", lookup(local.answer.public, "${each.key}_key_path", "") == "" ? "" : filesha256(local.answer.public["${each.key}_key_path"]))
     },
     contains(keys(local.stage.csr_of), each.key) ? { csr = lookup(local.answer.public, "${each.key}_csr", "") } : {},
   ))
@@ -236,10 +237,11 @@ resource "terraform_data" "healed" {
     },
     each.key == "ca" ? { key_alg = lookup(local.healed_result, "ca_key_alg", "") } : {},
     # A key the program read from a file comes back as the file's path (as for `kept`).
-    var.settings.key_dir == "" ? { key_pem = sensitive(lookup(local.healed_result, "${each.key}_key_path", "") != "" ? file(local.healed_result["${each.key}_key_path"]) : lookup(local.healed_result, "${each.key}_key_pem", "")) } : {
-      key_file                             = lookup(local.healed_result, "${each.key}_key_file", "")
-      key_path                             = lookup(local.healed_result, "${each.key}_key_path", "")
-      key_sha256                           = lookup(local.healed_result, "${each.key}_key_sha256", lookup(local.healed_result, "${each.key}_key_path", "") == "" ? "" : filesha256(local.healed_result["${each.key}_key_path"]))
+    var.settings.key_dir == "" ? { key_pem = sensitive(lookup(local.healed_result, "${each.key}_key_path", "") != "" ? file(local.healed_result["${each.key}_key_path"]) : lookup(local.healed_result, "${each.key}_key_pem", "")) } : {},
+    var.settings.key_dir == "" ? {} : {
+      key_file   = lookup(local.healed_result, "${each.key}_key_file", "")
+      key_path   = lookup(local.healed_result, "${each.key}_key_path", "")
+      key_sha256 = lookup(local.healed_result, "${each.key}_key_sha256", lookup(local.healed_result, "${each.key}_key_path", "") == "" ? "" : filesha256(local.healed_result["${each.key}_key_path"]))
     },
     contains(keys(local.stage.csr_of), each.key) ? { csr = lookup(local.healed_result, "${each.key}_csr", "") } : {},
   ))
