@@ -30,8 +30,8 @@ resource "terraform_data" "issued" {
     # (which would print the value: a key pasted into the wrong input). `refusals` says what and why; one
     # precondition for all of them, as each costs Terraform an evaluation per certificate at every plan.
     precondition {
-      condition     = length(local.refusals.every) == 0 && (each.key != local.stage.first_slot || length(local.refusals.first) == 0)
-      error_message = join("\n", concat(local.refusals.every, each.key == local.stage.first_slot ? local.refusals.first : []))
+      condition     = length(local.stage.refusals.every) == 0 && (each.key != local.stage.first_slot || length(local.stage.refusals.first) == 0)
+      error_message = join("\n", concat(local.stage.refusals.every, each.key == local.stage.first_slot ? local.stage.refusals.first : []))
     }
   }
 }
@@ -63,6 +63,24 @@ locals {
       var.settings.key_dir == "" ? {} : { key_dir = abspath(var.settings.key_dir) },
       { for name, csr in var.settings.csr_paths : "${name}_csr_path" => csr if csr != "" },
     )
+    # What fails the plan before anything of this stage changes: `every` certificate's, and the stage's own
+    # (said once, by its first certificate). (`kind` spelled out: an attribute cannot read its neighbour.)
+    refusals = {
+      # The program refuses this too, but only when it runs.
+      every = [
+        for bad in [sort([for k, v in merge({ for k, v in var.settings.query : k => v if !endswith(k, "_pem") }, var.settings.plain_inputs) : k if strcontains(v, "-----BEGIN")])] :
+        "TFEXT-E028 ${join(", ", bad)}: PEM text given where a name, address or setting is expected (not shown). Pass certificates and keys only to the *_pem and *_path inputs." if length(bad) > 0
+      ]
+      first = compact([
+        # A rule the caller checks before anything of this stage changes (a CA rotation's order): here, so
+        # that an apply with -target on this stage checks it too.
+        var.guard,
+        # A stage that signs with a CA it is given needs that CA's key (kube/user-provided without
+        # ca_key_pem_path gives an empty ca_key_pem and ca_key_path). Whether it was given is all this says
+        # of the key, hence nonsensitive (the signer's key is, so is anything compared with it).
+        nonsensitive(sensitive(var.signer == null ? true : (var.signer.key_path != "" || var.signer.key_pem != ""))) ? "" : "TFEXT-E053 ${split("-", var.settings.program[length(var.settings.program) - 1])[0]}: no private key of the CA that signs these certificates was given (ca_key_pem and ca_key_path are empty). Pass the kube module's ca_key_pem and ca_key_path outputs (from kube/user-provided, set its ca_key_pem_path first), or use the user-provided flavor with files signed elsewhere. If this module generated the CA and its key is missing from state, `terraform state pull | tfext heal` names what to issue again.",
+      ])
+    }
     no_facts = {
       subject            = ""
       issuer             = ""
@@ -76,25 +94,6 @@ locals {
       authority_key_id   = ""
       key_from_csr       = false # true when issued for a node's own key (its CSR)
     }
-  }
-
-  # What fails the plan before anything of this stage changes: `every` certificate's, and the stage's own
-  # (said once, by its first certificate).
-  refusals = {
-    # The program refuses this too, but only when it runs.
-    every = [
-      for bad in [sort([for k, v in merge({ for k, v in var.settings.query : k => v if !endswith(k, "_pem") }, var.settings.plain_inputs) : k if strcontains(v, "-----BEGIN")])] :
-      "TFEXT-E028 ${join(", ", bad)}: PEM text given where a name, address or setting is expected (not shown). Pass certificates and keys only to the *_pem and *_path inputs." if length(bad) > 0
-    ]
-    first = compact([
-      # A rule the caller checks before anything of this stage changes (a CA rotation's order): here, so
-      # that an apply with -target on this stage checks it too.
-      var.guard,
-      # A stage that signs with a CA it is given needs that CA's key (kube/user-provided without
-      # ca_key_pem_path gives an empty ca_key_pem and ca_key_path). Whether it was given is all this says
-      # of the key, hence nonsensitive (the signer's key is, so is anything compared with it).
-      nonsensitive(sensitive(var.signer == null ? true : (var.signer.key_path != "" || var.signer.key_pem != ""))) ? "" : "TFEXT-E053 ${local.stage.kind}: no private key of the CA that signs these certificates was given (ca_key_pem and ca_key_path are empty). Pass the kube module's ca_key_pem and ca_key_path outputs (from kube/user-provided, set its ca_key_pem_path first), or use the user-provided flavor with files signed elsewhere. If this module generated the CA and its key is missing from state, `terraform state pull | tfext heal` names what to issue again.",
-    ])
   }
 
   # Every marker as the rest of this stage reads it, through this one local: a reference to
@@ -128,16 +127,15 @@ locals {
     )
   }
 
-  issue_result = try(data.external.issue[0].result, {})
   # What this plan's run answered (or the run upstream, for this stage's slots).
   answer = {
-    public = var.upstream.issuing ? var.upstream.public : local.issue_result
+    public = var.upstream.issuing ? var.upstream.public : try(data.external.issue[0].result, {})
     # A key the program read from a file (a given CA to sign with) comes back as the file's path, never
     # as text, and is read here.
     keys = var.upstream.issuing ? var.upstream.keys : sensitive({
       for name, _ in var.certs : name => (
-        lookup(local.issue_result, "${name}_key_path", "") != "" ? file(local.issue_result["${name}_key_path"]) :
-        lookup(local.issue_result, "${name}_key_pem", "")
+        lookup(try(data.external.issue[0].result, {}), "${name}_key_path", "") != "" ? file(data.external.issue[0].result["${name}_key_path"]) :
+        lookup(try(data.external.issue[0].result, {}), "${name}_key_pem", "")
       )
     })
   }
@@ -341,24 +339,24 @@ locals {
     # Certificates without their certificate or key: an apply stopped while healing, or a key lost under
     # tfext 0.4 or earlier. Known at plan time unless the program runs during apply. A certificate issued
     # for a CSR has no key of ours, and a key file elsewhere is checked on its own.
+    expiring = {
+      for name, f in local.found.facts : name => "${local.stage.kind}/${name} (${f.not_after})"
+      if timecmp(f.not_after == "" ? "9999-01-01T00:00:00Z" : f.not_after, timeadd(plantimestamp(), "${var.settings.renewal_window_hours}h")) < 0
+    }
     incomplete = sort([
       for name, r in local.records : "${local.stage.kind}/${name}"
       if r.cert_pem == "" || (local.found.key_files[name] == "" && try(r.key_file, "") == "" && try(r.csr, "") == "" && nonsensitive(sensitive(try(r.key_pem, "")) == ""))
     ])
   }
-  expiring = {
-    for name, c in local.checked.certs : name => "${local.stage.kind}/${name} (${c.info.not_after})"
-    if timecmp(c.info.not_after == "" ? "9999-01-01T00:00:00Z" : c.info.not_after, timeadd(plantimestamp(), "${var.settings.renewal_window_hours}h")) < 0
-  }
 }
 
 check "certificate_expiry" {
   assert {
-    condition = length(local.expiring) == 0
+    condition = length(local.checked.expiring) == 0
     # A CA takes every certificate it signed with it: the way out is a CA rotation, not a re-issue.
     error_message = (var.settings.certs_are_cas ?
-      "TFEXT-E059 ${local.stage.kind}/ca expires within ${var.settings.renewal_window_hours} hours: ${join(", ", values(local.expiring))}, and every certificate it signed with it. Start a CA rotation: ca_rotation = { generation = N + 1, phase = \"trust\" } (docs/ca-rotation.md)." :
-      "TFEXT-E043 ${local.stage.kind} certificates expire within ${var.settings.renewal_window_hours} hours: ${join(", ", values(local.expiring))}. Rotate them (README: Rotation)."
+      "TFEXT-E059 ${local.stage.kind}/ca expires within ${var.settings.renewal_window_hours} hours: ${join(", ", values(local.checked.expiring))}, and every certificate it signed with it. Start a CA rotation: ca_rotation = { generation = N + 1, phase = \"trust\" } (docs/ca-rotation.md)." :
+      "TFEXT-E043 ${local.stage.kind} certificates expire within ${var.settings.renewal_window_hours} hours: ${join(", ", values(local.checked.expiring))}. Rotate them (README: Rotation)."
     )
   }
 }

@@ -20,11 +20,11 @@ output "stage" {
         public = merge({}, [
           for slot in slots : {
             # What the program answers for each slot besides its key (`<slot>_<field>`), as the records read it.
-            for field in ["cert_pem", "info", "key_alg", "key_file", "key_path", "key_sha256", "csr"] : "${slot}_${field}" => local.issue_result["${slot}_${field}"]
-            if can(local.issue_result["${slot}_${field}"])
+            for field in ["cert_pem", "info", "key_alg", "key_file", "key_path", "key_sha256", "csr"] : "${slot}_${field}" => local.answer.public["${slot}_${field}"]
+            if can(local.answer.public["${slot}_${field}"])
           }
         ]...)
-        keys = sensitive({ for slot in slots : slot => lookup(local.issue_result, "${slot}_key_pem", "") })
+        keys = sensitive({ for slot in slots : slot => lookup(local.answer.public, "${slot}_key_pem", "") })
       } if local.this_plan.issuing
     }
     issued_now = concat(tolist(local.markers.new), tolist(local.heal.slots))
