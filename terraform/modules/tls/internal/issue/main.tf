@@ -336,13 +336,14 @@ locals {
         info = merge(local.found.facts[name], { sans = compact(local.found.facts[name].sans) })
       }
     }
-    # Certificates without their certificate or key: an apply stopped while healing, or a key lost under
-    # tfext 0.4 or earlier. Known at plan time unless the program runs during apply. A certificate issued
-    # for a CSR has no key of ours, and a key file elsewhere is checked on its own.
+    # Certificates within the renewal window (TFEXT-E043/E059 below).
     expiring = {
       for name, f in local.found.facts : name => "${local.stage.kind}/${name} (${f.not_after})"
       if timecmp(f.not_after == "" ? "9999-01-01T00:00:00Z" : f.not_after, timeadd(plantimestamp(), "${var.settings.renewal_window_hours}h")) < 0
     }
+    # Certificates without their certificate or key: an apply stopped while healing, or a key lost under
+    # tfext 0.4 or earlier. Known at plan time unless the program runs during apply. A certificate issued
+    # for a CSR has no key of ours, and a key file elsewhere is checked on its own.
     incomplete = sort([
       for name, r in local.records : "${local.stage.kind}/${name}"
       if r.cert_pem == "" || (local.found.key_files[name] == "" && try(r.key_file, "") == "" && try(r.csr, "") == "" && nonsensitive(sensitive(try(r.key_pem, "")) == ""))
