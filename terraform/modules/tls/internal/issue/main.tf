@@ -30,8 +30,8 @@ resource "terraform_data" "issued" {
     # (which would print the value: a key pasted into the wrong input). `refusals` says what and why; one
     # precondition for all of them, as each costs Terraform an evaluation per certificate at every plan.
     precondition {
-      condition     = length(local.stage.refusals.every) == 0 && (each.key != local.stage.first_slot || length(local.stage.refusals.first) == 0)
-      error_message = join("\n", concat(local.stage.refusals.every, each.key == local.stage.first_slot ? local.stage.refusals.first : []))
+      condition     = length(local.refusals.every) == 0 && (each.key != local.stage.first_slot || length(local.refusals.first) == 0)
+      error_message = join("\n", concat(local.refusals.every, each.key == local.stage.first_slot ? local.refusals.first : []))
     }
   }
 }
@@ -63,24 +63,6 @@ locals {
       var.settings.key_dir == "" ? {} : { key_dir = abspath(var.settings.key_dir) },
       { for name, csr in var.settings.csr_paths : "${name}_csr_path" => csr if csr != "" },
     )
-    # What fails the plan before anything of this stage changes: `every` certificate's, and the stage's own
-    # (said once, by its first certificate). (`kind` spelled out: an attribute cannot read its neighbour.)
-    refusals = {
-      # The program refuses this too, but only when it runs.
-      every = [
-        for bad in [sort([for k, v in merge({ for k, v in var.settings.query : k => v if !endswith(k, "_pem") }, var.settings.plain_inputs) : k if strcontains(v, "-----BEGIN")])] :
-        "TFEXT-E028 ${join(", ", bad)}: PEM text given where a name, address or setting is expected (not shown). Pass certificates and keys only to the *_pem and *_path inputs." if length(bad) > 0
-      ]
-      first = compact([
-        # A rule the caller checks before anything of this stage changes (a CA rotation's order): here, so
-        # that an apply with -target on this stage checks it too.
-        var.guard,
-        # A stage that signs with a CA it is given needs that CA's key (kube/user-provided without
-        # ca_key_pem_path gives an empty ca_key_pem and ca_key_path). Whether it was given is all this says
-        # of the key, hence nonsensitive (the signer's key is, so is anything compared with it).
-        nonsensitive(sensitive(var.signer == null ? true : (var.signer.key_path != "" || var.signer.key_pem != ""))) ? "" : "TFEXT-E053 ${split("-", var.settings.program[length(var.settings.program) - 1])[0]}: no private key of the CA that signs these certificates was given (ca_key_pem and ca_key_path are empty). Pass the kube module's ca_key_pem and ca_key_path outputs (from kube/user-provided, set its ca_key_pem_path first), or use the user-provided flavor with files signed elsewhere. If this module generated the CA and its key is missing from state, `terraform state pull | tfext heal` names what to issue again.",
-      ])
-    }
     no_facts = {
       subject            = ""
       issuer             = ""
@@ -94,6 +76,25 @@ locals {
       authority_key_id   = ""
       key_from_csr       = false # true when issued for a node's own key (its CSR)
     }
+  }
+
+  # What fails the plan before anything of this stage changes: `every` certificate's, and the stage's own
+  # (said once, by its first certificate).
+  refusals = {
+    # The program refuses this too, but only when it runs.
+    every = [
+      for bad in [sort([for k, v in merge({ for k, v in var.settings.query : k => v if !endswith(k, "_pem") }, var.settings.plain_inputs) : k if strcontains(v, "-----BEGIN")])] :
+      "TFEXT-E028 ${join(", ", bad)}: PEM text given where a name, address or setting is expected (not shown). Pass certificates and keys only to the *_pem and *_path inputs." if length(bad) > 0
+    ]
+    first = compact([
+      # A rule the caller checks before anything of this stage changes (a CA rotation's order): here, so
+      # that an apply with -target on this stage checks it too.
+      var.guard,
+      # A stage that signs with a CA it is given needs that CA's key (kube/user-provided without
+      # ca_key_pem_path gives an empty ca_key_pem and ca_key_path). Whether it was given is all this says
+      # of the key, hence nonsensitive (the signer's key is, so is anything compared with it).
+      nonsensitive(sensitive(var.signer == null ? true : (var.signer.key_path != "" || var.signer.key_pem != ""))) ? "" : "TFEXT-E053 ${local.stage.kind}: no private key of the CA that signs these certificates was given (ca_key_pem and ca_key_path are empty). Pass the kube module's ca_key_pem and ca_key_path outputs (from kube/user-provided, set its ca_key_pem_path first), or use the user-provided flavor with files signed elsewhere. If this module generated the CA and its key is missing from state, `terraform state pull | tfext heal` names what to issue again.",
+    ])
   }
 
   # Every marker as the rest of this stage reads it, through this one local: a reference to
