@@ -293,6 +293,12 @@ def common_schema() -> dict:
                 "pattern": DOMAIN,
                 "description": "a DNS domain such as cluster.local (empty for cluster.local)",
             },
+            "facts_form": {
+                **text,
+                "enum": ["", "list"],
+                "description": "list: a certificate's facts as a JSON list in tfext.certinfo.FACT_ORDER, as "
+                "the modules of 0.5.0 on ask; empty: an object (the modules before)",
+            },
             "rotation_phase": {
                 **text,
                 "enum": ["", *phases],
@@ -327,6 +333,7 @@ def query_schema(module: Module, flavor: Flavor) -> dict:
     whose = f"one {module.node}'s {catalog.either([r.title for r in module.per_node])}" if roles else ""
     if flavor.generating:
         props["plan_time"] = _ref("timestamp", "plantimestamp() of this plan")
+        props["facts_as"] = _ref("facts_form", "how to answer each <slot>_info")
         gated = module.slots if flavor.ca_gate else module.leaves
         for slot in gated:
             what = (

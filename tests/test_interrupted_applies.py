@@ -29,6 +29,8 @@ from daytwo._postgres import start_postgres
 from harness import Terraform, modules_source, require
 from test_state_layer import KeyScan
 
+from tfext import certinfo
+
 pytestmark = pytest.mark.terraform
 
 ROOT = """
@@ -190,7 +192,7 @@ class Workspace:
                 record = inst["attributes"]["triggers_replace"]
                 record = record.get("value", record)
                 if record.get("info") and record.get("key_pem"):
-                    out[f"{resource['module']}.{resource['name']}[{inst['index_key']}]"] = json.loads(
+                    out[f"{resource['module']}.{resource['name']}[{inst['index_key']}]"] = certinfo.facts_of(
                         record["info"]
                     )["serial"]
         return out

@@ -33,6 +33,7 @@ from harness import (
     require,
 )
 
+from tfext import certinfo
 from tfext.tools.assets import write_assets
 
 pytestmark = pytest.mark.terraform
@@ -77,7 +78,8 @@ def serials(tf: Terraform) -> dict[str, str]:
 
 
 def stage_records(tf: Terraform) -> tuple[list, list[tuple[set[str], list]]]:
-    """Every issuing stage's marker inputs, and its `kept` records as (elements, sensitive attributes)."""
+    """Every issuing stage's marker inputs, and its `kept` records as (elements, sensitive attributes).
+    Each record holds what no other does: facts as a list in their order (no names), and no role."""
     markers, kept = [], []
     for resource in json.loads(tf.run("state", "pull").stdout)["resources"]:
         if resource["mode"] != "managed" or resource["type"] != "terraform_data":
@@ -87,8 +89,11 @@ def stage_records(tf: Terraform) -> tuple[list, list[tuple[set[str], list]]]:
             if resource["name"] == "issued":
                 markers.append(attributes["input"]["value"])
             elif resource["name"] == "kept":
-                elements = set(attributes["triggers_replace"]["value"])
-                kept.append((elements, instance.get("sensitive_attributes", [])))
+                elements = attributes["triggers_replace"]["value"]
+                assert "role" not in elements, resource
+                facts = json.loads(elements["info"])
+                assert isinstance(facts, list) and len(facts) >= len(certinfo.FACT_ORDER) - 2, resource
+                kept.append((set(elements), instance.get("sensitive_attributes", [])))
     return markers, kept
 
 
@@ -373,7 +378,7 @@ def sealed_serials(tf: Terraform) -> dict[str, str]:
             record = record.get("value", record)
             key = attributes["triggers_replace"].get("value", attributes["triggers_replace"])
             if record.get("info") and (key.get("key_pem") or key.get("key")):
-                out[f"{resource['module']}/{inst['index_key']}"] = json.loads(record["info"])["serial"]
+                out[f"{resource['module']}/{inst['index_key']}"] = certinfo.facts_of(record["info"])["serial"]
     return out
 
 

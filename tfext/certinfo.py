@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -84,3 +85,44 @@ def describe(cert: x509.Certificate) -> dict[str, object]:
         "subject_key_id": ski,
         "authority_key_id": aki,
     }
+
+
+# The order in which a program answers a certificate's facts (`<slot>_info`, kept in its record in state):
+# a JSON list, not an object, so that no record repeats the names (~230 bytes of state a certificate). The
+# two flags come last and are left off while false. The modules decode it by this same order
+# (terraform/modules/tls/internal/{issue,verify}; a test pins both to this tuple). Records written before
+# tfext 0.5.0 hold an object, which `facts_of` reads too.
+FACT_ORDER = (
+    "subject",
+    "issuer",
+    "sans",
+    "serial",
+    "sha256_fingerprint",
+    "not_before",
+    "not_after",
+    "subject_key_id",
+    "authority_key_id",
+    "is_ca",
+    "key_from_csr",  # issued for a node's own key (its CSR): set by the issuing program, not describe()
+)
+
+
+def info_text(facts: dict[str, object]) -> str:
+    """`facts` (describe()'s, maybe with key_from_csr) as a program answers and a record keeps them."""
+    values = [facts.get(name, False) for name in FACT_ORDER]
+    while values and values[-1] is False:
+        values.pop()
+    return json.dumps(values, separators=(",", ":"))
+
+
+def facts_of(text: str) -> dict[str, object]:
+    """A record's or an answer's `info` as describe() gives it (plus key_from_csr when it was set): the
+    list of 0.5 on, the object before, or nothing ("")."""
+    if not text:
+        return {}
+    value = json.loads(text)
+    if isinstance(value, dict):
+        return value
+    facts: dict[str, object] = {"is_ca": False, "key_from_csr": False}
+    facts.update(zip(FACT_ORDER, value, strict=False))
+    return facts

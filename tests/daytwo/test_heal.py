@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from harness import Terraform, copy_example
 
+from tfext import certinfo
 from tfext.tools import state as states
 from tfext.tools.nodegroups import group_of
 
@@ -62,7 +63,7 @@ class Applied:
     def serials(self) -> dict[str, str]:
         """marker address => serial of the certificate its record holds."""
         return {
-            r.marker: json.loads(r.info or "{}").get("serial", "")
+            r.marker: certinfo.facts_of(r.info).get("serial", "")
             for r in states.records(self.pull())
             if r.cert_pem
         }

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 from harness import KUBE_CA_TREE, TECTONIC_CERTS, Terraform, assert_chains, copy_example
 
+from tfext import certinfo
 from tfext.tools import state as states
 
 from ._helpers import certificates_by_name, doc_block
@@ -104,7 +105,7 @@ def identities_without(tf: Terraform, missing: str) -> dict[str, tuple[str, str]
     out = {}
     for record in states.records(json.loads(tf.run("state", "pull").stdout)):
         if record.cert_pem:
-            info = json.loads(record.info)
+            info = certinfo.facts_of(record.info)
             out[f"{record.owner}.{record.slot}"] = (info["serial"], info["sha256_fingerprint"])
     assert set(out) == ALL - {missing}
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -88,14 +89,18 @@ def leaves_stage(module: str, ca_cert: str, ca_key: str, **extra: str) -> dict[s
 
 @pytest.fixture(scope="module")
 def staged() -> dict[str, tuple[dict, dict]]:
-    """Each module in two stages: the CA (identity and ingress use the kube CA), then the leaves."""
+    """Each module in two stages: the CA (identity and ingress use the kube CA), then the leaves, asked
+    as the modules ask (the facts as a list)."""
     out = {}
     for module in ("etcd", "kube"):
-        ca = ca_stage(module)
-        out[module] = (ca, leaves_stage(module, ca["ca_cert_pem"], ca["ca_key_pem"]))
+        ca = ca_stage(module, facts_as="list")
+        out[module] = (ca, leaves_stage(module, ca["ca_cert_pem"], ca["ca_key_pem"], facts_as="list"))
     kube_ca = out["kube"][0]
     for module in ("identity", "ingress"):
-        out[module] = (kube_ca, leaves_stage(module, kube_ca["ca_cert_pem"], kube_ca["ca_key_pem"]))
+        out[module] = (
+            kube_ca,
+            leaves_stage(module, kube_ca["ca_cert_pem"], kube_ca["ca_key_pem"], facts_as="list"),
+        )
     return out
 
 
@@ -143,11 +148,46 @@ def test_info_output_describes_the_certificate(staged, module):
     _, leaves = staged[module]
     for slot in MODULES[module].leaves:
         cert = load_cert(leaves[f"{slot.name}_cert_pem"])
-        info = json.loads(leaves[f"{slot.name}_info"])
-        assert info == certinfo.describe(cert)
+        info = certinfo.facts_of(leaves[f"{slot.name}_info"])
+        assert info == certinfo.describe(cert) | {"key_from_csr": False}
         assert info["sha256_fingerprint"] == cert.fingerprint(hashes.SHA256()).hex()
         assert info["is_ca"] is False
         assert info["not_after"].endswith("Z")
+
+
+def test_info_is_a_list_in_the_fact_order_with_false_flags_left_off(staged):
+    ca, leaves = staged["kube"]
+    leaf = json.loads(leaves["apiserver_info"])
+    assert isinstance(leaf, list) and len(leaf) == len(certinfo.FACT_ORDER) - 2  # is_ca, key_from_csr: false
+    assert leaf[certinfo.FACT_ORDER.index("subject")].startswith("CN=kube-apiserver")
+    authority = json.loads(ca["ca_info"])
+    assert (
+        authority[certinfo.FACT_ORDER.index("is_ca")] is True
+        and len(authority) == len(certinfo.FACT_ORDER) - 1
+    )
+    described = certinfo.describe(load_cert(leaves["apiserver_cert_pem"]))
+    from_csr = json.loads(certinfo.info_text(described | {"key_from_csr": True}))
+    assert from_csr[-2:] == [False, True]
+    assert certinfo.facts_of(certinfo.info_text(described | {"key_from_csr": True}))["key_from_csr"] is True
+
+
+def test_info_is_an_object_for_modules_that_do_not_ask_for_the_list():
+    # The modules of tfext 0.4 and earlier, run by this program (an upgrade's first plan, or its test).
+    facts = json.loads(ca_stage("kube")["ca_info"])
+    assert isinstance(facts, dict) and facts["is_ca"] is True and "key_from_csr" not in facts
+
+
+def test_facts_of_reads_the_list_the_object_of_earlier_records_and_nothing():
+    facts = {name: f"v-{name}" for name in certinfo.FACT_ORDER[:-2]} | {"is_ca": True}
+    assert certinfo.facts_of(certinfo.info_text(facts)) == facts | {"key_from_csr": False}
+    assert certinfo.facts_of(json.dumps(facts)) == facts  # a record written before 0.5.0
+    assert certinfo.facts_of("") == {}
+
+
+def test_the_issuing_stage_decodes_info_in_the_same_order():
+    text = (Path(__file__).resolve().parents[2] / "terraform/modules/tls/internal/issue/main.tf").read_text()
+    (order,) = re.findall(r"^\s*fact_order\s*=\s*(\[.*\])$", text, re.M)
+    assert tuple(json.loads(order)) == certinfo.FACT_ORDER
 
 
 def test_etcd_leaves_carry_the_module_inputs_and_the_server_is_also_a_client(staged):
@@ -255,7 +295,10 @@ def test_adopting_a_given_ca_returns_it_unchanged_with_its_key_family_detected(
     assert out["ca_cert_pem"] == ca_text
     assert digest(out["ca_key_pem"]) == digest(key_text)
     assert out["ca_key_alg"] == family
-    assert json.loads(out["ca_info"])["sha256_fingerprint"] == pair.cert.fingerprint(hashes.SHA256()).hex()
+    assert (
+        certinfo.facts_of(out["ca_info"])["sha256_fingerprint"]
+        == pair.cert.fingerprint(hashes.SHA256()).hex()
+    )
 
 
 def test_an_adopted_ca_signs_the_leaves_issued_in_the_same_run(given_cas):

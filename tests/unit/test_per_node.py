@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tfext import issue, keys, profiles
+from tfext import certinfo, issue, keys, profiles
 from tfext.errors import Code, TfextError
 from tfext.issue import KeyPair
 from tfext.programs import MODULES
@@ -169,7 +169,9 @@ def test_every_per_node_and_new_client_certificate_is_what_kubeadm_issues(issued
     assert usage.digital_signature and not usage.key_cert_sign and not usage.crl_sign
     cert.verify_directly_issued_by(load_cert(result["ca_cert_pem"]))  # the CA of the same run
     assert spki(pair_of(result, slot).key) == spki(cert.public_key())
-    assert json.loads(result[f"{slot}_info"])["subject"] == ",".join([f"CN={cn}", *(f"O={o}" for o in orgs)])
+    assert certinfo.facts_of(result[f"{slot}_info"])["subject"] == ",".join(
+        [f"CN={cn}", *(f"O={o}" for o in orgs)]
+    )
 
 
 def test_the_table_covers_every_per_node_slot_and_every_new_kube_leaf(issued):

@@ -64,7 +64,8 @@ def kept(slot: str, pem, name: str = "kept", wrapped: bool = True) -> dict:
 
 
 def lean_kept(slot: str, pem, wrapped: bool = True) -> dict:
-    held = {"marker": "m", "role": f"kube/{slot}", "at": "t", "cert_pem": pem.cert_pem, "info": "{}"}
+    """As 0.5.0 writes it: no role (its stage and slot tell it), the facts a list."""
+    held = {"marker": "m", "at": "t", "cert_pem": pem.cert_pem, "info": '["CN=x"]'}
     held["key_pem"] = pem.key_pem
     return resource("kept", slot, {"input": None, "triggers_replace": wrap(held, wrapped)})
 
@@ -101,7 +102,7 @@ def test_each_layout_gives_the_record_the_stage_reads(pems, wrapped):
             "healed",
         ),
         "sealed": ([marker("apiserver", True, wrapped), sealed("apiserver", apiserver, wrapped)], "sealed"),
-        # 0.5's marker and a record holding only what its mode has (no key_file, key_path, csr, ...)
+        # 0.5's marker and a record holding only what its mode has (no key_file, key_path, csr, role, ...)
         "number marker, lean kept": (
             [marker("apiserver", False, wrapped, number=True), lean_kept("apiserver", apiserver, wrapped)],
             "kept",

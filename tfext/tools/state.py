@@ -10,8 +10,10 @@ one of three layouts, and `records` gives one `Record` per stage and slot, which
 
 - `terraform_data.kept[slot]` (tfext 0.5 on; its marker `issued[slot]` holds the plan's time as a number,
   `YYYYMMDDhhmmss`, or `{at = ...}` in 0.5's pre-releases): the certificate, its facts and its key, all
-  elements of `triggers_replace` (`marker`, `role`, `at`, `cert_pem`, `info`, and as the mode and slot
-  have them `key_alg`, `key_pem`, `key_file`, `key_path`, `key_sha256`, `csr`: a missing one reads as "").
+  elements of `triggers_replace` (`marker`, `at`, `cert_pem`, `info`, and as the mode and slot have them
+  `key_alg`, `key_pem`, `key_file`, `key_path`, `key_sha256`, `csr`: a missing one reads as ""; `role`
+  only in records written before 0.5.0, else told by the stage's slots). `info` is the facts as a JSON
+  list in `tfext.certinfo.FACT_ORDER` (an object before 0.5.0): `tfext.certinfo.facts_of` reads both.
   When its `cert_pem` is "", the certificate was healed and `terraform_data.healed[slot]`, of the same
   shape, holds it.
 - `terraform_data.sealed[slot]` (tfext 0.2 and 0.3; the marker holds a bare timestamp): `input` holds
@@ -134,10 +136,10 @@ class Record:
     slot: str  # `kubelet:w1`
     layout: str  # KEPT, HEALED, SEALED, CAPTURED, or NONE (a marker alone)
     where: str  # the address of the record holding the certificate (the marker's when there is none)
-    role: str = ""  # `kube/kubelet:w1` as the record names it; "" in a tfext 0.1 capture
+    role: str = ""  # `kube/kubelet:w1`; "" in a tfext 0.1 capture
     cert_pem: str = field(default="", repr=False)
     key_pem: str = field(default="", repr=False)  # never printed
-    info: str = field(default="", repr=False)  # JSON facts, as the program answered them
+    info: str = field(default="", repr=False)  # the facts as the program answered them (certinfo.facts_of)
     key_alg: str = ""
     marked: bool = False  # the stage has this slot's marker
     kind: str = ""  # etcd, kube, identity or ingress: the role's, or told by the stage's slots
@@ -240,6 +242,8 @@ def records(state: dict) -> list[Record]:
     for record in out:
         named = record.role.split("/", 1)[0]
         record.kind = named if named in KINDS else kind_of_slots(slots_of[record.owner]) or ""
+        if not record.role and record.layout in (KEPT, HEALED) and record.kind:
+            record.role = f"{record.kind}/{record.slot}"  # 0.5.0 on: told by the stage, not written
     return out
 
 

@@ -56,6 +56,7 @@ locals {
     # state), where new keys go (a key directory), and which slots are issued for a CSR's key.
     run_query = merge(
       var.settings.query,
+      { facts_as = "list" }, # the facts as `fact_order` below, not an object: ~230 bytes of state a certificate
       var.signer == null ? {} : merge(
         { ca_cert_pem = var.signer.cert_pem },
         var.signer.key_path == "" ? { ca_key_pem = var.signer.key_pem } : { ca_key_path = abspath(var.signer.key_path) },
@@ -63,6 +64,9 @@ locals {
       var.settings.key_dir == "" ? {} : { key_dir = abspath(var.settings.key_dir) },
       { for name, csr in var.settings.csr_paths : "${name}_csr_path" => csr if csr != "" },
     )
+    # A certificate's facts as the program answers them and its record keeps them: a list in this order
+    # (tfext.certinfo.FACT_ORDER; records made before 0.5 hold an object), the flags left off while false.
+    fact_order = ["subject", "issuer", "sans", "serial", "sha256_fingerprint", "not_before", "not_after", "subject_key_id", "authority_key_id", "is_ca", "key_from_csr"]
     no_facts = {
       subject            = ""
       issuer             = ""
@@ -154,11 +158,11 @@ resource "terraform_data" "kept" {
 
   # tomap, not an object: with an object, ignoring one element swallowed a marker change too. Every
   # element but the marker is ignored after creation, so a quiet plan's empty answer changes nothing,
-  # and a new marker id (unknown at plan) replaces the record with the new certificate.
+  # and a new marker id (unknown at plan) replaces the record with the new certificate. The stage and
+  # slot tell its role: records made before 0.5.0 also hold it as `role` (~50 bytes of state).
   triggers_replace = tomap(merge(
     {
       marker   = local.markers.id[each.key]
-      role     = "${local.stage.kind}/${each.key}"
       at       = plantimestamp()
       cert_pem = lookup(local.answer.public, "${each.key}_cert_pem", "")
       info     = lookup(local.answer.public, "${each.key}_info", "")
@@ -229,7 +233,6 @@ resource "terraform_data" "healed" {
   triggers_replace = tomap(merge(
     {
       marker   = local.kept_records[each.key].id
-      role     = "${local.stage.kind}/${each.key}"
       at       = plantimestamp()
       cert_pem = lookup(local.healed_result, "${each.key}_cert_pem", "")
       info     = lookup(local.healed_result, "${each.key}_info", "")
@@ -311,7 +314,12 @@ locals {
         try(r.key_file, "") != "" && var.settings.key_dir != "" ? "${var.settings.key_dir}/${r.key_file}" : try(r.key_path, "")
       )
     }
-    facts = { for name, r in local.records : name => merge(local.stage.no_facts, try(jsondecode(r.info), {})) }
+    facts = {
+      for name, r in local.records : name => merge(local.stage.no_facts, try(
+        { for i, v in jsondecode(r.info) : local.stage.fact_order[i] => v }, # a list (an object has no number index)
+        jsondecode(r.info), {}
+      ))
+    }
   }
   # Each key file looked at: every given one, and a new one only where the key directory is ("present" or
   # "missing"; else "unchecked"). HCL's && does not short-circuit, hence the conditionals.
