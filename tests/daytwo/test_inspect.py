@@ -334,3 +334,20 @@ def test_a_serial_that_is_not_positive_prints_no_python_warning(tmp_path):
         )
         assert "Warning" not in run.stderr and ".py:" not in run.stderr, (args, run.stderr)
         assert run.returncode == 0 and "zero" in run.stdout, (args, run.returncode, run.stdout, run.stderr)
+    # and `inspect` says what Go makes of it, as `tfext verify` does (TFEXT-E047), in the tree and in JSON
+    shown = subprocess.run(
+        [sys.executable, "-m", "tfext", "inspect", str(crt)], capture_output=True, text=True
+    )
+    assert "problem   TFEXT-E047 the serial number is not positive; Go 1.23+ refuses it" in shown.stdout
+    (found,) = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "tfext", "inspect", "--json", str(crt)], capture_output=True
+        ).stdout
+    )["certificates"]
+    assert [p.split()[0] for p in found["problems"]] == ["TFEXT-E047"]
+    fine = make_cert("fine", ca=True, days=30)
+    (tmp_path / "fine.crt").write_text(fine.cert_pem)
+    report = subprocess.run(
+        [sys.executable, "-m", "tfext", "inspect", "--json", str(tmp_path / "fine.crt")], capture_output=True
+    )
+    assert json.loads(report.stdout)["certificates"][0]["problems"] == []

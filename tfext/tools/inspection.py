@@ -55,7 +55,7 @@ from tfext.tools.sources import (
     pem_blocks,
     spki_sha256,
 )
-from tfext.verify import TimeStatus, time_status
+from tfext.verify import Report, TimeStatus, check_structure, time_status
 
 WRAP = 96  # width of a wrapped value (SAN lists)
 # Private keys looked at in one run: one per certificate a run reads (a cluster with a key per node has
@@ -434,6 +434,18 @@ def _chain_text(node: Node, issuers: Issuers) -> str:
     return f"{names} -> {_cn(root.cert.issuer)} (issuer {missing_issuer(root, issuers)})"
 
 
+def go_refusals(cert: x509.Certificate) -> list[str]:
+    """What Go's verifier (and so etcd and Kubernetes) refuses in this certificate itself: an RSA key of a
+    size or exponent Go's TLS refuses, a serial that is not positive or is over 20 octets (TFEXT-E047), a
+    critical extension it does not handle; the rules `tfext verify` and the user-provided flavors apply."""
+    report = Report()
+    refusal = keys.go_refusal(cert.public_key())
+    if refusal:
+        report.error(refusal[0], "", refusal[1])
+    check_structure(cert, "", report)
+    return [safe_text(f"{p.code.tag} {p.detail}") for p in report.errors]
+
+
 def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]]:
     """(label, value) lines describing one certificate; nothing secret, nothing that moves the cursor."""
     cert, item = node.item.cert, node.item
@@ -472,9 +484,7 @@ def fields(node: Node, inputs: Inputs, now: dt.datetime) -> list[tuple[str, str]
         ("chain", _chain_text(node, issuers)),
         *_rotation_fields(node, inputs),
     ]
-    refusal = keys.go_refusal(cert.public_key())
-    if refusal:
-        out.append(("problem", f"{refusal[0].tag} {refusal[1]}"))
+    out += [("problem", text) for text in go_refusals(cert)]
     for key in inputs.keys:
         if item.fingerprint in key.matches:
             out.append(("key", f"{safe_text(key.file)} (private key, not shown)"))
@@ -584,6 +594,7 @@ def to_json(inputs: Inputs, now: dt.datetime) -> dict:
                 "chain": [n.item.fingerprint for n in node.chain],
                 "chain_complete": issuers.is_self_signed(root),
                 "private_keys": [safe_text(k.file) for k in inputs.keys if item.fingerprint in k.matches],
+                "problems": go_refusals(cert),
                 **_rotation_json(node, inputs),
             }
         )
