@@ -354,6 +354,9 @@ def test_nodes_bring_csrs_a_new_csr_re_issues_its_certificate_only_and_bad_ones_
         assert cert.public_key().public_numbers() == key.public_key().public_numbers()
         assert cert.subject.rfc4514_string() == f"CN=system:node:{node},O=system:nodes"
         assert f"kubelet:{node}" not in out["key_files"]["kube"]  # no key of ours
+        facts = out["certificates"]["kube"]  # and its facts say so (the last of a record's list)
+        assert facts[f"kubelet:{node}"]["key_from_csr"] is True and facts[f"kubelet:{node}"]["is_ca"] is False
+        assert facts["apiserver"]["key_from_csr"] is False
     # write-assets from the outputs: the nodes' certificates without keys (theirs), every other key from keys/
     assets = subprocess.run(
         [str(Path(sys.executable).parent / "tfext"), "write-assets", "assets"],

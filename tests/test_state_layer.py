@@ -79,7 +79,7 @@ def serials(tf: Terraform) -> dict[str, str]:
 
 def stage_records(tf: Terraform) -> tuple[list, list[tuple[set[str], list]]]:
     """Every issuing stage's marker inputs, and its `kept` records as (elements, sensitive attributes).
-    Each record holds what no other does: facts as a list in their order (no names), and no role."""
+    A record written now is asserted lean on the way: its facts a list in their order (no names), no role."""
     markers, kept = [], []
     for resource in json.loads(tf.run("state", "pull").stdout)["resources"]:
         if resource["mode"] != "managed" or resource["type"] != "terraform_data":

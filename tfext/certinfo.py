@@ -87,11 +87,12 @@ def describe(cert: x509.Certificate) -> dict[str, object]:
     }
 
 
-# The order in which a program answers a certificate's facts (`<slot>_info`, kept in its record in state):
-# a JSON list, not an object, so that no record repeats the names (~230 bytes of state a certificate). The
-# two flags come last and are left off while false. The modules decode it by this same order
-# (terraform/modules/tls/internal/{issue,verify}; a test pins both to this tuple). Records written before
-# tfext 0.5.0 hold an object, which `facts_of` reads too.
+# The order in which an issuing program answers a certificate's facts (`<slot>_info`, kept in its record in
+# state) when the modules ask for a list (`facts_as`): no record then repeats the names (~230 bytes of
+# state a certificate). The two flags come last and are left off while false. The issuing stage decodes
+# it by this same order (terraform/modules/tls/internal/issue, `fact_order`: a unit test pins it to this
+# tuple). Otherwise (the user-provided flavors, the modules before 0.5.0) the facts are an object, as are
+# the records written before 0.5.0; `facts_of` reads both.
 FACT_ORDER = (
     "subject",
     "issuer",

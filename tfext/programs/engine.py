@@ -12,9 +12,9 @@ each slot the query says what to do, by which keys it carries:
 
 Result keys per slot: `<slot>_cert_pem`, `<slot>_key_pem` (a key generated in this run),
 `<slot>_key_path` (instead of the text of a key read from a file: the module reads it itself, so that it
-never sits unmarked in state), `<slot>_info` (the facts for the `certificates` output, a JSON list in
-`tfext.certinfo.FACT_ORDER`); the CA slot also gives `ca_key_alg`. Verified runs add `warnings` (JSON
-list).
+never sits unmarked in state), `<slot>_info` (the facts for the `certificates` output: a JSON object, or
+with `facts_as = list` a JSON list in `tfext.certinfo.FACT_ORDER`); the CA slot also gives `ca_key_alg`.
+Verified runs add `warnings` (JSON list).
 
 The engine decides which slots to issue, adopt or verify; `material.py` does it, imported only when
 there is work, and it never imports the engine back.

@@ -65,7 +65,7 @@ locals {
       { for name, csr in var.settings.csr_paths : "${name}_csr_path" => csr if csr != "" },
     )
     # A certificate's facts as the program answers them and its record keeps them: a list in this order
-    # (tfext.certinfo.FACT_ORDER; records made before 0.5 hold an object), the flags left off while false.
+    # (tfext.certinfo.FACT_ORDER; records made before 0.5.0 hold an object), the flags left off while false.
     fact_order = ["subject", "issuer", "sans", "serial", "sha256_fingerprint", "not_before", "not_after", "subject_key_id", "authority_key_id", "is_ca", "key_from_csr"]
     no_facts = {
       subject            = ""
