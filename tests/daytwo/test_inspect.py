@@ -334,7 +334,7 @@ def test_a_serial_that_is_not_positive_prints_no_python_warning(tmp_path):
         )
         assert "Warning" not in run.stderr and ".py:" not in run.stderr, (args, run.stderr)
         assert run.returncode == 0 and "zero" in run.stdout, (args, run.returncode, run.stdout, run.stderr)
-    # and `inspect` says what Go makes of it, as `tfext verify` does (TFEXT-E047), in the tree and in JSON
+    # and `inspect` says what Go makes of it (TFEXT-E047, as a user-provided flavor does), tree and JSON
     shown = subprocess.run(
         [sys.executable, "-m", "tfext", "inspect", str(crt)], capture_output=True, text=True
     )

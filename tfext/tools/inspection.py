@@ -437,7 +437,7 @@ def _chain_text(node: Node, issuers: Issuers) -> str:
 def go_refusals(cert: x509.Certificate) -> list[str]:
     """What Go's verifier (and so etcd and Kubernetes) refuses in this certificate itself: an RSA key of a
     size or exponent Go's TLS refuses, a serial that is not positive or is over 20 octets (TFEXT-E047), a
-    critical extension it does not handle; the rules `tfext verify` and the user-provided flavors apply."""
+    critical extension it does not handle; the rules the user-provided flavors refuse files by."""
     report = Report()
     refusal = keys.go_refusal(cert.public_key())
     if refusal:
